@@ -1,0 +1,28 @@
+"""The embedded default: runs on a bare machine with no servers.
+
+SQLite in ``var/``, a file-system Celery broker, emails written as files to
+``var/mail/``. Any of these can be swapped for a real server through the
+environment (``DATABASE_URL``, ``REDIS_URL``, ``EMAIL_URL``).
+"""
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env(
+    "DJANGO_SECRET_KEY",
+    default="local-only-insecure-key-never-used-in-production-0123456789",
+)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# Passkeys need a secure origin; plain http://localhost is one for browsers.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
+
+# The demo runs with whatever is on disk; nothing needs collectstatic first.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Folders the embedded default writes to must exist before anything runs.
+for _folder in ("mail", "private", "celery/queue", "celery/control"):
+    (VAR_DIR / _folder).mkdir(parents=True, exist_ok=True)
