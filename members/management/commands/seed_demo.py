@@ -1,0 +1,93 @@
+"""Demo data for a local portal: a staff account with two-factor set up and
+a few members. Safe to run again; it never touches a production database."""
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from members.models import CareBoard, Profile, User
+
+STAFF_EMAIL = "staff@igpm.example"
+STAFF_PASSWORD = "igpm-staff-demo"  # noqa: S105 - demo only, refused unless DEBUG
+# A fixed secret so the demo's authenticator entry survives a reset of var/.
+STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPIGPMDEMO"  # noqa: S105
+MEMBER_PASSWORD = "igpm-member-demo"  # noqa: S105
+
+MEMBERS = [
+    {
+        "email": "amara.okafor@example.org",
+        "first_name": "Amara",
+        "last_name": "Okafor",
+        "profile": {
+            "job_title": "Practice Manager",
+            "role": Profile.Role.PRACTICE_MANAGER,
+            "organisation_name": "Riverside Medical Centre",
+            "ods_code": "A81001",
+            "pcn_name": "Riverside PCN",
+            "board": "NHS North East and North Cumbria ICB",
+            "years_in_role": 6,
+            "show_in_directory": True,
+        },
+    },
+    {
+        "email": "dylan.hughes@example.org",
+        "first_name": "Dylan",
+        "last_name": "Hughes",
+        "profile": {
+            "job_title": "Deputy Practice Manager",
+            "role": Profile.Role.ASSISTANT_MANAGER,
+            "organisation_name": "Taff Valley Surgery",
+            "ods_code": "W97001",
+            "pcn_name": "",
+            "board": "Cwm Taf Morgannwg University Health Board",
+            "years_in_role": 2,
+            "show_in_directory": False,
+        },
+    },
+    {
+        "email": "priya.shah@example.org",
+        "first_name": "Priya",
+        "last_name": "Shah",
+        "profile": None,
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo accounts (local use only)."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("Demo data is for local portals only (DEBUG is off).")
+        with transaction.atomic():
+            staff = self._account(STAFF_EMAIL, STAFF_PASSWORD, "Sam", "Reid", is_staff=True)
+            staff.is_superuser = True
+            staff.save(update_fields=["is_superuser"])
+            if not Authenticator.objects.filter(user=staff).exists():
+                TOTP.activate(staff, STAFF_TOTP_SECRET)
+                RecoveryCodes.activate(staff)
+            for member in MEMBERS:
+                user = self._account(
+                    member["email"], MEMBER_PASSWORD, member["first_name"], member["last_name"]
+                )
+                details = member["profile"]
+                if details and not Profile.objects.filter(user=user).exists():
+                    details = dict(details)
+                    board = CareBoard.objects.get(name=details.pop("board"))
+                    Profile.objects.create(user=user, care_board=board, **details)
+        self.stdout.write(self.style.SUCCESS("Demo data is ready."))
+
+    def _account(self, email, password, first, last, is_staff=False) -> User:
+        user, created = User.objects.get_or_create(
+            email=email,
+            defaults={"first_name": first, "last_name": last, "is_staff": is_staff},
+        )
+        if created:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+            EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        return user

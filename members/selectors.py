@@ -1,0 +1,101 @@
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from .models import CareBoard, Profile, User
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """How much of a member's profile is filled in.
+
+    ``missing`` names the required details still to give; ``percent`` also
+    counts the optional ones, so a member sees what more they could add.
+    """
+
+    percent: int
+    missing: list[str] = field(default_factory=list)
+    optional_missing: list[str] = field(default_factory=list)
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.missing
+
+
+def profile_get(*, user: User) -> Profile | None:
+    """The user's profile with its board, or None before the first save."""
+    if not user.is_authenticated:
+        return None
+    try:
+        return Profile.objects.select_related("care_board").get(user=user)
+    except Profile.DoesNotExist:
+        return None
+
+
+def profile_completeness(*, user: User, profile: Profile | None = None) -> Completeness:
+    if profile is None:
+        profile = profile_get(user=user)
+    required = {
+        "first name": user.first_name,
+        "last name": user.last_name,
+        "job title": profile and profile.job_title,
+        "role": profile and profile.role,
+        "organisation": profile and profile.organisation_name,
+        "ICB or health board": profile and profile.care_board_id,
+        "years in role": profile is not None and profile.years_in_role is not None,
+    }
+    if profile is not None and profile.needs_ods_code:
+        required["practice ODS code"] = profile.ods_code
+    optional = {
+        "phone number": profile and profile.phone,
+        "primary care network (PCN)": profile and profile.pcn_name,
+    }
+    every = {**required, **optional}
+    filled = sum(1 for value in every.values() if value)
+    return Completeness(
+        percent=round(100 * filled / len(every)),
+        missing=[name for name, value in required.items() if not value],
+        optional_missing=[name for name, value in optional.items() if not value],
+    )
+
+
+def care_board_choices() -> list[tuple[str, list[tuple[int, str]]]]:
+    """Active boards grouped by nation, for a select with optgroups."""
+    groups: dict[str, list[tuple[int, str]]] = {}
+    labels = dict(CareBoard.Nation.choices)
+    for board in CareBoard.objects.filter(is_active=True).order_by("nation", "name"):
+        groups.setdefault(labels[board.nation], []).append((board.pk, board.name))
+    order = [label for _, label in CareBoard.Nation.choices]
+    return [(nation, groups[nation]) for nation in order if nation in groups]
+
+
+@dataclass(frozen=True)
+class StaffOverview:
+    accounts: int
+    verified: int
+    with_profile: int
+    joined_last_30_days: int
+    staff_without_mfa: int
+
+
+def staff_overview() -> StaffOverview:
+    """Headline counts for the staff home page, in one query."""
+    since = timezone.now() - timezone.timedelta(days=30)
+    member = Q(is_staff=False)
+    totals = User.objects.aggregate(
+        accounts=Count("pk", filter=member, distinct=True),
+        verified=Count("pk", filter=member & Q(emailaddress__verified=True), distinct=True),
+        with_profile=Count("pk", filter=member & Q(profile__isnull=False), distinct=True),
+        recent=Count("pk", filter=member & Q(date_joined__gte=since), distinct=True),
+        staff_without_mfa=Count(
+            "pk", filter=Q(is_staff=True, authenticator__isnull=True), distinct=True
+        ),
+    )
+    return StaffOverview(
+        accounts=totals["accounts"],
+        verified=totals["verified"],
+        with_profile=totals["with_profile"],
+        joined_last_30_days=totals["recent"],
+        staff_without_mfa=totals["staff_without_mfa"],
+    )
