@@ -1,0 +1,54 @@
+import os
+import shutil
+
+import pytest
+from django.core.cache import cache
+
+from tests.factories import ProfileFactory, StaffFactory, UserFactory
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls
+# that tests make beside it are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate-limit counters and used TOTP codes must not leak between tests."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def member(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def member_with_profile(db):
+    return ProfileFactory().user
+
+
+@pytest.fixture
+def member_client(client, member):
+    client.force_login(member)
+    return client
+
+
+@pytest.fixture
+def staff_without_mfa(db):
+    return StaffFactory(mfa=False)
+
+
+@pytest.fixture
+def staff_with_mfa(db):
+    return StaffFactory(mfa=True)
+
+
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+    if not path:
+        raise RuntimeError(
+            "Debian's chromium is needed for browser tests: apt-get install chromium"
+        )
+    return path

@@ -1,0 +1,66 @@
+import factory
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+from members.models import CareBoard, Profile, User
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def care_board(name: str = "NHS Greater Manchester ICB") -> CareBoard:
+    """A board from the seeded reference data (recreated after a flush)."""
+    board, _ = CareBoard.objects.get_or_create(
+        name=name,
+        defaults={"kind": "icb", "nation": "england", "region": "North West"},
+    )
+    return board
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"member{n}@example.org")
+    first_name = factory.Faker("first_name", locale="en_GB")
+    last_name = factory.Faker("last_name", locale="en_GB")
+
+    @factory.post_generation
+    def password(self, create, extracted, **kwargs):
+        self.set_password(extracted or PASSWORD)
+        if create:
+            self.save(update_fields=["password"])
+
+    @factory.post_generation
+    def verified(self, create, extracted, **kwargs):
+        if create:
+            EmailAddress.objects.create(
+                user=self,
+                email=self.email,
+                primary=True,
+                verified=True if extracted is None else extracted,
+            )
+
+
+class StaffFactory(UserFactory):
+    is_staff = True
+
+    @factory.post_generation
+    def mfa(self, create, extracted, **kwargs):
+        if create and extracted:
+            TOTP.activate(self, generate_totp_secret())
+
+
+class ProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Profile
+
+    user = factory.SubFactory(UserFactory)
+    job_title = "Practice Manager"
+    role = Profile.Role.PRACTICE_MANAGER
+    organisation_name = factory.Sequence(lambda n: f"Surgery {n}")
+    ods_code = factory.Sequence(lambda n: f"A{81000 + n % 10000:05d}")
+    pcn_name = "Central PCN"
+    care_board = factory.LazyFunction(care_board)
+    years_in_role = 4
+    phone = "0161 496 0000"

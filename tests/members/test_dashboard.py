@@ -1,0 +1,56 @@
+import pytest
+from django.urls import reverse
+
+from members.models import Profile
+from tests.factories import ProfileFactory, StaffFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+# session, user, profile with its board
+DASHBOARD_QUERIES = 3
+
+
+def test_new_member_dashboard_asks_for_the_profile(client):
+    client.force_login(UserFactory(first_name="", last_name=""))
+    html = client.get(reverse("members:dashboard")).content.decode()
+    assert "Profile 0% complete" in html
+    assert "Still to add: first name, last name, job title, role" in html
+    assert '<a href="/profile/">Complete your profile</a>' in html
+
+
+def test_dashboard_names_what_is_missing(client):
+    profile = ProfileFactory(phone="", pcn_name="")
+    client.force_login(profile.user)
+    html = client.get(reverse("members:dashboard")).content.decode()
+    assert "Profile 80% complete" in html
+    assert "You could also add: phone number, primary care network (PCN)." in html
+    assert "Done" in html
+
+
+def test_non_practice_role_needs_no_ods_code_to_be_complete(client):
+    profile = ProfileFactory(role=Profile.Role.PCN_MANAGER, ods_code="")
+    client.force_login(profile.user)
+    assert "Profile 100% complete" in client.get(reverse("members:dashboard")).content.decode()
+
+
+@pytest.mark.parametrize("others", [0, 50])
+def test_dashboard_query_count_is_pinned_and_flat(client, django_assert_num_queries, others):
+    ProfileFactory.create_batch(others)
+    UserFactory.create_batch(others)
+    profile = ProfileFactory()
+    client.force_login(profile.user)
+    with django_assert_num_queries(DASHBOARD_QUERIES):
+        response = client.get(reverse("members:dashboard"))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("others", [0, 50])
+def test_staff_home_query_count_is_flat(client, django_assert_num_queries, others):
+    ProfileFactory.create_batch(others)
+    staff = StaffFactory(mfa=True)
+    client.force_login(staff)
+    # session, user, authenticator check, one aggregate
+    with django_assert_num_queries(4):
+        response = client.get(reverse("members:staff_home"))
+    assert response.status_code == 200
+    assert response.context["overview"].with_profile == others

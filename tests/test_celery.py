@@ -1,0 +1,41 @@
+import time
+from datetime import timedelta
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+from igpm.celery import app as celery_app
+from members.tasks import clear_expired_sessions_task
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real worker thread consuming from the real Redis broker."""
+    assert celery_app.conf.broker_url.startswith("redis://")
+    with start_worker(
+        celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10
+    ) as worker:
+        yield worker
+
+
+def test_a_queued_task_runs_on_a_real_worker(celery_worker):
+    live = SessionStore()
+    live.create()
+    expired = SessionStore()
+    expired.create()
+    Session.objects.filter(session_key=expired.session_key).update(
+        expire_date=timezone.now() - timedelta(days=1)
+    )
+
+    clear_expired_sessions_task.delay()
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if not Session.objects.filter(session_key=expired.session_key).exists():
+            break
+        time.sleep(0.1)
+    assert not Session.objects.filter(session_key=expired.session_key).exists()
+    assert Session.objects.filter(session_key=live.session_key).exists()
