@@ -1,0 +1,72 @@
+"""Every account and staff page a signed-in person can reach passes axe."""
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import expect
+
+from tests.browser.conftest import assert_accessible
+from tests.factories import PASSWORD, ProfileFactory, StaffFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page, user, live_server) -> None:
+    """Give the browser a signed-in session without going through the form."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies(
+        [{"name": cookie.key, "value": cookie.value, "url": live_server.url}]
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "heading"),
+    [
+        ("/dashboard/", "Welcome"),
+        ("/accounts/email/", "Email Address"),
+        ("/accounts/password/change/", "Change Password"),
+        ("/accounts/2fa/", "Two-Factor Authentication"),
+        ("/accounts/2fa/totp/activate/", "Confirm Access"),
+        ("/accounts/logout/", "Sign Out"),
+    ],
+)
+def test_member_account_pages(page, live_server, path, heading):
+    sign_in(page, ProfileFactory().user, live_server)
+    page.goto(path)
+    expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize(
+    ("path", "heading"),
+    [
+        ("/accounts/password/reset/", "Password Reset"),
+        ("/accounts/confirm-email/", "Verify Your Email Address"),
+        ("/no-such-page/", "Page not found"),
+    ],
+)
+def test_public_account_pages(page, path, heading):
+    page.goto(path)
+    expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+    assert_accessible(page)
+
+
+def test_staff_home(page, live_server):
+    sign_in(page, StaffFactory(mfa=True), live_server)
+    page.goto("/staff/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Staff area")
+    assert_accessible(page)
+
+
+def test_staff_without_two_factor_land_on_enrolment(page, live_server):
+    sign_in(page, StaffFactory(mfa=False), live_server)
+    page.goto("/staff/")
+    expect(page.get_by_text("Staff pages need two-factor authentication")).to_be_visible()
+    # Setting up an authenticator asks for the password again first.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Confirm Access")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Activate Authenticator App")
+    assert_accessible(page)
