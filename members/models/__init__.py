@@ -1,0 +1,20 @@
+from .accounts import ODS_PRACTICE_CODE, CareBoard, Profile, User, UserManager
+from .audit import AuditEntry
+from .membership import Grade, Membership, MembershipNotice, MembershipPeriod
+from .payments import Payment, Refund, StripeEvent
+
+__all__ = [
+    "ODS_PRACTICE_CODE",
+    "AuditEntry",
+    "CareBoard",
+    "Grade",
+    "Membership",
+    "MembershipNotice",
+    "MembershipPeriod",
+    "Payment",
+    "Profile",
+    "Refund",
+    "StripeEvent",
+    "User",
+    "UserManager",
+]

@@ -1,0 +1,137 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from .membership import Grade, Membership, format_pence
+
+
+class Payment(models.Model):
+    """Money for one year of membership, by card, invoice or the offline
+    test provider. Amounts are integer pence, GBP."""
+
+    class Method(models.TextChoices):
+        STRIPE = "stripe", "Card (Stripe)"
+        INVOICE = "invoice", "Invoice"
+        OFFLINE = "offline", "Offline test provider"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
+        CANCELLED = "cancelled", "Cancelled"
+        REFUNDED = "refunded", "Refunded"
+        PARTIALLY_REFUNDED = "partially_refunded", "Partly refunded"
+
+    class Purpose(models.TextChoices):
+        JOIN = "join", "Joining"
+        RENEW = "renew", "Renewal"
+
+    # Money that arrives is honoured even if the portal had given up on the
+    # payment (a late card or bank confirmation).
+    FULFILLABLE = frozenset({Status.PENDING, Status.EXPIRED, Status.CANCELLED})
+
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="payments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments"
+    )
+    grade = models.ForeignKey(Grade, on_delete=models.PROTECT, related_name="+")
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    method = models.CharField(max_length=10, choices=Method.choices)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    amount_pence = models.PositiveIntegerField()
+    refunded_pence = models.PositiveIntegerField(default=0)
+    currency = models.CharField(max_length=3, default="gbp", editable=False)
+    stripe_session_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    stripe_payment_intent_id = models.CharField(max_length=255, blank=True)
+    checkout_url = models.URLField(max_length=1000, blank=True)
+    invoice_number = models.CharField(max_length=30, unique=True, null=True, blank=True)
+    invoice_organisation = models.CharField("paying organisation", max_length=200, blank=True)
+    invoice_purchase_order = models.CharField("purchase order number", max_length=60, blank=True)
+    receipt_number = models.CharField(max_length=30, unique=True, null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    receipt_emailed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(refunded_pence__lte=models.F("amount_pence")),
+                name="members_payment_refund_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="paid") | models.Q(paid_at__isnull=False),
+                name="members_payment_paid_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payment {self.pk}: {self.amount_display} {self.get_status_display()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("members:payment_detail", args=[self.pk])
+
+    @property
+    def amount_display(self) -> str:
+        return format_pence(self.amount_pence)
+
+    @property
+    def refunded_display(self) -> str:
+        return format_pence(self.refunded_pence)
+
+    @property
+    def refundable_pence(self) -> int:
+        return self.amount_pence - self.refunded_pence
+
+
+class Refund(models.Model):
+    """A refund staff have made (in Stripe or by bank) and recorded here."""
+
+    class Effect(models.TextChoices):
+        SHORTEN = "shorten", "Remove the year this payment bought"
+        END_NOW = "end_now", "End the membership today"
+        NONE = "none", "Leave the membership as it is"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount_pence = models.PositiveIntegerField()
+    reason = models.TextField()
+    effect = models.CharField(max_length=10, choices=Effect.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_pence__gt=0), name="members_refund_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund of {self.amount_display} on payment {self.payment_id}"
+
+    @property
+    def amount_display(self) -> str:
+        return format_pence(self.amount_pence)
+
+
+class StripeEvent(models.Model):
+    """Each Stripe webhook event, stored once: its id is the guard against a
+    second delivery."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    received_at = models.DateTimeField(auto_now_add=True)
+    payload = models.JSONField()
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
