@@ -1,8 +1,64 @@
-from celery import shared_task
+"""Celery entry points: thin, take ids, safe to run twice."""
 
-from .services import sessions_clear_expired
+from smtplib import SMTPException
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from .emails import email_build
+from .models import Membership, Payment
+from .pdf import pdf_render
+from .services.accounts import sessions_clear_expired
+from .services.notices import notices_send, notices_sweep
+
+RETRY = {"autoretry_for": (SMTPException, OSError), "retry_backoff": True, "max_retries": 5}
 
 
 @shared_task
 def clear_expired_sessions_task() -> int:
     return sessions_clear_expired()
+
+
+@shared_task
+def membership_notices_sweep_task() -> dict:
+    result = notices_sweep()
+    return {"to_grace": result.to_grace, "to_lapsed": result.to_lapsed, **result.notices}
+
+
+@shared_task(**RETRY)
+def membership_notices_send_task(notice_ids: list[int]) -> int:
+    return notices_send(notice_ids=notice_ids)
+
+
+@shared_task(**RETRY)
+def payment_receipt_email_task(payment_id: int) -> bool:
+    """Email the receipt once, with the PDF attached."""
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("membership", "user", "grade", "period")
+            .get(pk=payment_id)
+        )
+        if payment.receipt_emailed_at is not None or payment.paid_at is None:
+            return False
+        pdf = pdf_render("members/pdf/receipt.html", {"payment": payment})
+        email_build(
+            to=payment.user.email,
+            template="receipt",
+            context={"payment": payment, "membership": payment.membership},
+            attachments=[(f"{payment.receipt_number}.pdf", pdf, "application/pdf")],
+        ).send()
+        payment.receipt_emailed_at = timezone.now()
+        payment.save(update_fields=["receipt_emailed_at"])
+    return True
+
+
+@shared_task(**RETRY)
+def membership_decision_email_task(membership_id: int, approved: bool, reason: str) -> None:
+    membership = Membership.objects.select_related("user", "grade").get(pk=membership_id)
+    email_build(
+        to=membership.user.email,
+        template="decision_approved" if approved else "decision_declined",
+        context={"membership": membership, "reason": reason},
+    ).send()

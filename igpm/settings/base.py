@@ -164,6 +164,21 @@ EMAIL_FILE_PATH = VAR_DIR / "mail"
 if env("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 
+# --- Payments ---------------------------------------------------------------
+
+# The address members are sent back to (emails, Stripe, PDFs' QR codes).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
+# The clearly labelled offline provider: completes a payment with no money
+# moving. On only where no Stripe key is configured; never in production.
+PAYMENTS_OFFLINE_PROVIDER = env.bool("PAYMENTS_OFFLINE_PROVIDER", default=not STRIPE_SECRET_KEY)
+# Printed on invoices for bank transfer.
+IGPM_BANK_ACCOUNT_NAME = env("IGPM_BANK_ACCOUNT_NAME", default="IGPM (example account)")
+IGPM_BANK_SORT_CODE = env("IGPM_BANK_SORT_CODE", default="00-00-00")
+IGPM_BANK_ACCOUNT_NUMBER = env("IGPM_BANK_ACCOUNT_NUMBER", default="00000000")
+
 # --- Celery -----------------------------------------------------------------
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
@@ -186,6 +201,10 @@ CELERY_BEAT_SCHEDULE = {
     "members-clear-expired-sessions": {
         "task": "members.tasks.clear_expired_sessions_task",
         "schedule": crontab(hour=3, minute=15),
+    },
+    "members-notices-sweep": {
+        "task": "members.tasks.membership_notices_sweep_task",
+        "schedule": crontab(hour=7, minute=0),
     },
 }
 

@@ -28,3 +28,14 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
+
+SITE_URL = "http://testserver"
+# Tests point the Stripe client at a local fake (tests/stripe_fake.py).
+STRIPE_SECRET_KEY = "sk_test_fake"  # noqa: S105
+STRIPE_WEBHOOK_SECRET = "whsec_test_secret"  # noqa: S105
+STRIPE_API_BASE = "http://127.0.0.1:9"
+PAYMENTS_OFFLINE_PROVIDER = True
+# Tasks run inline when queued (after commit); tests/test_celery.py turns
+# this off to prove the real broker and worker path.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True

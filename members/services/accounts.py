@@ -2,7 +2,7 @@ from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
-from .models import CareBoard, Profile, User
+from members.models import CareBoard, Profile, User
 
 
 @transaction.atomic

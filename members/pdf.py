@@ -1,0 +1,13 @@
+"""PDF documents (receipts, invoices, certificates) rendered by WeasyPrint
+from HTML templates. Fonts come from the system; nothing is fetched."""
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+
+def pdf_render(template: str, context: dict) -> bytes:
+    # Imported here: WeasyPrint loads Pango, which only PDF work needs.
+    from weasyprint import HTML
+
+    html = render_to_string(template, {"site_url": settings.SITE_URL, **context})
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()

@@ -1,0 +1,1 @@
+"""Every write the members app makes, as ``<noun>_<verb>`` functions."""

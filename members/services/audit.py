@@ -1,0 +1,46 @@
+from django.db import models
+
+from members.models import AuditEntry, User
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    target: models.Model,
+    action: str,
+    subject: User | None = None,
+    actor_label: str = "",
+    from_state: str = "",
+    to_state: str = "",
+    reason: str = "",
+    data: dict | None = None,
+) -> AuditEntry:
+    """Write one audit entry, in the caller's transaction."""
+    return AuditEntry.objects.create(**audit_fields(**locals()))
+
+
+def audit_fields(
+    *,
+    actor: User | None,
+    target: models.Model,
+    action: str,
+    subject: User | None = None,
+    actor_label: str = "",
+    from_state: str = "",
+    to_state: str = "",
+    reason: str = "",
+    data: dict | None = None,
+) -> dict:
+    """The columns of an entry, for callers that create many at once."""
+    return {
+        "actor": actor,
+        "actor_label": actor_label or (actor.email if actor else "system"),
+        "subject": subject,
+        "target_type": target._meta.model_name,
+        "target_id": target.pk,
+        "action": action,
+        "from_state": from_state,
+        "to_state": to_state,
+        "reason": reason,
+        "data": data or {},
+    }

@@ -1,0 +1,143 @@
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from members.exceptions import IllegalTransition, MembershipError, ProfileIncomplete
+from members.models import Grade, Membership, Payment, User
+from members.models.membership import GRACE_DAYS
+from members.selectors import profile_completeness
+
+from .audit import audit_record
+
+Status = Membership.Status
+
+
+def add_years(day: datetime.date, years: int) -> datetime.date:
+    """The same date ``years`` later; 29 February becomes 28 February."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def period_end(starts_on: datetime.date) -> datetime.date:
+    """The last day of a 12-month period: the day before the same date next
+    year, so consecutive periods meet with no day lost or counted twice."""
+    return add_years(starts_on - datetime.timedelta(days=1), 1)
+
+
+def next_period_start(membership: Membership, today: datetime.date) -> datetime.date:
+    """Renewing while still a member (early, or in grace) continues from
+    the current expiry date; anyone else starts today."""
+    if membership.status in Membership.IN_GOOD_STANDING and membership.expires_on:
+        return membership.expires_on + datetime.timedelta(days=1)
+    return today
+
+
+def status_for_expiry(expires_on: datetime.date, today: datetime.date) -> str:
+    """Where a paid-up membership stands on ``today``."""
+    if expires_on >= today:
+        return Status.ACTIVE
+    if expires_on + datetime.timedelta(days=GRACE_DAYS) >= today:
+        return Status.IN_GRACE
+    return Status.LAPSED
+
+
+@transaction.atomic
+def membership_apply(*, user: User, grade: Grade) -> Membership:
+    """Choose a grade: the start of joining, or of rejoining after a lapse."""
+    if not grade.is_active:
+        raise MembershipError("That grade is not open to new members.")
+    if not profile_completeness(user=user).is_complete:
+        raise ProfileIncomplete("Complete your profile before you choose a grade.")
+    new_status = Status.PENDING_APPROVAL if grade.requires_approval else Status.AWAITING_PAYMENT
+    membership = Membership.objects.select_for_update().filter(user=user).first()
+    if membership is None:
+        membership = Membership.objects.create(user=user, grade=grade, status=new_status)
+        audit_record(
+            actor=user,
+            subject=user,
+            target=membership,
+            action="applied",
+            to_state=new_status,
+            data={"grade": grade.slug},
+        )
+        return membership
+    if membership.in_good_standing:
+        raise MembershipError(
+            "You are already a member. To change grade, contact the membership team."
+        )
+    old_status = membership.status
+    membership.grade = grade
+    membership.status = new_status
+    membership.save(update_fields=["grade", "status", "updated_at"])
+    # A payment started for another grade must not complete this one.
+    Payment.objects.filter(membership=membership, status=Payment.Status.PENDING).update(
+        status=Payment.Status.CANCELLED, updated_at=timezone.now()
+    )
+    audit_record(
+        actor=user,
+        subject=user,
+        target=membership,
+        action="applied",
+        from_state=old_status,
+        to_state=new_status,
+        data={"grade": grade.slug},
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_decide(
+    *, membership: Membership, approve: bool, reason: str, by: User
+) -> Membership:
+    """Staff approve or decline a grade that needs approval."""
+    from members.tasks import membership_decision_email_task
+
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if membership.status != Status.PENDING_APPROVAL:
+        raise IllegalTransition("This application has already been decided.")
+    if not approve and not reason.strip():
+        raise MembershipError("Give a reason for declining.")
+    new_status = Status.AWAITING_PAYMENT if approve else Status.CANCELLED
+    membership.status = new_status
+    membership.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=by,
+        subject=membership.user,
+        target=membership,
+        action="approved" if approve else "declined",
+        from_state=Status.PENDING_APPROVAL,
+        to_state=new_status,
+        reason=reason,
+    )
+    membership_decision_email_task.delay_on_commit(membership.pk, approve, reason)
+    return membership
+
+
+@transaction.atomic
+def membership_override_status(
+    *, membership: Membership, status: str, reason: str, by: User
+) -> Membership:
+    """Staff set a status by hand, always with a reason."""
+    if not reason.strip():
+        raise MembershipError("Give a reason for the change.")
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if status in Membership.IN_GOOD_STANDING and not (membership.expires_on and membership.number):
+        raise IllegalTransition("A membership that was never paid cannot be made current.")
+    old_status = membership.status
+    if old_status == status:
+        return membership
+    membership.status = status
+    membership.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=by,
+        subject=membership.user,
+        target=membership,
+        action="status_overridden",
+        from_state=old_status,
+        to_state=status,
+        reason=reason,
+    )
+    return membership

@@ -1,0 +1,212 @@
+"""The daily membership sweep: grace and lapse, then reminders and notices.
+
+Work goes in batches of ``BATCH`` rows, a fixed number of queries per batch
+however many memberships there are. Each notice is recorded (unique per
+period and kind) before anything is queued, and the queueing happens after
+the rows are committed, never inside an open transaction.
+"""
+
+import datetime
+import logging
+from dataclasses import dataclass, field
+
+from django.core import mail
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
+
+from members.emails import email_build
+from members.models import AuditEntry, Membership, MembershipNotice, MembershipPeriod, User
+
+from .audit import audit_fields
+from .membership import GRACE_DAYS
+
+logger = logging.getLogger(__name__)
+
+BATCH = 1000
+Kind = MembershipNotice.Kind
+Status = Membership.Status
+
+# Reminder kind: (status the membership is in, days until expiry from, to).
+RENEWAL_WINDOWS = {
+    Kind.RENEWAL_60: (31, 60),
+    Kind.RENEWAL_30: (8, 30),
+    Kind.RENEWAL_7: (0, 7),
+}
+# Lapsed notices go only to recent lapses, not to every old record.
+LAPSED_NOTICE_WITHIN_DAYS = 60
+# A recorded notice still unsent after this long is queued again.
+RESEND_AFTER = datetime.timedelta(hours=1)
+
+
+@dataclass
+class SweepResult:
+    to_grace: int = 0
+    to_lapsed: int = 0
+    notices: dict[str, int] = field(default_factory=dict)
+    requeued: int = 0
+
+
+def notices_sweep(*, today: datetime.date | None = None, enqueue=None) -> SweepResult:
+    """Move expired memberships on, then record and queue due notices.
+
+    ``enqueue`` takes a list of notice ids; by default it queues the Celery
+    send task. Safe to run twice, or on two workers at once.
+    """
+    if enqueue is None:
+        from members.tasks import membership_notices_send_task
+
+        def enqueue(ids: list[int]) -> None:
+            membership_notices_send_task.delay(ids)
+
+    today = today or timezone.localdate()
+    result = SweepResult()
+    grace_start = today - datetime.timedelta(days=GRACE_DAYS)
+    result.to_grace = _transition(
+        Membership.objects.filter(
+            status=Status.ACTIVE, expires_on__lt=today, expires_on__gte=grace_start
+        ),
+        Status.IN_GRACE,
+    )
+    result.to_lapsed = _transition(
+        Membership.objects.filter(
+            status__in=[Status.ACTIVE, Status.IN_GRACE], expires_on__lt=grace_start
+        ),
+        Status.LAPSED,
+    )
+    for kind, (start, end) in RENEWAL_WINDOWS.items():
+        due = _current_periods(Status.ACTIVE).filter(
+            ends_on__gte=today + datetime.timedelta(days=start),
+            ends_on__lte=today + datetime.timedelta(days=end),
+        )
+        result.notices[kind] = _record_and_queue(due, kind, enqueue)
+    result.notices[Kind.EXPIRED] = _record_and_queue(
+        _current_periods(Status.IN_GRACE), Kind.EXPIRED, enqueue
+    )
+    lapsed_since = today - datetime.timedelta(days=GRACE_DAYS + LAPSED_NOTICE_WITHIN_DAYS)
+    result.notices[Kind.LAPSED] = _record_and_queue(
+        _current_periods(Status.LAPSED).filter(ends_on__gte=lapsed_since), Kind.LAPSED, enqueue
+    )
+    result.requeued = _requeue_unsent(enqueue)
+    return result
+
+
+def _transition(candidates, to_status: str) -> int:
+    """Change ``candidates`` to ``to_status`` a batch at a time, auditing
+    each. Rows another sweep holds are skipped; it will do them."""
+    moved = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                candidates.select_for_update(skip_locked=True, of=("self",))
+                .order_by("pk")
+                .values_list("pk", "status", "user_id")[:BATCH]
+            )
+            if not batch:
+                return moved
+            Membership.objects.filter(pk__in=[pk for pk, _, _ in batch]).update(
+                status=to_status, updated_at=timezone.now()
+            )
+            AuditEntry.objects.bulk_create(
+                AuditEntry(
+                    **audit_fields(
+                        actor=None,
+                        subject=User(pk=user_id),
+                        target=Membership(pk=pk),
+                        action="status_changed",
+                        from_state=status,
+                        to_state=to_status,
+                    )
+                )
+                for pk, status, user_id in batch
+            )
+        moved += len(batch)
+
+
+def _current_periods(status: str):
+    """Each membership's latest period, for memberships in ``status``."""
+    return MembershipPeriod.objects.filter(
+        membership__status=status, ends_on=F("membership__expires_on")
+    )
+
+
+def _record_and_queue(periods, kind: str, enqueue) -> int:
+    already = MembershipNotice.objects.filter(period=OuterRef("pk"), kind=kind)
+    pending = periods.filter(~Exists(already)).order_by("pk")
+    recorded = 0
+    last_pk = 0
+    while True:
+        period_ids = list(pending.filter(pk__gt=last_pk).values_list("pk", flat=True)[:BATCH])
+        if not period_ids:
+            return recorded
+        last_pk = period_ids[-1]
+        notice_ids = _insert_notices(period_ids, kind)
+        if notice_ids:
+            enqueue(notice_ids)
+        recorded += len(notice_ids)
+
+
+def _insert_notices(period_ids: list[int], kind: str) -> list[int]:
+    """Insert one notice per period unless it exists; return the new ids.
+
+    ``ON CONFLICT DO NOTHING RETURNING`` (PostgreSQL, and SQLite 3.35+) tells
+    exactly which rows this call created, so a concurrent sweep that got
+    there first is never sent twice.
+    """
+    table = MembershipNotice._meta.db_table
+    now = timezone.now()
+    rows = ", ".join(["(%s, %s, %s)"] * len(period_ids))
+    params: list = []
+    for period_id in period_ids:
+        params += [period_id, kind, now]
+    sql = (
+        f"INSERT INTO {table} (period_id, kind, created_at) VALUES {rows} "  # noqa: S608
+        "ON CONFLICT (period_id, kind) DO NOTHING RETURNING id"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _requeue_unsent(enqueue) -> int:
+    stale = MembershipNotice.objects.filter(
+        sent_at__isnull=True, created_at__lt=timezone.now() - RESEND_AFTER
+    ).order_by("pk")
+    requeued = 0
+    last_pk = 0
+    while ids := list(stale.filter(pk__gt=last_pk).values_list("pk", flat=True)[:BATCH]):
+        enqueue(ids)
+        requeued += len(ids)
+        last_pk = ids[-1]
+    return requeued
+
+
+def notices_send(*, notice_ids: list[int]) -> int:
+    """Send each unsent notice once; return how many went.
+
+    Each notice is locked while it is sent, so a duplicate task waits and
+    then finds it sent. A failure leaves that notice unsent for a retry.
+    """
+    sent = 0
+    with mail.get_connection() as smtp:
+        for notice_id in notice_ids:
+            with transaction.atomic():
+                notice = (
+                    MembershipNotice.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("period__membership__user", "period__membership__grade")
+                    .filter(pk=notice_id, sent_at__isnull=True)
+                    .first()
+                )
+                if notice is None:
+                    continue
+                membership = notice.period.membership
+                email_build(
+                    to=membership.user.email,
+                    template=f"notice_{notice.kind}",
+                    context={"membership": membership, "period": notice.period},
+                    connection=smtp,
+                ).send()
+                notice.sent_at = timezone.now()
+                notice.save(update_fields=["sent_at"])
+                sent += 1
+    return sent
