@@ -1,8 +1,19 @@
 import re
+from decimal import Decimal
 
 from django import forms
 
-from .models import ODS_PRACTICE_CODE, CareBoard, Profile, User
+from .models import (
+    ODS_PRACTICE_CODE,
+    CareBoard,
+    Grade,
+    Membership,
+    Payment,
+    Profile,
+    Refund,
+    User,
+)
+from .models.membership import format_pence
 from .selectors import care_board_choices
 
 PHONE_ALLOWED = re.compile(r"^\+?[0-9 ()-]+$")
@@ -141,3 +152,129 @@ class ProfileForm(forms.ModelForm):
                 ),
             )
         return cleaned
+
+
+class GradeChoiceForm(forms.Form):
+    grade = forms.ModelChoiceField(
+        label="Choose your membership grade",
+        queryset=Grade.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={
+            "required": "Choose a membership grade.",
+            "invalid_choice": "Choose one of the grades listed.",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["grade"]
+        field.queryset = Grade.objects.filter(is_active=True)
+        field.label_from_instance = lambda grade: (
+            f"{grade.name}, {grade.fee_display} a year"
+            + (" (needs approval)" if grade.requires_approval else "")
+        )
+
+
+class PaymentMethodForm(forms.Form):
+    method = forms.ChoiceField(
+        label="How would you like to pay?",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how you would like to pay."},
+    )
+    invoice_organisation = forms.CharField(
+        label="Organisation paying the invoice",
+        max_length=200,
+        required=False,
+        help_text="Only for payment by invoice: usually your practice.",
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    invoice_purchase_order = forms.CharField(
+        label="Purchase order number (optional)",
+        max_length=60,
+        required=False,
+        help_text="Only for payment by invoice, if your organisation uses them.",
+    )
+
+    def __init__(self, *args, methods: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["method"].choices = methods
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        is_invoice = cleaned.get("method") == Payment.Method.INVOICE
+        if is_invoice and not cleaned.get("invoice_organisation", "").strip():
+            self.add_error(
+                "invoice_organisation", "Enter the name of the organisation paying the invoice."
+            )
+        return cleaned
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="Decision",
+        choices=[("approve", "Approve"), ("decline", "Decline")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose approve or decline."},
+    )
+    reason = forms.CharField(
+        label="Reason",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Sent to the member. Required when declining.",
+    )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("decision") == "decline" and not cleaned.get("reason", "").strip():
+            self.add_error("reason", "Give the member a reason for declining.")
+        return cleaned
+
+
+class StatusOverrideForm(forms.Form):
+    status = forms.ChoiceField(label="New status", choices=Membership.Status.choices)
+    reason = forms.CharField(
+        label="Reason",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Give a reason for the change."},
+        help_text="Kept in the audit trail.",
+    )
+
+
+class RefundForm(forms.Form):
+    amount = forms.DecimalField(
+        label="Amount refunded (£)",
+        min_value=Decimal("0.01"),
+        max_digits=8,
+        decimal_places=2,
+        error_messages={
+            "required": "Enter the amount refunded.",
+            "invalid": "Enter an amount in pounds, like 95.00.",
+            "min_value": "Enter an amount of at least £0.01.",
+            "max_decimal_places": "Enter the amount to the penny, like 47.50.",
+        },
+    )
+    effect = forms.ChoiceField(
+        label="Effect on the membership",
+        choices=Refund.Effect.choices,
+        widget=forms.RadioSelect,
+        initial=Refund.Effect.SHORTEN,
+    )
+    reason = forms.CharField(
+        label="Reason",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Give a reason for the refund."},
+    )
+
+    def __init__(self, *args, payment: Payment, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.payment = payment
+
+    def clean_amount(self) -> int:
+        pence = int(self.cleaned_data["amount"] * 100)
+        if pence > self.payment.refundable_pence:
+            raise forms.ValidationError(
+                f"Enter no more than {format_pence(self.payment.refundable_pence)}, "
+                "the amount not yet refunded."
+            )
+        return pence

@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from .models import CareBoard, Profile, User
+from .models import AuditEntry, CareBoard, Membership, Payment, Profile, User
 
 
 @dataclass(frozen=True)
@@ -99,3 +99,57 @@ def staff_overview() -> StaffOverview:
         joined_last_30_days=totals["recent"],
         staff_without_mfa=totals["staff_without_mfa"],
     )
+
+
+def membership_get(*, user: User) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.select_related("grade").filter(user=user).first()
+
+
+def payments_for_member(*, user: User) -> list[Payment]:
+    """The member's own payments, newest first, with what the templates show."""
+    return list(
+        Payment.objects.filter(membership__user=user)
+        .select_related("grade")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def payment_visible_to(*, payment_id: int, user: User) -> Payment | None:
+    """A payment the user may see: their own, or any for membership staff."""
+    payments = Payment.objects.select_related("membership__user", "grade", "user")
+    if not user.has_perm("members.manage_memberships"):
+        payments = payments.filter(membership__user=user)
+    return payments.filter(pk=payment_id).first()
+
+
+def approvals_queue() -> list[Membership]:
+    """Applications waiting for a decision, oldest first."""
+    return list(
+        Membership.objects.filter(status=Membership.Status.PENDING_APPROVAL)
+        .select_related("user__profile__care_board", "grade")
+        .order_by("updated_at", "pk")
+    )
+
+
+def invoices_outstanding() -> list[Payment]:
+    """Invoices issued and not yet paid, oldest first."""
+    return list(
+        Payment.objects.filter(method=Payment.Method.INVOICE, status=Payment.Status.PENDING)
+        .select_related("membership__user", "grade")
+        .order_by("created_at", "pk")
+    )
+
+
+def membership_record(*, membership_id: int) -> Membership:
+    """A membership with its payments, periods and audit trail, for staff."""
+    membership = Membership.objects.select_related("user", "grade").get(pk=membership_id)
+    membership.payment_list = list(
+        membership.payments.select_related("grade").prefetch_related("refunds")
+    )
+    membership.period_list = list(membership.periods.order_by("-starts_on"))
+    membership.audit_list = list(
+        AuditEntry.objects.filter(subject=membership.user).select_related("actor")[:100]
+    )
+    return membership

@@ -1,11 +1,65 @@
 from django.urls import path
 
-from . import views
+from .views import accounts, membership, staff, webhooks
 
 app_name = "members"
 
 urlpatterns = [
-    path("dashboard/", views.dashboard, name="dashboard"),
-    path("profile/", views.profile_edit, name="profile"),
-    path("staff/", views.staff_home, name="staff_home"),
+    path("dashboard/", accounts.dashboard, name="dashboard"),
+    path("profile/", accounts.profile_edit, name="profile"),
+    path("membership/", membership.grades_public, name="grades"),
+    path("membership/join/", membership.membership_join, name="join"),
+    path("membership/pay/", membership.membership_pay, name="pay"),
+    path("membership/certificate.pdf", membership.membership_certificate_pdf, name="certificate"),
+    path(
+        "membership/payments/<int:payment_id>/", membership.payment_detail, name="payment_detail"
+    ),
+    path(
+        "membership/payments/<int:payment_id>/offline/",
+        membership.payment_offline,
+        name="payment_offline",
+    ),
+    path(
+        "membership/payments/<int:payment_id>/return/",
+        membership.payment_return,
+        name="payment_return",
+    ),
+    path(
+        "membership/payments/<int:payment_id>/receipt.pdf",
+        membership.payment_receipt_pdf,
+        name="payment_receipt",
+    ),
+    path(
+        "membership/payments/<int:payment_id>/invoice.pdf",
+        membership.payment_invoice_pdf,
+        name="payment_invoice",
+    ),
+    path("payments/stripe/webhook/", webhooks.stripe_webhook, name="stripe_webhook"),
+    path("staff/", accounts.staff_home, name="staff_home"),
+    path("staff/membership/approvals/", staff.approvals, name="staff_approvals"),
+    path(
+        "staff/membership/<int:membership_id>/",
+        staff.membership_detail,
+        name="staff_membership",
+    ),
+    path(
+        "staff/membership/<int:membership_id>/decision/",
+        staff.membership_decision,
+        name="staff_membership_decision",
+    ),
+    path(
+        "staff/membership/<int:membership_id>/status/",
+        staff.membership_override,
+        name="staff_membership_override",
+    ),
+    path(
+        "staff/payments/<int:payment_id>/mark-paid/",
+        staff.payment_mark_paid,
+        name="staff_payment_mark_paid",
+    ),
+    path(
+        "staff/payments/<int:payment_id>/refund/",
+        staff.payment_refund,
+        name="staff_payment_refund",
+    ),
 ]

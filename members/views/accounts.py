@@ -2,21 +2,34 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 
-from .access import staff_member_required
-from .forms import ProfileForm
-from .selectors import profile_completeness, profile_get, staff_overview
-from .services import profile_update
+from members.access import staff_member_required
+from members.forms import ProfileForm
+from members.selectors import (
+    membership_get,
+    payments_for_member,
+    profile_completeness,
+    profile_get,
+    staff_overview,
+)
+from members.services.accounts import profile_update
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     profile = profile_get(user=request.user)
     completeness = profile_completeness(user=request.user, profile=profile)
+    membership = membership_get(user=request.user)
     return render(
         request,
         "members/dashboard.html",
-        {"profile": profile, "completeness": completeness},
+        {
+            "profile": profile,
+            "completeness": completeness,
+            "membership": membership,
+            "payments": payments_for_member(user=request.user)[:5] if membership else [],
+        },
     )
 
 
@@ -27,6 +40,9 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         profile_update(user=request.user, **form.cleaned_data)
         messages.success(request, "Your profile has been saved.")
+        next_url = request.GET.get("next", "")
+        if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+            return redirect(next_url)
         return redirect("members:dashboard")
     return render(
         request,

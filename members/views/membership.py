@@ -1,0 +1,210 @@
+import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from members import stripe_gateway
+from members.exceptions import MembershipError
+from members.forms import GradeChoiceForm, PaymentMethodForm
+from members.models import Grade, Membership, MembershipPeriod, Payment
+from members.pdf import pdf_render
+from members.selectors import membership_get, payment_visible_to, profile_completeness
+from members.services.membership import membership_apply, next_period_start
+from members.services.payments import (
+    offline_provider_enabled,
+    payment_checkout_start,
+    payment_create,
+    payment_fulfil,
+)
+
+INVOICE_DUE_DAYS = 30
+
+
+def grades_public(request: HttpRequest) -> HttpResponse:
+    grades = Grade.objects.filter(is_active=True)
+    return render(request, "members/grades.html", {"grades": grades})
+
+
+@login_required
+def membership_join(request: HttpRequest) -> HttpResponse:
+    membership = membership_get(user=request.user)
+    if membership and membership.in_good_standing:
+        messages.info(request, "You are already a member.")
+        return redirect("members:dashboard")
+    if not profile_completeness(user=request.user).is_complete:
+        messages.info(request, "Complete your profile first: it decides which grades fit you.")
+        return redirect(f"{reverse('members:profile')}?next={reverse('members:join')}")
+    initial = {"grade": membership.grade_id} if membership else {}
+    form = GradeChoiceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = membership_apply(user=request.user, grade=form.cleaned_data["grade"])
+        except MembershipError as exc:
+            form.add_error("grade", str(exc))
+        else:
+            if membership.status == Membership.Status.PENDING_APPROVAL:
+                messages.success(
+                    request,
+                    "Thank you. The membership team will review your application and "
+                    "email you; you pay once it is approved.",
+                )
+                return redirect("members:dashboard")
+            return redirect("members:pay")
+    return render(request, "members/join.html", {"form": form, "membership": membership})
+
+
+def _payment_methods() -> list[tuple[str, str]]:
+    methods = []
+    if stripe_gateway.is_configured():
+        methods.append((Payment.Method.STRIPE, "Debit or credit card"))
+    methods.append((Payment.Method.INVOICE, "Invoice to my practice or organisation"))
+    if offline_provider_enabled():
+        methods.append(
+            (Payment.Method.OFFLINE, "Offline test provider (no money moves; for trying out)")
+        )
+    return methods
+
+
+@login_required
+def membership_pay(request: HttpRequest) -> HttpResponse:
+    membership = membership_get(user=request.user)
+    if membership is None:
+        return redirect("members:join")
+    if not membership.payable:
+        messages.info(request, "There is nothing to pay at the moment.")
+        return redirect("members:dashboard")
+    form = PaymentMethodForm(request.POST or None, methods=_payment_methods())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            payment = payment_create(
+                membership=membership,
+                method=data["method"],
+                by=request.user,
+                invoice_organisation=data["invoice_organisation"].strip(),
+                invoice_purchase_order=data["invoice_purchase_order"].strip(),
+            )
+            if payment.method == Payment.Method.STRIPE:
+                return redirect(
+                    payment_checkout_start(
+                        payment=payment,
+                        success_url=_absolute(request, "members:payment_return", payment.pk),
+                        cancel_url=_absolute(request, "members:pay"),
+                    )
+                )
+        except MembershipError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if payment.method == Payment.Method.OFFLINE:
+                return redirect("members:payment_offline", payment.pk)
+            messages.success(
+                request,
+                "Your invoice is ready. Your membership starts when the IGPM receives payment.",
+            )
+            return redirect("members:payment_detail", payment.pk)
+    today = timezone.localdate()
+    starts_on = next_period_start(membership, today)
+    return render(
+        request,
+        "members/pay.html",
+        {
+            "form": form,
+            "membership": membership,
+            "renewing": membership.status != Membership.Status.AWAITING_PAYMENT,
+            "starts_on": starts_on,
+            "continues_from_expiry": starts_on > today,
+        },
+    )
+
+
+def _absolute(request: HttpRequest, name: str, *args) -> str:
+    return request.build_absolute_uri(reverse(name, args=args))
+
+
+def _own_payment(request: HttpRequest, payment_id: int) -> Payment:
+    payment = payment_visible_to(payment_id=payment_id, user=request.user)
+    if payment is None:
+        raise Http404("No such payment.")
+    return payment
+
+
+@login_required
+def payment_offline(request: HttpRequest, payment_id: int) -> HttpResponse:
+    """The offline test provider: stands in for a card payment page."""
+    if not offline_provider_enabled():
+        raise Http404("The offline test provider is not available.")
+    payment = get_object_or_404(
+        Payment, pk=payment_id, membership__user=request.user, method=Payment.Method.OFFLINE
+    )
+    if request.method == "POST":
+        payment_fulfil(payment_id=payment.pk, actor=request.user, actor_label="offline provider")
+        messages.success(request, "Payment received. Welcome to the IGPM.")
+        return redirect("members:payment_detail", payment.pk)
+    return render(request, "members/payment_offline.html", {"payment": payment})
+
+
+@login_required
+def payment_return(request: HttpRequest, payment_id: int) -> HttpResponse:
+    """Where Stripe sends the member back. It never fulfils anything: only
+    the webhook does, so this page just reports what the portal knows."""
+    payment = _own_payment(request, payment_id)
+    return render(request, "members/payment_return.html", {"payment": payment})
+
+
+@login_required
+def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
+    payment = _own_payment(request, payment_id)
+    return render(request, "members/payment_detail.html", {"payment": payment})
+
+
+def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def payment_receipt_pdf(request: HttpRequest, payment_id: int) -> HttpResponse:
+    payment = _own_payment(request, payment_id)
+    if not payment.receipt_number:
+        raise Http404("This payment has no receipt yet.")
+    payment.period = MembershipPeriod.objects.filter(payment=payment).first()
+    pdf = pdf_render("members/pdf/receipt.html", {"payment": payment})
+    return _pdf_response(pdf, f"{payment.receipt_number}.pdf")
+
+
+@login_required
+def payment_invoice_pdf(request: HttpRequest, payment_id: int) -> HttpResponse:
+    payment = _own_payment(request, payment_id)
+    if not payment.invoice_number:
+        raise Http404("This payment has no invoice.")
+    context = {
+        "payment": payment,
+        "bank": {
+            "account_name": settings.IGPM_BANK_ACCOUNT_NAME,
+            "sort_code": settings.IGPM_BANK_SORT_CODE,
+            "account_number": settings.IGPM_BANK_ACCOUNT_NUMBER,
+        },
+        "due_on": timezone.localdate(payment.created_at)
+        + datetime.timedelta(days=INVOICE_DUE_DAYS),
+    }
+    return _pdf_response(
+        pdf_render("members/pdf/invoice.html", context), f"{payment.invoice_number}.pdf"
+    )
+
+
+@login_required
+def membership_certificate_pdf(request: HttpRequest) -> HttpResponse:
+    membership = membership_get(user=request.user)
+    if membership is None or not membership.in_good_standing:
+        raise Http404("Only current members have a membership certificate.")
+    first = membership.periods.order_by("starts_on").first()
+    context = {"membership": membership, "member_since": first.starts_on if first else None}
+    pdf = pdf_render("members/pdf/membership_certificate.html", context)
+    return _pdf_response(pdf, f"{membership.number}-certificate.pdf")

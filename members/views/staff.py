@@ -1,0 +1,144 @@
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from members.access import staff_member_required
+from members.exceptions import MembershipError
+from members.forms import DecisionForm, RefundForm, StatusOverrideForm
+from members.models import Membership, Payment
+from members.selectors import approvals_queue, invoices_outstanding, membership_record
+from members.services.membership import membership_decide, membership_override_status
+from members.services.payments import invoice_mark_paid, refund_record
+
+
+def membership_team_required(view):
+    """Staff with two-factor, and the membership permission on top."""
+
+    @staff_member_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.has_perm("members.manage_memberships"):
+            raise PermissionDenied("Membership team only.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@membership_team_required
+def approvals(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "members/staff/approvals.html",
+        {"applications": approvals_queue(), "invoices": invoices_outstanding()},
+    )
+
+
+def _record_page(request, membership_id: int, **forms) -> HttpResponse:
+    membership = membership_record(membership_id=membership_id)
+    context = {
+        "membership": membership,
+        "decision_form": forms.get("decision_form") or DecisionForm(),
+        "override_form": forms.get("override_form")
+        or StatusOverrideForm(initial={"status": membership.status}),
+        "refund_forms": {
+            payment.pk: (
+                forms["refund_form"]
+                if forms.get("refund_payment") == payment.pk
+                else RefundForm(payment=payment, prefix=f"refund-{payment.pk}")
+            )
+            for payment in membership.payment_list
+            if payment.refundable_pence and payment.status != Payment.Status.PENDING
+        },
+    }
+    return render(
+        request, "members/staff/membership.html", context, status=forms.get("status", 200)
+    )
+
+
+@membership_team_required
+def membership_detail(request: HttpRequest, membership_id: int) -> HttpResponse:
+    return _record_page(request, membership_id)
+
+
+@require_POST
+@membership_team_required
+def membership_decision(request: HttpRequest, membership_id: int) -> HttpResponse:
+    membership = get_object_or_404(Membership, pk=membership_id)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        approve = form.cleaned_data["decision"] == "approve"
+        try:
+            membership_decide(
+                membership=membership,
+                approve=approve,
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except MembershipError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Approved." if approve else "Declined.")
+            return redirect("members:staff_approvals")
+    return _record_page(request, membership_id, decision_form=form, status=400)
+
+
+@require_POST
+@membership_team_required
+def membership_override(request: HttpRequest, membership_id: int) -> HttpResponse:
+    membership = get_object_or_404(Membership, pk=membership_id)
+    form = StatusOverrideForm(request.POST)
+    if form.is_valid():
+        try:
+            membership_override_status(
+                membership=membership,
+                status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except MembershipError as exc:
+            form.add_error("status", str(exc))
+        else:
+            messages.success(request, "Status changed.")
+            return redirect("members:staff_membership", membership_id)
+    return _record_page(request, membership_id, override_form=form, status=400)
+
+
+@require_POST
+@membership_team_required
+def payment_mark_paid(request: HttpRequest, payment_id: int) -> HttpResponse:
+    payment = get_object_or_404(Payment, pk=payment_id)
+    try:
+        invoice_mark_paid(payment=payment, by=request.user)
+    except MembershipError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Invoice {payment.invoice_number} marked paid.")
+    return redirect("members:staff_membership", payment.membership_id)
+
+
+@require_POST
+@membership_team_required
+def payment_refund(request: HttpRequest, payment_id: int) -> HttpResponse:
+    payment = get_object_or_404(Payment, pk=payment_id)
+    form = RefundForm(request.POST, payment=payment, prefix=f"refund-{payment.pk}")
+    if form.is_valid():
+        try:
+            refund_record(
+                payment=payment,
+                amount_pence=form.cleaned_data["amount"],
+                reason=form.cleaned_data["reason"],
+                effect=form.cleaned_data["effect"],
+                by=request.user,
+            )
+        except MembershipError as exc:
+            form.add_error("amount", str(exc))
+        else:
+            messages.success(request, "Refund recorded.")
+            return redirect("members:staff_membership", payment.membership_id)
+    return _record_page(
+        request, payment.membership_id, refund_form=form, refund_payment=payment.pk, status=400
+    )
