@@ -52,3 +52,34 @@ def chromium_path() -> str:
             "Debian's chromium is needed for browser tests: apt-get install chromium"
         )
     return path
+
+
+@pytest.fixture
+def no_outside_network(monkeypatch):
+    """Any connection to an address off this machine fails the test."""
+    import ipaddress
+    import socket
+
+    real_connect = socket.socket.connect
+
+    def guarded_connect(sock, address):
+        host = address[0] if isinstance(address, tuple) else address
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if not loopback:
+            raise AssertionError(f"outgoing connection to {address!r} blocked in tests")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+
+
+@pytest.fixture
+def stripe_fake(settings, no_outside_network):
+    from tests.stripe_fake import StripeFake
+
+    fake = StripeFake().start()
+    settings.STRIPE_API_BASE = fake.url
+    yield fake
+    fake.stop()

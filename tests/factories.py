@@ -2,7 +2,7 @@ import factory
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
-from members.models import CareBoard, Profile, User
+from members.models import CareBoard, Grade, Membership, Profile, User
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -64,3 +64,35 @@ class ProfileFactory(factory.django.DjangoModelFactory):
     care_board = factory.LazyFunction(care_board)
     years_in_role = 4
     phone = "0161 496 0000"
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    """A membership waiting for payment, for a member with a full profile."""
+
+    class Meta:
+        model = Membership
+
+    user = factory.LazyFunction(lambda: ProfileFactory().user)
+    grade = factory.LazyFunction(lambda: grade("member"))
+    status = Membership.Status.AWAITING_PAYMENT
+
+
+def grade(slug: str = "member") -> Grade:
+    """A seeded grade (recreated after a flush)."""
+    defaults = {
+        "student": ("Student or Apprentice", 2500, False),
+        "associate": ("Associate", 6500, False),
+        "member": ("Member", 9500, False),
+        "fellow": ("Fellow", 15000, True),
+        "retired": ("Retired", 3000, False),
+    }[slug]
+    obj, _ = Grade.objects.get_or_create(
+        slug=slug,
+        defaults={
+            "name": defaults[0],
+            "annual_fee_pence": defaults[1],
+            "requires_approval": defaults[2],
+            "eligibility": "Seeded for tests.",
+        },
+    )
+    return obj

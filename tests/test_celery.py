@@ -15,10 +15,13 @@ from members.tasks import clear_expired_sessions_task
 def celery_worker(transactional_db):
     """A real worker thread consuming from the real Redis broker."""
     assert celery_app.conf.broker_url.startswith("redis://")
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
     with start_worker(
         celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10
     ) as worker:
         yield worker
+    celery_app.conf.task_always_eager = eager
 
 
 def test_a_queued_task_runs_on_a_real_worker(celery_worker):

@@ -12,6 +12,12 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "EMAIL_URL": "smtp://mail.igpm.org.uk:587",
+    "SITE_URL": "https://portal.igpm.org.uk",
+    "STRIPE_SECRET_KEY": "sk_live_placeholder",
+    "STRIPE_WEBHOOK_SECRET": "whsec_placeholder",
+    "IGPM_BANK_ACCOUNT_NAME": "Institute of General Practice Management",
+    "IGPM_BANK_SORT_CODE": "12-34-56",
+    "IGPM_BANK_ACCOUNT_NUMBER": "12345678",
 }
 
 

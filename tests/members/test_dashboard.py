@@ -2,12 +2,13 @@ import pytest
 from django.urls import reverse
 
 from members.models import Profile
-from tests.factories import ProfileFactory, StaffFactory, UserFactory
+from members.services.payments import payment_create
+from tests.factories import MembershipFactory, ProfileFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-# session, user, profile with its board
-DASHBOARD_QUERIES = 3
+# session, user, profile with its board, membership with its grade
+DASHBOARD_QUERIES = 4
 
 
 def test_new_member_dashboard_asks_for_the_profile(client):
@@ -54,3 +55,18 @@ def test_staff_home_query_count_is_flat(client, django_assert_num_queries, other
         response = client.get(reverse("members:staff_home"))
     assert response.status_code == 200
     assert response.context["overview"].with_profile == others
+
+
+@pytest.mark.parametrize("payments", [1, 12])
+def test_member_dashboard_query_count_is_flat_in_payments(
+    client, django_assert_num_queries, payments
+):
+    membership = MembershipFactory()
+    for _ in range(payments):
+        payment_create(membership=membership, method="offline", by=membership.user)
+    client.force_login(membership.user)
+    # ... plus the member's payments, in one query
+    with django_assert_num_queries(DASHBOARD_QUERIES + 1):
+        response = client.get(reverse("members:dashboard"))
+    assert response.status_code == 200
+    assert "Pay for your membership" in response.content.decode()
