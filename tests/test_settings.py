@@ -43,3 +43,11 @@ def test_production_settings_have_no_default_secret():
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_never_offers_the_offline_payment_provider():
+    env = {**PRODUCTION_ENV, "PAYMENTS_OFFLINE_PROVIDER": "true"}
+    code = "from django.conf import settings; print(settings.PAYMENTS_OFFLINE_PROVIDER)"
+    result = manage("shell", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"

@@ -87,6 +87,8 @@ class Membership(models.Model):
                 name="members_membership_current_has_number_and_expiry",
             ),
         ]
+        # The daily sweep looks memberships up by status and expiry date.
+        indexes = [models.Index(fields=["status", "expires_on"])]
 
     def __str__(self) -> str:
         return f"{self.number or 'Membership'} ({self.user}, {self.get_status_display()})"

@@ -95,10 +95,12 @@ def _transition(candidates, to_status: str) -> int:
     """Change ``candidates`` to ``to_status`` a batch at a time, auditing
     each. Rows another sweep holds are skipped; it will do them."""
     moved = 0
+    last_pk = 0
     while True:
         with transaction.atomic():
             batch = list(
-                candidates.select_for_update(skip_locked=True, of=("self",))
+                candidates.filter(pk__gt=last_pk)
+                .select_for_update(skip_locked=True, of=("self",))
                 .order_by("pk")
                 .values_list("pk", "status", "user_id")[:BATCH]
             )
@@ -121,6 +123,7 @@ def _transition(candidates, to_status: str) -> int:
                 for pk, status, user_id in batch
             )
         moved += len(batch)
+        last_pk = batch[-1][0]
 
 
 def _current_periods(status: str):

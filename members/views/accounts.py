@@ -36,7 +36,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 def profile_edit(request: HttpRequest) -> HttpResponse:
     profile = profile_get(user=request.user)
-    form = ProfileForm(request.POST or None, instance=profile, user=request.user)
+    form = ProfileForm(
+        request.POST if request.method == "POST" else None, instance=profile, user=request.user
+    )
     if request.method == "POST" and form.is_valid():
         profile_update(user=request.user, **form.cleaned_data)
         messages.success(request, "Your profile has been saved.")

@@ -40,7 +40,7 @@ def membership_join(request: HttpRequest) -> HttpResponse:
         messages.info(request, "Complete your profile first: it decides which grades fit you.")
         return redirect(f"{reverse('members:profile')}?next={reverse('members:join')}")
     initial = {"grade": membership.grade_id} if membership else {}
-    form = GradeChoiceForm(request.POST or None, initial=initial)
+    form = GradeChoiceForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             membership = membership_apply(user=request.user, grade=form.cleaned_data["grade"])
@@ -78,7 +78,9 @@ def membership_pay(request: HttpRequest) -> HttpResponse:
     if not membership.payable:
         messages.info(request, "There is nothing to pay at the moment.")
         return redirect("members:dashboard")
-    form = PaymentMethodForm(request.POST or None, methods=_payment_methods())
+    form = PaymentMethodForm(
+        request.POST if request.method == "POST" else None, methods=_payment_methods()
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
