@@ -9,7 +9,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from members.models import CareBoard, Profile, User
+from members.models import CareBoard, Grade, Membership, Payment, Profile, User
+from members.services.membership import membership_apply
+from members.services.payments import payment_create, payment_fulfil
 
 STAFF_EMAIL = "staff@igpm.example"
 STAFF_PASSWORD = "igpm-staff-demo"  # noqa: S105 - demo only, refused unless DEBUG
@@ -49,6 +51,21 @@ MEMBERS = [
         },
     },
     {
+        "email": "grace.adeyemi@example.org",
+        "first_name": "Grace",
+        "last_name": "Adeyemi",
+        "profile": {
+            "job_title": "Head of Primary Care Operations",
+            "role": Profile.Role.FEDERATION_ICB_MANAGER,
+            "organisation_name": "Thames Valley GP Federation",
+            "ods_code": "",
+            "pcn_name": "",
+            "board": "NHS Buckinghamshire, Oxfordshire and Berkshire West ICB",
+            "years_in_role": 14,
+            "show_in_directory": True,
+        },
+    },
+    {
         "email": "priya.shah@example.org",
         "first_name": "Priya",
         "last_name": "Shah",
@@ -79,7 +96,31 @@ class Command(BaseCommand):
                     details = dict(details)
                     board = CareBoard.objects.get(name=details.pop("board"))
                     Profile.objects.create(user=user, care_board=board, **details)
+        self._memberships()
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
+
+    def _memberships(self) -> None:
+        """An active member, an unpaid invoice and a fellowship to decide,
+        so every staff queue has something in it."""
+        if Membership.objects.exists():
+            return
+        amara = User.objects.get(email="amara.okafor@example.org")
+        membership = membership_apply(user=amara, grade=Grade.objects.get(slug="member"))
+        payment = payment_create(membership=membership, method=Payment.Method.OFFLINE, by=amara)
+        payment_fulfil(payment_id=payment.pk, actor_label="demo data")
+
+        dylan = User.objects.get(email="dylan.hughes@example.org")
+        membership = membership_apply(user=dylan, grade=Grade.objects.get(slug="associate"))
+        payment_create(
+            membership=membership,
+            method=Payment.Method.INVOICE,
+            by=dylan,
+            invoice_organisation="Taff Valley Surgery",
+            invoice_purchase_order="TVS-2026-114",
+        )
+
+        grace = User.objects.get(email="grace.adeyemi@example.org")
+        membership_apply(user=grace, grade=Grade.objects.get(slug="fellow"))
 
     def _account(self, email, password, first, last, is_staff=False) -> User:
         user, created = User.objects.get_or_create(
