@@ -172,7 +172,7 @@ class GradeChoiceForm(forms.Form):
         field.queryset = Grade.objects.filter(is_active=True)
         field.label_from_instance = lambda grade: (
             f"{grade.name}, {grade.fee_display} a year"
-            + (" (needs approval)" if grade.requires_approval else "")
+            + (" (by application)" if grade.requires_approval else "")
         )
 
 

@@ -53,3 +53,11 @@ class AuditEntry(models.Model):
     @property
     def action_display(self) -> str:
         return self.action.replace("_", " ")
+
+    @property
+    def from_display(self) -> str:
+        return self.from_state.replace("_", " ")
+
+    @property
+    def to_display(self) -> str:
+        return self.to_state.replace("_", " ")

@@ -50,8 +50,9 @@ def test_staff_home_query_count_is_flat(client, django_assert_num_queries, other
     ProfileFactory.create_batch(others)
     staff = StaffFactory(mfa=True)
     client.force_login(staff)
-    # session, user, authenticator check, one aggregate
-    with django_assert_num_queries(4):
+    # session, user, authenticator check, one aggregate, and the user's and
+    # groups' permissions for the links the page offers
+    with django_assert_num_queries(6):
         response = client.get(reverse("members:staff_home"))
     assert response.status_code == 200
     assert response.context["overview"].with_profile == others
