@@ -68,3 +68,23 @@ def test_staff_without_two_factor_land_on_enrolment(page, live_server):
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Activate Authenticator App")
     assert_accessible(page)
+
+
+def test_card_payment_return_page(page, live_server):
+    from members.models import Payment
+    from tests.factories import MembershipFactory
+
+    membership = MembershipFactory()
+    payment = Payment.objects.create(
+        membership=membership,
+        user=membership.user,
+        grade=membership.grade,
+        purpose=Payment.Purpose.JOIN,
+        method=Payment.Method.STRIPE,
+        amount_pence=membership.grade.annual_fee_pence,
+        stripe_session_id="cs_test_return",
+    )
+    sign_in(page, membership.user, live_server)
+    page.goto(f"/membership/payments/{payment.pk}/return/")
+    expect(page.get_by_text("waiting for confirmation")).to_be_visible()
+    assert_accessible(page)
