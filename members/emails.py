@@ -14,10 +14,11 @@ def email_build(
     attachments: list[tuple[str, bytes, str]] | None = None,
     connection=None,
 ) -> EmailMessage:
-    """``template`` names a pair: ``<template>_subject.txt`` and ``.txt``."""
+    """``template`` names a pair: ``<template>_subject.txt`` and ``.txt``,
+    e.g. ``members/email/receipt``."""
     context = {"site_url": settings.SITE_URL, **context}
-    subject = _render_text(f"members/email/{template}_subject.txt", context)
-    body = _render_text(f"members/email/{template}.txt", context)
+    subject = _render_text(f"{template}_subject.txt", context)
+    body = _render_text(f"{template}.txt", context)
     message = EmailMessage(
         subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + " ".join(subject.split()),
         body=body,

@@ -45,7 +45,7 @@ def payment_receipt_email_task(payment_id: int) -> bool:
         pdf = pdf_render("members/pdf/receipt.html", {"payment": payment})
         email_build(
             to=payment.user.email,
-            template="receipt",
+            template="members/email/receipt",
             context={"payment": payment, "membership": payment.membership},
             attachments=[(f"{payment.receipt_number}.pdf", pdf, "application/pdf")],
         ).send()
@@ -59,6 +59,6 @@ def membership_decision_email_task(membership_id: int, approved: bool, reason: s
     membership = Membership.objects.select_related("user", "grade").get(pk=membership_id)
     email_build(
         to=membership.user.email,
-        template="decision_approved" if approved else "decision_declined",
+        template=f"members/email/decision_{'approved' if approved else 'declined'}",
         context={"membership": membership, "reason": reason},
     ).send()

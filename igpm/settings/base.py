@@ -206,6 +206,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "members.tasks.membership_notices_sweep_task",
         "schedule": crontab(hour=7, minute=0),
     },
+    "accreditation-notices-sweep": {
+        "task": "accreditation.tasks.certificate_notices_sweep_task",
+        "schedule": crontab(hour=7, minute=20),
+    },
 }
 
 # --- Internationalisation ---------------------------------------------------

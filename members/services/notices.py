@@ -150,21 +150,27 @@ def _record_and_queue(periods, kind: str, enqueue) -> int:
 
 
 def _insert_notices(period_ids: list[int], kind: str) -> list[int]:
-    """Insert one notice per period unless it exists; return the new ids.
+    return notices_insert_once(MembershipNotice, "period_id", period_ids, kind)
+
+
+def notices_insert_once(model, owner_column: str, owner_ids: list[int], kind: str) -> list[int]:
+    """Insert one ``kind`` notice per owner unless it exists; return the new
+    ids.
 
     ``ON CONFLICT DO NOTHING RETURNING`` (PostgreSQL, and SQLite 3.35+) tells
     exactly which rows this call created, so a concurrent sweep that got
-    there first is never sent twice.
+    there first is never sent twice. ``model`` must have a unique
+    constraint on (``owner_column``, ``kind``).
     """
-    table = MembershipNotice._meta.db_table
+    table = model._meta.db_table
     now = timezone.now()
-    rows = ", ".join(["(%s, %s, %s)"] * len(period_ids))
+    rows = ", ".join(["(%s, %s, %s)"] * len(owner_ids))
     params: list = []
-    for period_id in period_ids:
-        params += [period_id, kind, now]
+    for owner_id in owner_ids:
+        params += [owner_id, kind, now]
     sql = (
-        f"INSERT INTO {table} (period_id, kind, created_at) VALUES {rows} "  # noqa: S608
-        "ON CONFLICT (period_id, kind) DO NOTHING RETURNING id"
+        f"INSERT INTO {table} ({owner_column}, kind, created_at) VALUES {rows} "  # noqa: S608
+        f"ON CONFLICT ({owner_column}, kind) DO NOTHING RETURNING id"
     )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -205,7 +211,7 @@ def notices_send(*, notice_ids: list[int]) -> int:
                 membership = notice.period.membership
                 email_build(
                     to=membership.user.email,
-                    template=f"notice_{notice.kind}",
+                    template=f"members/email/notice_{notice.kind}",
                     context={"membership": membership, "period": notice.period},
                     connection=smtp,
                 ).send()

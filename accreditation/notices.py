@@ -1,0 +1,73 @@
+"""Expiry reminders for accreditation certificates: 90, 30 and 7 days
+before a certificate expires, each recorded once before it is sent."""
+
+import datetime
+
+from django.core import mail
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from members.emails import email_build
+from members.services.notices import BATCH, notices_insert_once
+
+from .models import Certificate, CertificateNotice
+
+Kind = CertificateNotice.Kind
+WINDOWS = {Kind.EXPIRY_90: (31, 90), Kind.EXPIRY_30: (8, 30), Kind.EXPIRY_7: (0, 7)}
+
+
+def certificate_notices_sweep(*, today: datetime.date | None = None, enqueue=None) -> dict:
+    if enqueue is None:
+        from .tasks import certificate_notices_send_task
+
+        def enqueue(ids: list[int]) -> None:
+            certificate_notices_send_task.delay(ids)
+
+    today = today or timezone.localdate()
+    recorded = {}
+    for kind, (start, end) in WINDOWS.items():
+        already = CertificateNotice.objects.filter(certificate=OuterRef("pk"), kind=kind)
+        due = (
+            Certificate.objects.filter(
+                status=Certificate.Status.VALID,
+                expires_on__gte=today + datetime.timedelta(days=start),
+                expires_on__lte=today + datetime.timedelta(days=end),
+            )
+            .filter(~Exists(already))
+            .order_by("pk")
+        )
+        recorded[kind] = 0
+        last_pk = 0
+        while ids := list(due.filter(pk__gt=last_pk).values_list("pk", flat=True)[:BATCH]):
+            last_pk = ids[-1]
+            new = notices_insert_once(CertificateNotice, "certificate_id", ids, kind)
+            if new:
+                enqueue(new)
+            recorded[kind] += len(new)
+    return recorded
+
+
+def certificate_notices_send(*, notice_ids: list[int]) -> int:
+    sent = 0
+    with mail.get_connection() as smtp:
+        for notice_id in notice_ids:
+            with transaction.atomic():
+                notice = (
+                    CertificateNotice.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("certificate__holder", "certificate__pathway")
+                    .filter(pk=notice_id, sent_at__isnull=True)
+                    .first()
+                )
+                if notice is None:
+                    continue
+                email_build(
+                    to=notice.certificate.holder.email,
+                    template="accreditation/email/expiry",
+                    context={"certificate": notice.certificate, "notice": notice},
+                    connection=smtp,
+                ).send()
+                notice.sent_at = timezone.now()
+                notice.save(update_fields=["sent_at"])
+                sent += 1
+    return sent

@@ -1,0 +1,60 @@
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from accreditation.forms import VerifySearchForm
+from accreditation.models import Certificate, Pathway
+
+
+def pathways(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "accreditation/pathways.html",
+        {"pathways": Pathway.objects.filter(is_active=True)},
+    )
+
+
+def _verification(request: HttpRequest, certificate: Certificate | None, **context):
+    state = certificate.state_on(timezone.localdate()) if certificate else None
+    return render(
+        request,
+        "accreditation/verify.html",
+        {"certificate": certificate, "state": state, **context},
+        status=200 if certificate or "form" in context else 404,
+    )
+
+
+def verify(request: HttpRequest, code: str) -> HttpResponse:
+    """What a QR code opens: the certificate's name, award, dates and state,
+    and nothing else about its holder."""
+    certificate = (
+        Certificate.objects.select_related("pathway").filter(verification_code=code).first()
+    )
+    return _verification(request, certificate, searched=True)
+
+
+def verify_search(request: HttpRequest) -> HttpResponse:
+    form = VerifySearchForm(request.GET if "number" in request.GET else None)
+    certificate = None
+    if form.is_valid():
+        number = form.cleaned_data["number"].strip().upper()
+        certificate = Certificate.objects.select_related("pathway").filter(number=number).first()
+    return _verification(request, certificate, form=form, searched=form.is_bound)
+
+
+def register(request: HttpRequest) -> HttpResponse:
+    """The opt-in public register of accredited managers (valid certificates)."""
+    query = request.GET.get("q", "").strip()[:100]
+    listed = Certificate.objects.filter(
+        on_public_register=True,
+        status=Certificate.Status.VALID,
+        expires_on__gte=timezone.localdate(),
+    ).select_related("pathway")
+    if query:
+        listed = listed.filter(Q(holder_name__icontains=query) | Q(number__iexact=query))
+    return render(
+        request,
+        "accreditation/register.html",
+        {"certificates": listed.order_by("holder_name")[:500], "query": query},
+    )
