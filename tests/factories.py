@@ -96,3 +96,28 @@ def grade(slug: str = "member") -> Grade:
         },
     )
     return obj
+
+
+def active_member() -> User:
+    """A member in good standing: profile complete, a paid year."""
+    from members.services.payments import payment_create, payment_fulfil
+
+    membership = MembershipFactory()
+    payment = payment_create(membership=membership, method="offline", by=membership.user)
+    payment_fulfil(payment_id=payment.pk)
+    return membership.user
+
+
+def assessor() -> User:
+    from django.contrib.auth.models import Group
+
+    user = StaffFactory(mfa=True)
+    group, _ = Group.objects.get_or_create(name="Accreditation assessors")
+    if not group.permissions.exists():
+        from django.contrib.auth.models import Permission
+
+        group.permissions.add(
+            *Permission.objects.filter(codename__in=["review_application", "revoke_certificate"])
+        )
+    user.groups.add(group)
+    return user
