@@ -7,6 +7,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from members.access import staff_member_required
 from members.forms import ProfileForm
 from members.selectors import (
+    certificates_for_member,
     membership_get,
     payments_for_member,
     profile_completeness,
@@ -29,6 +30,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "completeness": completeness,
             "membership": membership,
             "payments": payments_for_member(user=request.user)[:5] if membership else [],
+            "certificates": certificates_for_member(user=request.user) if membership else [],
         },
     )
 

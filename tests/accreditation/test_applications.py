@@ -122,6 +122,8 @@ def test_submit_assign_approve_issues_a_certificate_and_emails(
     client.force_login(application.applicant)
     pdf = client.get(reverse("accreditation:certificate_pdf", args=[certificate.pk]))
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")
+    dashboard = client.get(reverse("members:dashboard")).content.decode()
+    assert f"Download certificate {certificate.number} (PDF)" in dashboard
 
 
 def test_request_for_information_then_resubmission(

@@ -1,11 +1,15 @@
 """Demo data for a local portal: a staff account with two-factor set up and
 a few members. Safe to run again; it never touches a production database."""
 
+import datetime
+
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -74,6 +78,12 @@ MEMBERS = [
 ]
 
 
+def _demo_pdf(name: str) -> SimpleUploadedFile:
+    """A tiny but well-formed PDF to stand in for a scanned certificate."""
+    content = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
 class Command(BaseCommand):
     help = "Create demo accounts (local use only)."
 
@@ -121,6 +131,46 @@ class Command(BaseCommand):
 
         grace = User.objects.get(email="grace.adeyemi@example.org")
         membership_apply(user=grace, grade=Grade.objects.get(slug="fellow"))
+        self._accreditation(amara)
+
+    def _accreditation(self, member: User) -> None:
+        """An issued certificate, and an application in the assessors' queue."""
+        from accreditation import services
+        from accreditation.models import Pathway
+
+        staff = User.objects.get(email=STAFF_EMAIL)
+        staff.groups.add(
+            *Group.objects.filter(name__in=["Membership team", "Accreditation assessors"])
+        )
+        approved = services.application_start(
+            user=member, pathway=Pathway.objects.get(slug="ilm-level-7")
+        )
+        services.application_update(
+            application=approved,
+            by=member,
+            qualification_title="Level 7 Diploma in Leadership and Management",
+            awarding_body="Institute of Leadership & Management",
+            certificate_number="ILM-7-204411",
+            date_achieved=datetime.date(2024, 7, 15),
+        )
+        services.evidence_add(application=approved, upload=_demo_pdf("ilm-diploma.pdf"), by=member)
+        services.application_submit(application=approved, by=member)
+        services.application_assign(application=approved, assessor=staff)
+        services.application_approve(application=approved, by=staff)
+
+        waiting = services.application_start(
+            user=member, pathway=Pathway.objects.get(slug="napc-diploma")
+        )
+        services.application_update(
+            application=waiting,
+            by=member,
+            qualification_title="Diploma in Advanced Primary Care Management",
+            awarding_body="National Association of Primary Care",
+            certificate_number="NAPC-D-3391",
+            date_achieved=datetime.date(2025, 9, 1),
+        )
+        services.evidence_add(application=waiting, upload=_demo_pdf("napc-diploma.pdf"), by=member)
+        services.application_submit(application=waiting, by=member)
 
     def _account(self, email, password, first, last, is_staff=False) -> User:
         user, created = User.objects.get_or_create(
