@@ -3,13 +3,11 @@ before a certificate expires, each recorded once before it is sent."""
 
 import datetime
 
-from django.core import mail
-from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from members.emails import email_build
-from members.services.notices import BATCH, notices_insert_once
+from members.services.notices import BATCH, notices_insert_once, recorded_notices_send
 
 from .models import Certificate, CertificateNotice
 
@@ -49,25 +47,16 @@ def certificate_notices_sweep(*, today: datetime.date | None = None, enqueue=Non
 
 
 def certificate_notices_send(*, notice_ids: list[int]) -> int:
-    sent = 0
-    with mail.get_connection() as smtp:
-        for notice_id in notice_ids:
-            with transaction.atomic():
-                notice = (
-                    CertificateNotice.objects.select_for_update(skip_locked=True, of=("self",))
-                    .select_related("certificate__holder", "certificate__pathway")
-                    .filter(pk=notice_id, sent_at__isnull=True)
-                    .first()
-                )
-                if notice is None:
-                    continue
-                email_build(
-                    to=notice.certificate.holder.email,
-                    template="accreditation/email/expiry",
-                    context={"certificate": notice.certificate, "notice": notice},
-                    connection=smtp,
-                ).send()
-                notice.sent_at = timezone.now()
-                notice.save(update_fields=["sent_at"])
-                sent += 1
-    return sent
+    def build(notice: CertificateNotice, smtp):
+        return email_build(
+            to=notice.certificate.holder.email,
+            template="accreditation/email/expiry",
+            context={"certificate": notice.certificate, "notice": notice},
+            connection=smtp,
+        )
+
+    return recorded_notices_send(
+        CertificateNotice.objects.select_related("certificate__holder", "certificate__pathway"),
+        notice_ids,
+        build,
+    )

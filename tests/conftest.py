@@ -83,3 +83,40 @@ def stripe_fake(settings, no_outside_network):
     settings.STRIPE_API_BASE = fake.url
     yield fake
     fake.stop()
+
+
+@pytest.fixture
+def pathway(db):
+    """The ILM Level 7 pathway (seeded; recreated after a flush)."""
+    from accreditation.models import Pathway
+
+    pathway, _ = Pathway.objects.get_or_create(
+        slug="ilm-level-7",
+        defaults={
+            "name": "ILM Level 7 Diploma in Leadership and Management",
+            "awarding_body": "Institute of Leadership & Management (ILM)",
+            "rqf_level": 7,
+            "route_type": "qualification",
+            "summary": "For senior managers with the ILM Level 7 Diploma.",
+            "evidence_required": "Your certificate.",
+        },
+    )
+    return pathway
+
+
+@pytest.fixture
+def experiential(db):
+    """The experiential portfolio pathway (seeded; recreated after a flush)."""
+    from accreditation.models import Pathway
+
+    pathway, _ = Pathway.objects.get_or_create(
+        slug="experiential",
+        defaults={
+            "name": "Experience and portfolio route",
+            "awarding_body": "Institute of General Practice Management",
+            "route_type": "experiential",
+            "summary": "For managers whose experience speaks for itself.",
+            "evidence_required": "A portfolio.",
+        },
+    )
+    return pathway

@@ -25,6 +25,15 @@ from accreditation.services import (
 from members.access import staff_gate
 
 
+def _private_download(file, filename: str, content_type: str) -> FileResponse:
+    """A stored file, always as a download, never kept by shared caches."""
+    response = FileResponse(
+        file.open("rb"), as_attachment=True, filename=filename, content_type=content_type
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -159,14 +168,7 @@ def evidence_download(request: HttpRequest, evidence_id: int) -> HttpResponse:
         refusal = staff_gate(request)
         if refusal is not None:
             return refusal
-    response = FileResponse(
-        evidence.file.open("rb"),
-        as_attachment=True,
-        filename=evidence.original_name,
-        content_type=evidence.content_type,
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _private_download(evidence.file, evidence.original_name, evidence.content_type)
 
 
 @require_POST
@@ -192,14 +194,7 @@ def certificate_pdf(request: HttpRequest, certificate_id: int) -> HttpResponse:
     if not certificate.pdf:
         messages.info(request, "Your certificate is being prepared. Try again in a minute.")
         return redirect("accreditation:overview")
-    response = FileResponse(
-        certificate.pdf.open("rb"),
-        as_attachment=True,
-        filename=f"{certificate.number}.pdf",
-        content_type="application/pdf",
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _private_download(certificate.pdf, f"{certificate.number}.pdf", "application/pdf")
 
 
 @require_POST

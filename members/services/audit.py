@@ -3,20 +3,10 @@ from django.db import models
 from members.models import AuditEntry, User
 
 
-def audit_record(
-    *,
-    actor: User | None,
-    target: models.Model,
-    action: str,
-    subject: User | None = None,
-    actor_label: str = "",
-    from_state: str = "",
-    to_state: str = "",
-    reason: str = "",
-    data: dict | None = None,
-) -> AuditEntry:
-    """Write one audit entry, in the caller's transaction."""
-    return AuditEntry.objects.create(**audit_fields(**locals()))
+def audit_record(**fields) -> AuditEntry:
+    """Write one audit entry, in the caller's transaction. Takes the
+    arguments of ``audit_fields``."""
+    return AuditEntry.objects.create(**audit_fields(**fields))
 
 
 def audit_fields(

@@ -191,30 +191,43 @@ def _requeue_unsent(enqueue) -> int:
 
 
 def notices_send(*, notice_ids: list[int]) -> int:
-    """Send each unsent notice once; return how many went.
+    def build(notice: MembershipNotice, smtp):
+        membership = notice.period.membership
+        return email_build(
+            to=membership.user.email,
+            template=f"members/email/notice_{notice.kind}",
+            context={"membership": membership, "period": notice.period},
+            connection=smtp,
+        )
 
-    Each notice is locked while it is sent, so a duplicate task waits and
-    then finds it sent. A failure leaves that notice unsent for a retry.
+    return recorded_notices_send(
+        MembershipNotice.objects.select_related(
+            "period__membership__user", "period__membership__grade"
+        ),
+        notice_ids,
+        build,
+    )
+
+
+def recorded_notices_send(notices, notice_ids: list[int], build) -> int:
+    """Send each unsent notice in ``notices`` once; return how many went.
+
+    ``build(notice, connection)`` makes the email. Each notice is locked
+    while it is sent, so a duplicate task skips it and then finds it sent.
+    A failure leaves that notice unsent for a retry.
     """
     sent = 0
     with mail.get_connection() as smtp:
         for notice_id in notice_ids:
             with transaction.atomic():
                 notice = (
-                    MembershipNotice.objects.select_for_update(skip_locked=True, of=("self",))
-                    .select_related("period__membership__user", "period__membership__grade")
+                    notices.select_for_update(skip_locked=True, of=("self",))
                     .filter(pk=notice_id, sent_at__isnull=True)
                     .first()
                 )
                 if notice is None:
                     continue
-                membership = notice.period.membership
-                email_build(
-                    to=membership.user.email,
-                    template=f"members/email/notice_{notice.kind}",
-                    context={"membership": membership, "period": notice.period},
-                    connection=smtp,
-                ).send()
+                build(notice, smtp).send()
                 notice.sent_at = timezone.now()
                 notice.save(update_fields=["sent_at"])
                 sent += 1

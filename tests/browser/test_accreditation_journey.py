@@ -36,37 +36,6 @@ def pdf_file(name: str, content: bytes = PDF) -> dict:
 
 
 @pytest.fixture
-def pathway(db) -> Pathway:
-    pathway, _ = Pathway.objects.get_or_create(
-        slug="ilm-level-7",
-        defaults={
-            "name": "ILM Level 7 Diploma in Leadership and Management",
-            "awarding_body": "Institute of Leadership & Management (ILM)",
-            "rqf_level": 7,
-            "route_type": "qualification",
-            "summary": "For senior managers with the ILM Level 7 Diploma.",
-            "evidence_required": "Your certificate.",
-        },
-    )
-    return pathway
-
-
-@pytest.fixture
-def experiential(db) -> Pathway:
-    pathway, _ = Pathway.objects.get_or_create(
-        slug="experiential",
-        defaults={
-            "name": "Experience and portfolio route",
-            "awarding_body": "Institute of General Practice Management",
-            "route_type": "experiential",
-            "summary": "For managers whose experience speaks for itself.",
-            "evidence_required": "A portfolio.",
-        },
-    )
-    return pathway
-
-
-@pytest.fixture
 def new_page(page, live_server):
     """Pages in fresh browser contexts: another person, other cookies."""
     contexts = []
