@@ -121,3 +121,32 @@ def assessor() -> User:
         )
     user.groups.add(group)
     return user
+
+
+def event(**fields):
+    """A published event open for registration, a week away."""
+    import datetime
+
+    from django.utils import timezone
+
+    from events.models import Event
+
+    now = timezone.now()
+    starts = fields.pop("starts_at", now + datetime.timedelta(days=7))
+    slug = fields.pop("slug", f"event-{Event.objects.count() + 1}-{int(now.timestamp())}")
+    defaults = {
+        "title": "Managing winter pressures",
+        "type": Event.Type.WEBINAR,
+        "summary": "A webinar for practice managers.",
+        "description": "What works in practices like yours.",
+        "starts_at": starts,
+        "ends_at": starts + datetime.timedelta(hours=1, minutes=30),
+        "is_online": True,
+        "joining_link": "https://meet.example.org/igpm-winter",
+        "capacity": 50,
+        "registration_opens_at": min(now, starts) - datetime.timedelta(days=1),
+        "registration_closes_at": starts,
+        "status": Event.Status.PUBLISHED,
+        "cpd_hours": 1.5,
+    }
+    return Event.objects.create(slug=slug, **{**defaults, **fields})

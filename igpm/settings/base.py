@@ -206,6 +206,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "members.tasks.membership_notices_sweep_task",
         "schedule": crontab(hour=7, minute=0),
     },
+    "events-offers-expire": {
+        "task": "events.tasks.offers_expire_task",
+        "schedule": crontab(minute="*/10"),
+    },
     "accreditation-notices-sweep": {
         "task": "accreditation.tasks.certificate_notices_sweep_task",
         "schedule": crontab(hour=7, minute=20),

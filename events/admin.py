@@ -1,0 +1,36 @@
+from django.contrib import admin
+
+from .models import Event, Registration
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["title", "type", "starts_at", "region", "capacity", "status", "members_only"]
+    list_filter = ["status", "type", "region", "members_only", "host_type"]
+    search_fields = ["title", "host_name"]
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["umbrella"]
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "type", "umbrella", "status")}),
+        ("What", {"fields": ("summary", "description", "cpd_hours")}),
+        ("When", {"fields": ("starts_at", "ends_at")}),
+        ("Where", {"fields": ("is_online", "venue", "joining_link", "region")}),
+        ("Who", {"fields": ("host_type", "host_name", "members_only", "capacity")}),
+        ("Registration", {"fields": ("registration_opens_at", "registration_closes_at")}),
+    )
+
+
+@admin.register(Registration)
+class RegistrationAdmin(admin.ModelAdmin):
+    """Read-only: places change through the services, under the event lock."""
+
+    list_display = ["name", "email", "event", "status", "created_at", "checked_in_at"]
+    list_filter = ["status", "event"]
+    search_fields = ["name", "email", "code"]
+    list_select_related = ["event"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,225 @@
+"""Registrations: places, the waiting list and offers.
+
+Every change that can take or free a place locks the event's row first
+(``SELECT ... FOR UPDATE``), then counts: two sign-ups for the last place
+cannot both see it free.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from members.models import Membership, User
+from members.services.audit import audit_record
+
+from .models import Event, Registration
+
+Status = Registration.Status
+OFFER_HOURS_DEFAULT = 48
+
+
+class RegistrationRefused(Exception):
+    """A registration the rules refuse; the message is for the person."""
+
+
+def _lock_event(event_id: int) -> Event:
+    return Event.objects.select_for_update().get(pk=event_id)
+
+
+def places_taken(event: Event) -> int:
+    return Registration.objects.filter(event=event, status__in=Registration.HOLDS_PLACE).count()
+
+
+def _offer_hours() -> int:
+    return getattr(settings, "EVENTS_OFFER_HOURS", OFFER_HOURS_DEFAULT)
+
+
+def _allocate(event: Event, registration: Registration) -> None:
+    """Give ``registration`` a place if one is free, else a place in the
+    queue. The caller holds the event's lock."""
+    registration.status = (
+        Status.CONFIRMED if places_taken(event) < event.capacity else Status.WAITING
+    )
+
+
+def _check_open(event: Event, *, user: User | None, now: datetime.datetime) -> None:
+    if event.status != Event.Status.PUBLISHED:
+        raise RegistrationRefused("This event is not open for registration.")
+    if now < event.registration_opens_at:
+        opens = timezone.localtime(event.registration_opens_at)
+        raise RegistrationRefused(f"Registration opens on {opens:%-d %B %Y at %H:%M}.")
+    if now > event.registration_closes_at:
+        raise RegistrationRefused("Registration for this event has closed.")
+    if event.members_only:
+        is_member = (
+            user is not None
+            and Membership.objects.filter(
+                user=user, status__in=Membership.IN_GOOD_STANDING
+            ).exists()
+        )
+        if not is_member:
+            raise RegistrationRefused(
+                "This event is for IGPM members. Sign in with your membership, or join first."
+            )
+
+
+@transaction.atomic
+def registration_create(
+    *,
+    event: Event,
+    name: str,
+    email: str,
+    organisation: str,
+    role: str,
+    access_requirements: str = "",
+    dietary_requirements: str = "",
+    user: User | None = None,
+) -> Registration:
+    """Register someone. A signed-in member gets a place (or the waiting
+    list) at once; anyone else first confirms their email address."""
+    from .tasks import registration_email_task
+
+    now = timezone.now()
+    event = _lock_event(event.pk)
+    _check_open(event, user=user, now=now)
+    email = email.strip().lower()
+    if (
+        Registration.objects.filter(event=event, email=email)
+        .exclude(status=Status.CANCELLED)
+        .exists()
+    ):
+        raise RegistrationRefused("This email address is already registered for this event.")
+    registration = Registration(
+        event=event,
+        user=user,
+        name=name.strip(),
+        email=email,
+        organisation=organisation.strip(),
+        role=role.strip(),
+        access_requirements=access_requirements.strip(),
+        dietary_requirements=dietary_requirements.strip(),
+    )
+    if user is None:
+        registration.status = Status.UNCONFIRMED
+    else:
+        _allocate(event, registration)
+    registration.save()
+    kind = "confirm_email" if user is None else registration.status
+    registration_email_task.delay_on_commit(registration.pk, kind)
+    return registration
+
+
+@transaction.atomic
+def registration_confirm_email(*, registration: Registration) -> Registration:
+    """The person followed the link we emailed: now they get a place (or
+    join the waiting list). Following it twice changes nothing."""
+    from .tasks import registration_email_task
+
+    event = _lock_event(registration.event_id)
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if registration.status != Status.UNCONFIRMED:
+        return registration
+    if event.status != Event.Status.PUBLISHED:
+        raise RegistrationRefused("This event is no longer open.")
+    _allocate(event, registration)
+    registration.save(update_fields=["status", "updated_at"])
+    registration_email_task.delay_on_commit(registration.pk, registration.status)
+    return registration
+
+
+@transaction.atomic
+def registration_cancel(*, registration: Registration, by: User | None = None) -> Registration:
+    """Cancel a registration; a place it held goes to the first in line."""
+    from .tasks import registration_email_task
+
+    event = _lock_event(registration.event_id)
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if registration.status == Status.CANCELLED:
+        return registration
+    held_place = registration.status in Registration.HOLDS_PLACE
+    old = registration.status
+    registration.status = Status.CANCELLED
+    registration.offer_expires_at = None
+    registration.save(update_fields=["status", "offer_expires_at", "updated_at"])
+    audit_record(
+        actor=by,
+        actor_label=(by.email if by else registration.email),
+        subject=registration.user,
+        target=registration,
+        action="registration_cancelled",
+        from_state=old,
+        to_state=Status.CANCELLED,
+    )
+    registration_email_task.delay_on_commit(registration.pk, "cancelled")
+    if held_place:
+        _offer_next(event)
+    return registration
+
+
+def _offer_next(event: Event) -> Registration | None:
+    """Offer a free place to the first person waiting. The caller holds the
+    event's lock."""
+    from .tasks import registration_email_task
+
+    if places_taken(event) >= event.capacity:
+        return None
+    first = (
+        Registration.objects.select_for_update()
+        .filter(event=event, status=Status.WAITING)
+        .order_by("created_at", "pk")
+        .first()
+    )
+    if first is None:
+        return None
+    first.status = Status.OFFERED
+    first.offer_expires_at = timezone.now() + datetime.timedelta(hours=_offer_hours())
+    first.save(update_fields=["status", "offer_expires_at", "updated_at"])
+    registration_email_task.delay_on_commit(first.pk, "offered")
+    return first
+
+
+@transaction.atomic
+def offer_claim(*, registration: Registration) -> Registration:
+    from .tasks import registration_email_task
+
+    _lock_event(registration.event_id)
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if registration.status == Status.CONFIRMED:
+        return registration
+    if registration.status != Status.OFFERED or registration.offer_expires_at < timezone.now():
+        raise RegistrationRefused("This offer has ended. The place has gone to the next person.")
+    registration.status = Status.CONFIRMED
+    registration.offer_expires_at = None
+    registration.save(update_fields=["status", "offer_expires_at", "updated_at"])
+    registration_email_task.delay_on_commit(registration.pk, "confirmed")
+    return registration
+
+
+def offers_expire(*, now: datetime.datetime | None = None) -> int:
+    """Offers not claimed in time lapse, and each place moves on to the next
+    person waiting. Each event is handled under its own lock."""
+    now = now or timezone.now()
+    expired = 0
+    event_ids = (
+        Registration.objects.filter(status=Status.OFFERED, offer_expires_at__lt=now)
+        .values_list("event_id", flat=True)
+        .distinct()
+    )
+    for event_id in list(event_ids):
+        with transaction.atomic():
+            event = _lock_event(event_id)
+            lapsed = list(
+                Registration.objects.select_for_update().filter(
+                    event=event, status=Status.OFFERED, offer_expires_at__lt=now
+                )
+            )
+            for registration in lapsed:
+                registration.status = Status.CANCELLED
+                registration.offer_expires_at = None
+                registration.save(update_fields=["status", "offer_expires_at", "updated_at"])
+            expired += len(lapsed)
+            for _ in lapsed:
+                _offer_next(event)
+    return expired

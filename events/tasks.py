@@ -1,0 +1,57 @@
+"""Celery entry points: thin, take ids, safe to run twice."""
+
+from smtplib import SMTPException
+
+from celery import shared_task
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from members.emails import email_build
+
+from .ics import calendar_for
+from .models import Registration, RegistrationEmail
+from .services import offers_expire
+
+
+@shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=True, max_retries=5)
+def registration_email_task(registration_id: int, kind: str) -> bool:
+    """Send one kind of email about a registration, once.
+
+    The record is written, under its unique constraint, in the same
+    transaction that sends; a second run finds it and sends nothing.
+    """
+    with transaction.atomic():
+        try:
+            record, _ = RegistrationEmail.objects.get_or_create(
+                registration_id=registration_id, kind=kind
+            )
+        except IntegrityError:
+            return False
+        record = RegistrationEmail.objects.select_for_update().get(pk=record.pk)
+        if record.sent_at is not None:
+            return False
+        registration = Registration.objects.select_related("event").get(pk=registration_id)
+        confirmed = registration.status == Registration.Status.CONFIRMED
+        attachments = []
+        if kind == "confirmed" and confirmed:
+            ics = calendar_for([registration.event], joining_link=registration.event.joining_link)
+            attachments.append(("event.ics", ics, "text/calendar"))
+        email_build(
+            to=registration.email,
+            template=f"events/email/{kind}",
+            context={
+                "registration": registration,
+                "event": registration.event,
+                # The joining link goes only to someone holding a confirmed place.
+                "joining_link": registration.event.joining_link if confirmed else "",
+            },
+            attachments=attachments,
+        ).send()
+        record.sent_at = timezone.now()
+        record.save(update_fields=["sent_at"])
+    return True
+
+
+@shared_task
+def offers_expire_task() -> int:
+    return offers_expire()

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "events"
+
+urlpatterns = [
+    path("events/", views.event_list, name="list"),
+    path("events/calendar.ics", views.events_feed, name="feed"),
+    path("events/<slug:slug>/", views.event_detail, name="detail"),
+    path("events/<slug:slug>/event.ics", views.event_ics, name="ics"),
+    path("registrations/<str:code>/", views.registration_detail, name="registration"),
+    path("registrations/<str:code>/confirm/", views.confirm_email, name="confirm"),
+    path("registrations/<str:code>/cancel/", views.registration_cancel_view, name="cancel"),
+    path("registrations/<str:code>/accept/", views.offer_claim_view, name="accept"),
+]

@@ -1,0 +1,167 @@
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from .forms import RegistrationForm
+from .ics import calendar_for
+from .models import Event, Registration
+from .services import (
+    RegistrationRefused,
+    offer_claim,
+    registration_cancel,
+    registration_confirm_email,
+    registration_create,
+)
+
+PUBLIC = [Event.Status.PUBLISHED, Event.Status.CANCELLED]
+
+
+def event_list(request: HttpRequest) -> HttpResponse:
+    """Upcoming events first; filter by type and region."""
+    events = Event.objects.filter(status__in=PUBLIC, ends_at__gte=timezone.now())
+    event_type = request.GET.get("type", "")
+    region = request.GET.get("region", "")
+    if event_type in Event.Type.values:
+        events = events.filter(type=event_type)
+    if region in Event.Region.values:
+        events = events.filter(region=region)
+    return render(
+        request,
+        "events/list.html",
+        {
+            "events": events.order_by("starts_at", "pk")[:200],
+            "types": Event.Type.choices,
+            "regions": Event.Region.choices,
+            "event_type": event_type,
+            "region": region,
+        },
+    )
+
+
+def _profile_initial(request: HttpRequest) -> dict:
+    user = request.user
+    if not user.is_authenticated:
+        return {}
+    profile = getattr(user, "profile", None)
+    return {
+        "name": user.get_full_name(),
+        "email": user.email,
+        "organisation": profile.organisation_name if profile else "",
+        "role": profile.job_title if profile else "",
+    }
+
+
+def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    event = get_object_or_404(
+        Event.objects.annotate(
+            taken=Count(
+                "registrations",
+                filter=Q(registrations__status__in=Registration.HOLDS_PLACE),
+            )
+        ),
+        slug=slug,
+        status__in=PUBLIC,
+    )
+    form = RegistrationForm(
+        request.POST if request.method == "POST" else None, initial=_profile_initial(request)
+    )
+    if request.method == "POST" and form.is_valid():
+        user = request.user if request.user.is_authenticated else None
+        # A member registering someone else's address is a visitor for that.
+        if user is not None and form.cleaned_data["email"].lower() != user.email:
+            user = None
+        try:
+            registration = registration_create(event=event, user=user, **form.cleaned_data)
+        except RegistrationRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("events:registration", registration.code)
+    local = (
+        event.local_events.filter(status__in=PUBLIC).order_by("region", "starts_at")
+        if event.type == Event.Type.NPM_DAY and event.umbrella_id is None
+        else []
+    )
+    region = request.GET.get("region", "")
+    if local and region in Event.Region.values:
+        local = local.filter(region=region)
+    return render(
+        request,
+        "events/detail.html",
+        {
+            "event": event,
+            "form": form,
+            "places_left": max(event.capacity - event.taken, 0),
+            "local_events": local,
+            "regions": Event.Region.choices,
+            "region": region,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def event_ics(request: HttpRequest, slug: str) -> HttpResponse:
+    event = get_object_or_404(Event, slug=slug, status__in=PUBLIC)
+    response = HttpResponse(calendar_for([event]), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{event.slug}.ics"'
+    return response
+
+
+def events_feed(request: HttpRequest) -> HttpResponse:
+    events = Event.objects.filter(status__in=PUBLIC).order_by("starts_at")[:500]
+    return HttpResponse(calendar_for(events), content_type="text/calendar; charset=utf-8")
+
+
+def registration_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """The attendee's own page, reached by the unguessable link in their
+    emails: status, cancel, accept an offer; the joining link only with a
+    confirmed place."""
+    registration = get_object_or_404(Registration.objects.select_related("event"), code=code)
+    confirmed = registration.status == Registration.Status.CONFIRMED
+    return render(
+        request,
+        "events/registration.html",
+        {
+            "registration": registration,
+            "event": registration.event,
+            "joining_link": registration.event.joining_link if confirmed else "",
+        },
+    )
+
+
+@require_POST
+def registration_cancel_view(request: HttpRequest, code: str) -> HttpResponse:
+    registration = get_object_or_404(Registration, code=code)
+    registration_cancel(
+        registration=registration,
+        by=request.user if request.user.is_authenticated else None,
+    )
+    messages.success(request, "Your registration is cancelled.")
+    return redirect("events:registration", code)
+
+
+@require_POST
+def offer_claim_view(request: HttpRequest, code: str) -> HttpResponse:
+    registration = get_object_or_404(Registration, code=code)
+    try:
+        offer_claim(registration=registration)
+    except RegistrationRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "The place is yours. See you there.")
+    return redirect("events:registration", code)
+
+
+def confirm_email(request: HttpRequest, code: str) -> HttpResponse:
+    """The link emailed to a visitor. GET shows a button (mail scanners
+    follow links); POST confirms."""
+    registration = get_object_or_404(Registration.objects.select_related("event"), code=code)
+    if request.method == "POST":
+        try:
+            registration_confirm_email(registration=registration)
+        except RegistrationRefused as exc:
+            messages.error(request, str(exc))
+        return redirect("events:registration", code)
+    return render(request, "events/confirm.html", {"registration": registration})
