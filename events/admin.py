@@ -1,6 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from .models import Event, Registration
+from .services import event_cancel
+
+
+@admin.action(description="Cancel the selected events and tell everyone registered")
+def cancel_events(modeladmin, request, queryset):
+    told = sum(event_cancel(event=event, by=request.user) for event in queryset)
+    messages.success(request, f"Cancelled; {told} registrations are being told by email.")
 
 
 @admin.register(Event)
@@ -10,6 +17,7 @@ class EventAdmin(admin.ModelAdmin):
     search_fields = ["title", "host_name"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["umbrella"]
+    actions = [cancel_events]
     fieldsets = (
         (None, {"fields": ("title", "slug", "type", "umbrella", "status")}),
         ("What", {"fields": ("summary", "description", "cpd_hours")}),

@@ -223,3 +223,34 @@ def offers_expire(*, now: datetime.datetime | None = None) -> int:
             for _ in lapsed:
                 _offer_next(event)
     return expired
+
+
+@transaction.atomic
+def event_cancel(*, event: Event, by: User) -> int:
+    """Cancel the event and tell everyone registered or waiting; return how
+    many were told. Cancelling twice tells nobody twice."""
+    from .tasks import registration_email_task
+
+    event = _lock_event(event.pk)
+    if event.status != Event.Status.CANCELLED:
+        old = event.status
+        event.status = Event.Status.CANCELLED
+        event.save(update_fields=["status", "updated_at"])
+        audit_record(
+            actor=by,
+            target=event,
+            action="event_cancelled",
+            from_state=old,
+            to_state=Event.Status.CANCELLED,
+        )
+    live = list(
+        Registration.objects.select_for_update()
+        .filter(event=event)
+        .exclude(status=Status.CANCELLED)
+    )
+    for registration in live:
+        registration.status = Status.CANCELLED
+        registration.offer_expires_at = None
+        registration.save(update_fields=["status", "offer_expires_at", "updated_at"])
+        registration_email_task.delay_on_commit(registration.pk, "cancelled")
+    return len(live)

@@ -258,3 +258,26 @@ def test_ics_times_are_right_across_the_clocks_changing(local_start, utc_start):
     assert vevent.decoded("dtstart").astimezone(LONDON).replace(tzinfo=None) == local_start
     assert vevent.decoded("dtend") - vevent.decoded("dtstart") == datetime.timedelta(hours=2)
     assert str(vevent.get("summary")) == ev.title
+
+
+@pytest.mark.django_db
+def test_cancelling_an_event_tells_everyone_once(django_capture_on_commit_callbacks):
+    from events.services import event_cancel
+    from tests.factories import StaffFactory
+
+    ev = event(capacity=1)
+    people = [active_member() for _ in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        for user in people:
+            member_registers(ev, user)
+    mail.outbox.clear()
+    staff = StaffFactory(mfa=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert event_cancel(event=ev, by=staff) == 3
+        assert event_cancel(event=ev, by=staff) == 0
+    ev.refresh_from_db()
+    assert ev.status == "cancelled"
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in people)
+    assert all("cancelled" in m.body for m in mail.outbox)
+    with pytest.raises(RegistrationRefused, match="not open"):
+        member_registers(ev, active_member())
