@@ -254,3 +254,43 @@ def event_cancel(*, event: Event, by: User) -> int:
         registration.save(update_fields=["status", "offer_expires_at", "updated_at"])
         registration_email_task.delay_on_commit(registration.pk, "cancelled")
     return len(live)
+
+
+@transaction.atomic
+def registration_check_in(*, registration: Registration, by: User) -> bool:
+    """Mark a confirmed attendee as here; a member gets the event's CPD
+    hours in their log. Returns False if they were already checked in."""
+    from accreditation.models import CpdEntry
+    from accreditation.services import cpd_entry_create
+
+    registration = (
+        Registration.objects.select_for_update().select_related("event").get(pk=registration.pk)
+    )
+    if registration.status != Status.CONFIRMED:
+        raise RegistrationRefused(
+            f"{registration.name} does not have a confirmed place "
+            f"({registration.get_status_display().lower()})."
+        )
+    if registration.checked_in_at is not None:
+        return False
+    registration.checked_in_at = timezone.now()
+    registration.save(update_fields=["checked_in_at", "updated_at"])
+    audit_record(
+        actor=by,
+        subject=registration.user,
+        target=registration,
+        action="checked_in",
+        from_state=Status.CONFIRMED,
+        to_state="attended",
+    )
+    event = registration.event
+    if registration.user_id and event.cpd_hours > 0:
+        cpd_entry_create(
+            user=registration.user,
+            date=timezone.localdate(event.starts_at),
+            activity=event.title,
+            hours=event.cpd_hours,
+            category=CpdEntry.Category.EVENT,
+            source=CpdEntry.Source.EVENT,
+        )
+    return True

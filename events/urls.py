@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import staff_views, views
 
 app_name = "events"
 
@@ -13,4 +13,12 @@ urlpatterns = [
     path("registrations/<str:code>/confirm/", views.confirm_email, name="confirm"),
     path("registrations/<str:code>/cancel/", views.registration_cancel_view, name="cancel"),
     path("registrations/<str:code>/accept/", views.offer_claim_view, name="accept"),
+    path("staff/events/", staff_views.event_overview, name="staff_overview"),
+    path("staff/events/<int:event_id>/", staff_views.attendees, name="staff_attendees"),
+    path("staff/events/<int:event_id>/check-in/", staff_views.check_in, name="staff_check_in"),
+    path(
+        "staff/events/<int:event_id>/attendees.csv",
+        staff_views.attendees_csv,
+        name="staff_attendees_csv",
+    ),
 ]

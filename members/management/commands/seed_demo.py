@@ -233,7 +233,9 @@ class Command(BaseCommand):
 
         staff = User.objects.get(email=STAFF_EMAIL)
         staff.groups.add(
-            *Group.objects.filter(name__in=["Membership team", "Accreditation assessors"])
+            *Group.objects.filter(
+                name__in=["Membership team", "Accreditation assessors", "Events team"]
+            )
         )
         approved = services.application_start(
             user=member, pathway=Pathway.objects.get(slug="ilm-level-7")
