@@ -294,3 +294,15 @@ def registration_check_in(*, registration: Registration, by: User) -> bool:
             source=CpdEntry.Source.EVENT,
         )
     return True
+
+
+def attendance_pdf(registration: Registration) -> bytes:
+    """The certificate of attendance for a checked-in attendee."""
+    from members.pdf import pdf_render
+
+    if registration.checked_in_at is None:
+        raise RegistrationRefused("Certificates of attendance are for people who attended.")
+    return pdf_render(
+        "events/pdf/attendance.html",
+        {"registration": registration, "event": registration.event},
+    )

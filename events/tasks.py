@@ -10,7 +10,8 @@ from members.emails import email_build
 
 from .ics import calendar_for
 from .models import Registration, RegistrationEmail
-from .services import offers_expire
+from .reminders import event_emails_sweep
+from .services import attendance_pdf, offers_expire
 
 
 @shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=True, max_retries=5)
@@ -36,6 +37,10 @@ def registration_email_task(registration_id: int, kind: str) -> bool:
         if kind == "confirmed" and confirmed:
             ics = calendar_for([registration.event], joining_link=registration.event.joining_link)
             attachments.append(("event.ics", ics, "text/calendar"))
+        if kind == "thank_you" and registration.checked_in_at:
+            attachments.append(
+                ("certificate-of-attendance.pdf", attendance_pdf(registration), "application/pdf")
+            )
         email_build(
             to=registration.email,
             template=f"events/email/{kind}",
@@ -55,3 +60,8 @@ def registration_email_task(registration_id: int, kind: str) -> bool:
 @shared_task
 def offers_expire_task() -> int:
     return offers_expire()
+
+
+@shared_task
+def event_emails_sweep_task() -> dict:
+    return event_emails_sweep()

@@ -13,6 +13,11 @@ urlpatterns = [
     path("registrations/<str:code>/confirm/", views.confirm_email, name="confirm"),
     path("registrations/<str:code>/cancel/", views.registration_cancel_view, name="cancel"),
     path("registrations/<str:code>/accept/", views.offer_claim_view, name="accept"),
+    path(
+        "registrations/<str:code>/certificate.pdf",
+        views.attendance_certificate,
+        name="certificate",
+    ),
     path("staff/events/", staff_views.event_overview, name="staff_overview"),
     path("staff/events/<int:event_id>/", staff_views.attendees, name="staff_attendees"),
     path("staff/events/<int:event_id>/check-in/", staff_views.check_in, name="staff_check_in"),

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -10,6 +10,7 @@ from .ics import calendar_for
 from .models import Event, Registration
 from .services import (
     RegistrationRefused,
+    attendance_pdf,
     offer_claim,
     registration_cancel,
     registration_confirm_email,
@@ -165,3 +166,13 @@ def confirm_email(request: HttpRequest, code: str) -> HttpResponse:
             messages.error(request, str(exc))
         return redirect("events:registration", code)
     return render(request, "events/confirm.html", {"registration": registration})
+
+
+def attendance_certificate(request: HttpRequest, code: str) -> HttpResponse:
+    registration = get_object_or_404(Registration.objects.select_related("event"), code=code)
+    if registration.checked_in_at is None:
+        raise Http404("Certificates of attendance are for people who attended.")
+    response = HttpResponse(attendance_pdf(registration), content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="certificate-of-attendance.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -206,6 +206,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "members.tasks.membership_notices_sweep_task",
         "schedule": crontab(hour=7, minute=0),
     },
+    "events-emails-sweep": {
+        "task": "events.tasks.event_emails_sweep_task",
+        "schedule": crontab(minute="*/10"),
+    },
     "events-offers-expire": {
         "task": "events.tasks.offers_expire_task",
         "schedule": crontab(minute="*/10"),

@@ -1,0 +1,71 @@
+"""Reminders before an event and the thank-you after it.
+
+Each email is recorded under (registration, kind) before it is queued, with
+``INSERT ... ON CONFLICT DO NOTHING RETURNING``, so a second sweep or a
+second worker sends nothing twice.
+"""
+
+import datetime
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from members.services.notices import BATCH, notices_insert_once
+
+from .models import Event, Registration, RegistrationEmail
+
+H = datetime.timedelta(hours=1)
+D = datetime.timedelta(days=1)
+THANK_YOU_WITHIN = datetime.timedelta(days=7)
+
+
+def _due(now: datetime.datetime) -> dict[str, Q]:
+    """Which confirmed registrations each kind of email is due for."""
+    starts = "event__starts_at"
+    webinar = Q(event__type=Event.Type.WEBINAR)
+    return {
+        "reminder_7d": Q(**{f"{starts}__gt": now + D, f"{starts}__lte": now + 7 * D}),
+        "reminder_1d": Q(**{f"{starts}__gt": now, f"{starts}__lte": now + D})
+        & (~webinar | Q(**{f"{starts}__gt": now + H})),
+        "reminder_1h": webinar & Q(**{f"{starts}__gt": now, f"{starts}__lte": now + H}),
+        "thank_you": Q(
+            event__ends_at__lte=now,
+            event__ends_at__gt=now - THANK_YOU_WITHIN,
+            checked_in_at__isnull=False,
+        ),
+    }
+
+
+def event_emails_sweep(*, now: datetime.datetime | None = None, enqueue=None) -> dict[str, int]:
+    if enqueue is None:
+        from .tasks import registration_email_task
+
+        def enqueue(kind: str, registration_ids: list[int]) -> None:
+            for registration_id in registration_ids:
+                registration_email_task.delay(registration_id, kind)
+
+    now = now or timezone.now()
+    recorded = {}
+    for kind, condition in _due(now).items():
+        already = RegistrationEmail.objects.filter(registration=OuterRef("pk"), kind=kind)
+        due = (
+            Registration.objects.filter(
+                condition,
+                status=Registration.Status.CONFIRMED,
+                event__status=Event.Status.PUBLISHED,
+            )
+            .filter(~Exists(already))
+            .order_by("pk")
+        )
+        recorded[kind] = 0
+        last_pk = 0
+        while ids := list(due.filter(pk__gt=last_pk).values_list("pk", flat=True)[:BATCH]):
+            last_pk = ids[-1]
+            new = notices_insert_once(RegistrationEmail, "registration_id", ids, kind)
+            if new:
+                owners = RegistrationEmail.objects.filter(pk__in=new).values_list(
+                    "registration_id", flat=True
+                )
+                enqueue(kind, list(owners))
+            recorded[kind] += len(new)
+    return recorded
