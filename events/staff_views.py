@@ -49,12 +49,7 @@ def _counts(field: str, prefix: str) -> dict:
 def event_overview(request: HttpRequest) -> HttpResponse:
     events = (
         Event.objects.exclude(status=Event.Status.DRAFT)
-        .annotate(
-            **{
-                key: Count("registrations", filter=value.filter)
-                for key, value in _counts().items()
-            }
-        )
+        .annotate(**_counts("registrations", "registrations__"))
         .order_by("-starts_at")[:200]
     )
     return render(request, "events/staff/overview.html", {"events": events})

@@ -126,3 +126,13 @@ def test_only_the_events_team_may_see_or_check_in(client, method, name, data):
     assert getattr(client, method)(url, payload).status_code == 403
     registration.refresh_from_db()
     assert registration.checked_in_at is None
+
+
+@pytest.mark.parametrize("count", [1, 25])
+def test_event_overview_queries_are_flat(client, events_team, django_assert_num_queries, count):
+    for _ in range(count):
+        register(event(), n=0)
+    # session, user, authenticator, permissions (user, groups), events with counts
+    with django_assert_num_queries(6):
+        response = client.get(reverse("events:staff_overview"))
+    assert len(response.context["events"]) == count
