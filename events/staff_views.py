@@ -1,8 +1,6 @@
 import csv
-from functools import wraps
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,7 +8,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from members.access import staff_member_required
+from members.access import staff_permission_required
 
 from .models import Event, Registration
 from .services import RegistrationRefused, registration_check_in
@@ -18,17 +16,7 @@ from .services import RegistrationRefused, registration_check_in
 Status = Registration.Status
 
 
-def events_team_required(view):
-    """Staff with two-factor, in the events team (or with the permission)."""
-
-    @staff_member_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.has_perm("events.run_events"):
-            raise PermissionDenied("Events team only.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
+events_team_required = staff_permission_required("events.run_events", "Events team only.")
 
 
 def _counts(field: str, prefix: str) -> dict:

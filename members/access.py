@@ -61,3 +61,20 @@ class StaffAreaMiddleware:
             if refusal is not None:
                 return refusal
         return self.get_response(request)
+
+
+def staff_permission_required(permission: str, refusal: str):
+    """Staff with two-factor (``staff_gate``) who also hold ``permission``,
+    usually through their team's group."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @staff_member_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.has_perm(permission):
+                raise PermissionDenied(refusal)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,5 +1,3 @@
-from functools import wraps
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -16,7 +14,7 @@ from accreditation.services import (
     application_request_info,
     certificate_revoke,
 )
-from members.access import staff_member_required
+from members.access import staff_permission_required
 from members.models import AuditEntry
 
 QUEUE_STATUSES = [
@@ -28,17 +26,9 @@ QUEUE_STATUSES = [
 ]
 
 
-def assessor_required(view):
-    """Staff with two-factor, in the assessors' group (or with the permission)."""
-
-    @staff_member_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.has_perm("accreditation.review_application"):
-            raise PermissionDenied("Accreditation assessors only.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
+assessor_required = staff_permission_required(
+    "accreditation.review_application", "Accreditation assessors only."
+)
 
 
 @assessor_required

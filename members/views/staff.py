@@ -1,12 +1,9 @@
-from functools import wraps
-
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from members.access import staff_member_required
+from members.access import staff_permission_required
 from members.exceptions import MembershipError
 from members.forms import DecisionForm, RefundForm, StatusOverrideForm
 from members.models import Membership, Payment
@@ -14,18 +11,9 @@ from members.selectors import approvals_queue, invoices_outstanding, membership_
 from members.services.membership import membership_decide, membership_override_status
 from members.services.payments import invoice_mark_paid, refund_record
 
-
-def membership_team_required(view):
-    """Staff with two-factor, and the membership permission on top."""
-
-    @staff_member_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.has_perm("members.manage_memberships"):
-            raise PermissionDenied("Membership team only.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
+membership_team_required = staff_permission_required(
+    "members.manage_memberships", "Membership team only."
+)
 
 
 @membership_team_required
