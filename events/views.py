@@ -72,7 +72,7 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = request.user if request.user.is_authenticated else None
         # A member registering someone else's address is a visitor for that.
-        if user is not None and form.cleaned_data["email"].lower() != user.email:
+        if user is not None and form.cleaned_data["email"].lower() != user.email.lower():
             user = None
         try:
             registration = registration_create(event=event, user=user, **form.cleaned_data)
