@@ -1,8 +1,10 @@
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from .forms import RegistrationForm
@@ -18,6 +20,7 @@ from .services import (
 )
 
 PUBLIC = [Event.Status.PUBLISHED, Event.Status.CANCELLED]
+EVENTS_PER_PAGE = 30
 
 
 def event_list(request: HttpRequest) -> HttpResponse:
@@ -29,11 +32,19 @@ def event_list(request: HttpRequest) -> HttpResponse:
         events = events.filter(type=event_type)
     if region in Event.Region.values:
         events = events.filter(region=region)
+    page = Paginator(events.order_by("starts_at", "pk"), EVENTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    filters = urlencode(
+        {key: value for key, value in (("type", event_type), ("region", region)) if value}
+    )
     return render(
         request,
         "events/list.html",
         {
-            "events": events.order_by("starts_at", "pk")[:200],
+            "events": page.object_list,
+            "page": page,
+            "filters": filters,
             "types": Event.Type.choices,
             "regions": Event.Region.choices,
             "event_type": event_type,
