@@ -23,6 +23,8 @@ COPY . .
 RUN DJANGO_SECRET_KEY=build-only-build-only-build-only-build-only-build-only \
     DJANGO_ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.sqlite3 \
     REDIS_URL=redis://build:6379/0 EMAIL_URL=consolemail:// \
+    SITE_URL=https://build.invalid STRIPE_SECRET_KEY=build STRIPE_WEBHOOK_SECRET=build \
+    IGPM_BANK_ACCOUNT_NAME=build IGPM_BANK_SORT_CODE=build IGPM_BANK_ACCOUNT_NUMBER=build \
     python manage.py collectstatic --noinput
 
 RUN useradd --create-home --uid 1000 igpm \

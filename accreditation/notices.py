@@ -7,7 +7,12 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from members.emails import email_build
-from members.services.notices import BATCH, notices_insert_once, recorded_notices_send
+from members.services.notices import (
+    BATCH,
+    notices_insert_once,
+    notices_requeue_unsent,
+    recorded_notices_send,
+)
 
 from .models import Certificate, CertificateNotice
 
@@ -43,6 +48,7 @@ def certificate_notices_sweep(*, today: datetime.date | None = None, enqueue=Non
             if new:
                 enqueue(new)
             recorded[kind] += len(new)
+    recorded["requeued"] = notices_requeue_unsent(CertificateNotice, enqueue)
     return recorded
 
 

@@ -221,7 +221,7 @@ def _decide(application: Application, *, by: User, to: str, action: str, reason:
     if to in (Status.APPROVED, Status.REJECTED):
         extra["decided_at"] = timezone.now()
     application = _transition(application, to=to, by=by, action=action, reason=reason, **extra)
-    application_decision_email_task.delay_on_commit(application.pk)
+    application_decision_email_task.delay_on_commit(application.pk, to)
     return application
 
 
@@ -392,7 +392,9 @@ def revalidation_apply(*, certificate: Certificate, by: User) -> Application:
     if certificate.status == Certificate.Status.REVOKED:
         raise IllegalTransition("A revoked certificate cannot be revalidated.")
     _require_good_standing(by)
-    if certificate.revalidations.filter(status__in=[Status.DRAFT, *Application.OPEN]).exists():
+    if certificate.revalidations.filter(
+        status__in=[Status.DRAFT, *Application.OPEN, Status.APPROVED]
+    ).exists():
         raise AccreditationError("You have already applied to revalidate this certificate.")
     needed = certificate.pathway.cpd_hours_required
     logged = cpd_hours_between(user=by, start=certificate.issued_on, end=timezone.localdate())

@@ -19,11 +19,13 @@ def certificate_render_task(certificate_id: int) -> None:
 
 
 @shared_task(**RETRY)
-def application_decision_email_task(application_id: int) -> None:
+def application_decision_email_task(application_id: int, decision: str) -> None:
+    """``decision`` is the status the assessor set: by the time this runs the
+    applicant may already have moved the application on."""
     application = Application.objects.select_related("applicant", "pathway").get(pk=application_id)
     email_build(
         to=application.applicant.email,
-        template=f"accreditation/email/{application.status}",
+        template=f"accreditation/email/{decision}",
         context={"application": application},
     ).send()
 

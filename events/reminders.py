@@ -10,7 +10,7 @@ import datetime
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from members.services.notices import BATCH, notices_insert_once
+from members.services.notices import BATCH, RESEND_AFTER, notices_insert_once
 
 from .models import Event, Registration, RegistrationEmail
 
@@ -68,4 +68,18 @@ def event_emails_sweep(*, now: datetime.datetime | None = None, enqueue=None) ->
                 )
                 enqueue(kind, list(owners))
             recorded[kind] += len(new)
+    recorded["requeued"] = _requeue_unsent(enqueue)
     return recorded
+
+
+def _requeue_unsent(enqueue) -> int:
+    """Queue again emails recorded here but still unsent an hour later."""
+    stale = RegistrationEmail.objects.filter(
+        sent_at__isnull=True, created_at__lt=timezone.now() - RESEND_AFTER
+    ).values_list("kind", "registration_id")
+    by_kind: dict[str, list[int]] = {}
+    for kind, registration_id in stale.iterator():
+        by_kind.setdefault(kind, []).append(registration_id)
+    for kind, registration_ids in by_kind.items():
+        enqueue(kind, registration_ids)
+    return sum(len(ids) for ids in by_kind.values())

@@ -88,6 +88,12 @@ def check_in(request: HttpRequest, event_id: int) -> HttpResponse:
     return redirect(f"{url}?{urlencode({'q': query})}" if query else url)
 
 
+def _cell(value: str) -> str:
+    """Text a spreadsheet will show as text: a leading = + - @ (or tab,
+    carriage return) would otherwise make it a formula."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -115,14 +121,14 @@ def attendees_csv(request: HttpRequest, event_id: int) -> StreamingHttpResponse:
         for r in event.registrations.order_by("name", "pk").iterator(chunk_size=500):
             yield writer.writerow(
                 [
-                    r.name,
-                    r.email,
-                    r.organisation,
-                    r.role,
+                    _cell(r.name),
+                    _cell(r.email),
+                    _cell(r.organisation),
+                    _cell(r.role),
                     r.get_status_display(),
                     r.checked_in_at.isoformat() if r.checked_in_at else "",
-                    r.access_requirements,
-                    r.dietary_requirements,
+                    _cell(r.access_requirements),
+                    _cell(r.dietary_requirements),
                     r.created_at.isoformat(),
                 ]
             )

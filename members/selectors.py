@@ -1,6 +1,7 @@
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from .models import AuditEntry, CareBoard, Membership, Payment, Profile, User
@@ -151,7 +152,9 @@ def invoices_outstanding() -> list[Payment]:
 
 def membership_record(*, membership_id: int) -> Membership:
     """A membership with its payments, periods and audit trail, for staff."""
-    membership = Membership.objects.select_related("user", "grade").get(pk=membership_id)
+    membership = get_object_or_404(
+        Membership.objects.select_related("user", "grade"), pk=membership_id
+    )
     membership.payment_list = list(
         membership.payments.select_related("grade").prefetch_related("refunds")
     )

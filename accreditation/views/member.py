@@ -163,7 +163,10 @@ def evidence_download(request: HttpRequest, evidence_id: int) -> HttpResponse:
         else evidence.cpd_entry.user_id
     )
     if owner_id != request.user.pk:
-        if not request.user.has_perm("accreditation.review_application"):
+        is_draft = (
+            evidence.application_id and evidence.application.status == Application.Status.DRAFT
+        )
+        if is_draft or not request.user.has_perm("accreditation.review_application"):
             raise Http404("No such file.")
         refusal = staff_gate(request)
         if refusal is not None:
@@ -187,10 +190,12 @@ def application_withdraw_view(request: HttpRequest, application_id: int) -> Http
 @login_required
 def certificate_pdf(request: HttpRequest, certificate_id: int) -> HttpResponse:
     certificate = get_object_or_404(Certificate, pk=certificate_id)
-    if certificate.holder_id != request.user.pk and not request.user.has_perm(
-        "accreditation.review_application"
-    ):
-        raise Http404("No such certificate.")
+    if certificate.holder_id != request.user.pk:
+        if not request.user.has_perm("accreditation.review_application"):
+            raise Http404("No such certificate.")
+        refusal = staff_gate(request)
+        if refusal is not None:
+            return refusal
     if not certificate.pdf:
         messages.info(request, "Your certificate is being prepared. Try again in a minute.")
         return redirect("accreditation:overview")

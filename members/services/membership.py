@@ -72,7 +72,8 @@ def membership_apply(*, user: User, grade: Grade) -> Membership:
     membership.grade = grade
     membership.status = new_status
     membership.save(update_fields=["grade", "status", "updated_at"])
-    # A payment started for another grade must not complete this one.
+    # Close payments started for the old choice. If money for one still
+    # arrives, fulfilment honours it for the grade it was paid for.
     Payment.objects.filter(membership=membership, status=Payment.Status.PENDING).update(
         status=Payment.Status.CANCELLED, updated_at=timezone.now()
     )

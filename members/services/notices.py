@@ -178,7 +178,13 @@ def notices_insert_once(model, owner_column: str, owner_ids: list[int], kind: st
 
 
 def _requeue_unsent(enqueue) -> int:
-    stale = MembershipNotice.objects.filter(
+    return notices_requeue_unsent(MembershipNotice, enqueue)
+
+
+def notices_requeue_unsent(model, enqueue) -> int:
+    """Queue again, a batch at a time, recorded notices still unsent after
+    ``RESEND_AFTER`` (a lost message, or a task that ran out of retries)."""
+    stale = model.objects.filter(
         sent_at__isnull=True, created_at__lt=timezone.now() - RESEND_AFTER
     ).order_by("pk")
     requeued = 0

@@ -200,6 +200,9 @@ def refund_record(
     if not reason.strip():
         raise MembershipError("Give a reason for the refund.")
     membership = Membership.objects.select_for_update().get(pk=payment.membership_id)
+    if effect == Refund.Effect.SHORTEN and payment.refunds.filter(effect=effect).exists():
+        # The year this payment bought has already been taken off.
+        effect = Refund.Effect.NONE
     refund = Refund.objects.create(
         payment=payment, amount_pence=amount_pence, reason=reason, effect=effect, recorded_by=by
     )

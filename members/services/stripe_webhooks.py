@@ -28,16 +28,19 @@ def stripe_event_receive(*, event) -> str:
     delivery of the same event waits on the unique index until the first
     commits, then finds it and does nothing.
     """
-    try:
-        with transaction.atomic():
-            StripeEvent.objects.create(
-                event_id=event["id"], type=event["type"], payload=event.to_dict()
-            )
-            if event["type"] not in HANDLED:
-                return "ignored"
-            return _handle(event)
-    except IntegrityError:
-        return "duplicate"
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                StripeEvent.objects.create(
+                    event_id=event["id"], type=event["type"], payload=event.to_dict()
+                )
+        except IntegrityError:
+            return "duplicate"
+        # Anything failing from here rolls the event row back too, so the
+        # error reaches Stripe (5xx) and its retry starts afresh.
+        if event["type"] not in HANDLED:
+            return "ignored"
+        return _handle(event)
 
 
 def _handle(event) -> str:

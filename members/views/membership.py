@@ -3,12 +3,14 @@ import datetime
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from members import stripe_gateway
+from members.access import staff_gate
 from members.exceptions import MembershipError
 from members.forms import GradeChoiceForm, PaymentMethodForm
 from members.models import Grade, Membership, MembershipPeriod, Payment
@@ -132,6 +134,12 @@ def _own_payment(request: HttpRequest, payment_id: int) -> Payment:
     payment = payment_visible_to(payment_id=payment_id, user=request.user)
     if payment is None:
         raise Http404("No such payment.")
+    if payment.membership.user_id != request.user.pk:
+        # Someone else's payment: only for the membership team, through the
+        # same two-factor gate as every staff page.
+        refusal = staff_gate(request)
+        if refusal is not None:
+            raise PermissionDenied("Staff pages need two-factor authentication.")
     return payment
 
 
