@@ -35,7 +35,7 @@ def submitted_application(client, pathway, user=None) -> Application:
     user = user or active_member()
     client.force_login(user)
     client.post(reverse("accreditation:apply"), {"pathway": pathway.pk})
-    application = Application.objects.get(applicant=user)
+    application = Application.objects.filter(applicant=user).latest("pk")
     url = reverse("accreditation:application", args=[application.pk])
     client.post(
         reverse("accreditation:application", args=[application.pk]),

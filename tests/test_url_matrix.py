@@ -1,0 +1,206 @@
+"""Every URL of the portal, against every kind of visitor.
+
+Each named route has an entry saying what each role gets. A route added
+without an entry fails ``test_every_route_has_an_entry``, so nobody ships a
+page whose access rules were never written down.
+
+Roles: ``anon`` (not signed in), ``owner`` (member A, whose payment,
+application, evidence, certificate and registration the URLs point at),
+``other`` (member B), ``staff`` (two-factor, no team), and the teams:
+``membership``, ``assessor``, ``events``. The owner goes last, so an action
+that changes things (withdraw, cancel) is tried by everyone else first.
+"""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accreditation.models import Evidence
+from accreditation.services import application_approve, application_assign
+from events.services import registration_check_in, registration_create
+from members.models import Payment
+from tests.accreditation.test_applications import submitted_application
+from tests.factories import ProfileFactory, StaffFactory, event
+
+ROLES = ["anon", "other", "staff", "membership", "assessor", "events", "owner"]
+TEAMS = {
+    "membership": "Membership team",
+    "assessor": "Accreditation assessors",
+    "events": "Events team",
+}
+# Groups of routes that belong to the libraries and are checked by one
+# representative each.
+LIBRARY_PREFIXES = ("admin/", "accounts/")
+
+
+def every(status):
+    return dict.fromkeys(ROLES, status)
+
+
+def signed_in(status, anon=302):
+    return {**every(status), "anon": anon}
+
+
+def owned(owner=200, team=None, team_status=200):
+    """The owner's thing: others get 404 so its existence is not revealed."""
+    statuses = {**every(404), "anon": 302, "owner": owner}
+    if team:
+        statuses[team] = team_status
+    return statuses
+
+
+def team_only(team, status=200):
+    statuses = {**every(403), "anon": 302}
+    statuses[team] = status
+    return statuses
+
+
+def staff_only(status=200):
+    return {**every(status), "anon": 302, "owner": 403, "other": 403}
+
+
+# name: (method, object the URL is about, expected status per role)
+MATRIX = {
+    "home": ("get", None, every(200)),
+    "healthz": ("get", None, every(200)),
+    "members:dashboard": ("get", None, signed_in(200)),
+    "members:profile": ("get", None, signed_in(200)),
+    "members:grades": ("get", None, every(200)),
+    # The owner is already a member; staff have no profile yet.
+    "members:join": ("get", None, {**signed_in(302), "other": 200}),
+    "members:pay": ("get", None, signed_in(302)),
+    "members:certificate": ("get", None, owned()),
+    "members:payment_detail": ("get", "payment", owned(team="membership")),
+    "members:payment_offline": ("get", "payment", owned()),
+    "members:payment_return": ("get", "payment", owned(team="membership")),
+    "members:payment_receipt": ("get", "payment", owned(team="membership")),
+    "members:payment_invoice": ("get", "invoice", owned(team="membership")),
+    "members:stripe_webhook": ("get", None, every(405)),
+    "members:staff_home": ("get", None, staff_only()),
+    "members:staff_approvals": ("get", None, team_only("membership")),
+    "members:staff_membership": ("get", "membership", team_only("membership")),
+    "members:staff_membership_decision": ("post", "membership", team_only("membership", 400)),
+    "members:staff_membership_override": ("post", "membership", team_only("membership", 400)),
+    "members:staff_payment_mark_paid": ("post", "payment", team_only("membership", 302)),
+    "members:staff_payment_refund": ("post", "payment", team_only("membership", 400)),
+    "accreditation:pathways": ("get", None, every(200)),
+    "accreditation:register": ("get", None, every(200)),
+    "accreditation:verify_search": ("get", None, every(200)),
+    "accreditation:verify": ("get", "code", every(200)),
+    "accreditation:overview": ("get", None, signed_in(200)),
+    "accreditation:apply": ("get", None, signed_in(200)),
+    "accreditation:cpd": ("get", None, signed_in(200)),
+    "accreditation:application": ("get", "application", owned()),
+    "accreditation:withdraw": ("post", "application", owned(owner=302)),
+    "accreditation:evidence_download": ("get", "evidence", owned(team="assessor")),
+    "accreditation:evidence_delete": ("post", "evidence", owned(owner=302)),
+    "accreditation:certificate_pdf": ("get", "certificate", owned(team="assessor")),
+    "accreditation:certificate_listing": ("post", "certificate", owned(owner=302)),
+    "accreditation:revalidate": ("post", "certificate", owned(owner=302)),
+    "accreditation:staff_queue": ("get", None, team_only("assessor")),
+    "accreditation:staff_review": ("get", "application", team_only("assessor")),
+    "accreditation:staff_assign": ("post", "application", team_only("assessor", 302)),
+    "accreditation:staff_decide": ("post", "application", team_only("assessor", 400)),
+    "accreditation:staff_revoke": ("post", "certificate", team_only("assessor", 400)),
+    "events:list": ("get", None, every(200)),
+    "events:feed": ("get", None, every(200)),
+    "events:detail": ("get", "slug", every(200)),
+    "events:ics": ("get", "slug", every(200)),
+    # Registration links carry an unguessable code: having it is the key.
+    "events:registration": ("get", "registration", every(200)),
+    "events:confirm": ("get", "registration", every(200)),
+    "events:cancel": ("post", "registration", every(302)),
+    "events:accept": ("post", "registration", every(302)),
+    "events:certificate": ("get", "registration", every(200)),
+    "events:staff_overview": ("get", None, team_only("events")),
+    "events:staff_attendees": ("get", "event", team_only("events")),
+    "events:staff_attendees_csv": ("get", "event", team_only("events")),
+    "events:staff_check_in": ("post", "event", team_only("events", 302)),
+    # One representative for each library's routes.
+    "admin:index": ("get", None, {**staff_only(), "anon": 302}),
+    "account_email": ("get", None, signed_in(200)),
+}
+
+
+def named_routes(resolver=None, namespace="") -> set[str]:
+    names = set()
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if isinstance(pattern, URLResolver):
+            if str(pattern.pattern).startswith(LIBRARY_PREFIXES):
+                continue
+            inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
+            names |= named_routes(pattern, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(namespace + pattern.name)
+    return names
+
+
+def test_every_route_has_an_entry():
+    missing = named_routes() - set(MATRIX)
+    assert not missing, f"routes without an access entry in the matrix: {sorted(missing)}"
+
+
+@pytest.fixture
+def world(client, pathway, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        application = submitted_application(client, pathway)
+        owner = application.applicant
+        reviewer = StaffFactory(mfa=True)
+        reviewer.groups.add(Group.objects.get(name=TEAMS["assessor"]))
+        approved = submitted_application(client, pathway, user=owner)
+        application_assign(application=approved, assessor=reviewer)
+        certificate = application_approve(application=approved, by=reviewer)
+        ev = event()
+        registration = registration_create(
+            event=ev,
+            user=owner,
+            name=owner.get_full_name(),
+            email=owner.email,
+            organisation="Riverside Surgery",
+            role="Practice Manager",
+        )
+        registration_check_in(registration=registration, by=reviewer)
+    membership = owner.membership
+    payment = Payment.objects.get(membership=membership, status="paid")
+    invoice = Payment.objects.create(
+        membership=membership,
+        user=owner,
+        grade=membership.grade,
+        purpose="renew",
+        method="invoice",
+        amount_pence=9500,
+        invoice_number="INV-MATRIX-1",
+        invoice_organisation="Riverside Surgery",
+    )
+    users = {"owner": owner, "other": ProfileFactory().user, "staff": StaffFactory(mfa=True)}
+    for role, group in TEAMS.items():
+        users[role] = StaffFactory(mfa=True)
+        users[role].groups.add(Group.objects.get(name=group))
+    return {
+        "users": users,
+        "payment": payment.pk,
+        "invoice": invoice.pk,
+        "membership": membership.pk,
+        "application": application.pk,
+        "evidence": Evidence.objects.get(application=application).pk,
+        "certificate": certificate.pk,
+        "code": certificate.verification_code,
+        "slug": ev.slug,
+        "event": ev.pk,
+        "registration": registration.code,
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_route_gives_each_role_what_the_matrix_says(world, name):
+    method, about, expected = MATRIX[name]
+    url = reverse(name, args=[world[about]] if about else [])
+    seen = {}
+    for role in ROLES:
+        client = Client()
+        if role != "anon":
+            client.force_login(world["users"][role])
+        seen[role] = getattr(client, method)(url).status_code
+    assert seen == expected, f"{name} ({method.upper()} {url})"
