@@ -43,6 +43,7 @@ def test_member_account_pages(page, live_server, path, heading):
         ("/accounts/password/reset/", "Password Reset"),
         ("/accounts/confirm-email/", "Verify Your Email Address"),
         ("/no-such-page/", "Page not found"),
+        ("/privacy/", "Privacy notice"),
     ],
 )
 def test_public_account_pages(page, path, heading):
