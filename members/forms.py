@@ -54,9 +54,19 @@ class ProfileForm(forms.ModelForm):
             "years_in_role",
             "phone",
             "show_in_directory",
+            "directory_show_job_title",
+            "directory_show_organisation",
+            "directory_show_care_board",
+            "directory_show_email",
+            "directory_show_phone",
             "marketing_consent",
         ]
         labels = {
+            "directory_show_job_title": "Directory shows my job title",
+            "directory_show_organisation": "Directory shows my organisation",
+            "directory_show_care_board": "Directory shows my ICB or health board",
+            "directory_show_email": "Directory shows my email address",
+            "directory_show_phone": "Directory shows my phone number",
             "organisation_name": "Organisation",
             "ods_code": "Practice ODS code",
             "pcn_name": "Primary care network (PCN)",
@@ -71,8 +81,8 @@ class ProfileForm(forms.ModelForm):
             "Needed if you work in a GP practice.",
             "pcn_name": "Optional.",
             "years_in_role": "Enter 0 if you started this year.",
-            "show_in_directory": "Other signed-in members can find your name, "
-            "role and ICB. Off unless you turn it on.",
+            "show_in_directory": "Other members can find you by name, ICB or role. "
+            "Off unless you turn it on; choose below what they see besides your name.",
             "marketing_consent": "News, events and offers by email. You can "
             "change your mind at any time.",
         }

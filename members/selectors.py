@@ -163,3 +163,23 @@ def membership_record(*, membership_id: int) -> Membership:
         AuditEntry.objects.filter(subject=membership.user).select_related("actor")[:100]
     )
     return membership
+
+
+def directory_search(*, query: str = "", care_board_id: int | None = None, role: str = ""):
+    """Members in good standing who chose to be listed, with the fields they
+    chose to show (the template shows only those)."""
+    listed = Profile.objects.filter(
+        show_in_directory=True,
+        user__is_active=True,
+        user__membership__status__in=Membership.IN_GOOD_STANDING,
+    ).select_related("user", "care_board")
+    if query:
+        for word in query.split()[:4]:
+            listed = listed.filter(
+                Q(user__first_name__icontains=word) | Q(user__last_name__icontains=word)
+            )
+    if care_board_id:
+        listed = listed.filter(care_board_id=care_board_id)
+    if role in Profile.Role.values:
+        listed = listed.filter(role=role)
+    return listed.order_by("user__last_name", "user__first_name", "pk")

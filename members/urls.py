@@ -7,6 +7,7 @@ app_name = "members"
 urlpatterns = [
     path("dashboard/", accounts.dashboard, name="dashboard"),
     path("profile/", accounts.profile_edit, name="profile"),
+    path("directory/", accounts.directory, name="directory"),
     path("membership/", membership.grades_public, name="grades"),
     path("membership/join/", membership.membership_join, name="join"),
     path("membership/pay/", membership.membership_pay, name="pay"),

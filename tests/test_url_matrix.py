@@ -67,6 +67,8 @@ MATRIX = {
     "healthz": ("get", None, every(200)),
     "members:dashboard": ("get", None, signed_in(200)),
     "members:profile": ("get", None, signed_in(200)),
+    # For members in good standing only.
+    "members:directory": ("get", None, {**signed_in(403), "owner": 200}),
     "members:grades": ("get", None, every(200)),
     # The owner is already a member; staff have no profile yet.
     "members:join": ("get", None, {**signed_in(302), "other": 200}),

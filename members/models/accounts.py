@@ -172,6 +172,12 @@ class Profile(models.Model):
     )
     phone = models.CharField("phone number", max_length=32, blank=True)
     show_in_directory = models.BooleanField("show me in the member directory", default=False)
+    # What the member directory shows besides the name, when listed.
+    directory_show_job_title = models.BooleanField("job title", default=True)
+    directory_show_organisation = models.BooleanField("organisation", default=True)
+    directory_show_care_board = models.BooleanField("ICB or health board", default=True)
+    directory_show_email = models.BooleanField("email address", default=False)
+    directory_show_phone = models.BooleanField("phone number", default=False)
     marketing_consent = models.BooleanField("send me news and offers from the IGPM", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

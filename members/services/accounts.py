@@ -21,6 +21,7 @@ def profile_update(
     phone: str,
     show_in_directory: bool,
     marketing_consent: bool,
+    **directory_choices: bool,
 ) -> Profile:
     """Save the member's details: their name on the account, the rest on the
     profile, both or neither."""
@@ -40,6 +41,7 @@ def profile_update(
             "phone": phone,
             "show_in_directory": show_in_directory,
             "marketing_consent": marketing_consent,
+            **directory_choices,
         },
     )
     return profile

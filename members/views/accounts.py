@@ -1,13 +1,18 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from members.access import staff_member_required
 from members.forms import ProfileForm
+from members.models import Profile
 from members.selectors import (
+    care_board_choices,
     certificates_for_member,
+    directory_search,
     membership_get,
     payments_for_member,
     profile_completeness,
@@ -58,3 +63,32 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 @staff_member_required
 def staff_home(request: HttpRequest) -> HttpResponse:
     return render(request, "members/staff/home.html", {"overview": staff_overview()})
+
+
+@login_required
+def directory(request: HttpRequest) -> HttpResponse:
+    """The member directory: for members in good standing only."""
+    membership = membership_get(user=request.user)
+    if membership is None or not membership.in_good_standing:
+        raise PermissionDenied("The member directory is for IGPM members.")
+    board = request.GET.get("board", "")
+    query = request.GET.get("q", "").strip()[:100]
+    role = request.GET.get("role", "")
+    page = Paginator(
+        directory_search(
+            query=query, care_board_id=int(board) if board.isdigit() else None, role=role
+        ),
+        50,
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "members/directory.html",
+        {
+            "page": page,
+            "query": query,
+            "board": board,
+            "role": role,
+            "boards": care_board_choices(),
+            "roles": Profile.Role.choices,
+        },
+    )

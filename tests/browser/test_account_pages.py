@@ -89,3 +89,16 @@ def test_card_payment_return_page(page, live_server):
     page.goto(f"/membership/payments/{payment.pk}/return/")
     expect(page.get_by_text("waiting for confirmation")).to_be_visible()
     assert_accessible(page)
+
+
+def test_member_directory(page, live_server):
+    from members.models import Profile
+    from tests.factories import active_member
+
+    listed = active_member()
+    Profile.objects.filter(user=listed).update(show_in_directory=True, directory_show_email=True)
+    sign_in(page, active_member(), live_server)
+    page.goto("/directory/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Member directory")
+    expect(page.get_by_role("link", name=listed.email)).to_be_visible()
+    assert_accessible(page)

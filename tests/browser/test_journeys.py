@@ -38,18 +38,18 @@ def test_newcomer_joins_verifies_and_completes_profile(page):
     # A mistake first: the summary takes focus and links to the field.
     page.get_by_label("First name").fill("Jo")
     page.get_by_label("Last name").fill("Bloggs")
-    page.get_by_label("Job title").fill("Practice Manager")
+    page.get_by_label("Job title", exact=True).fill("Practice Manager")
     page.get_by_label("Role", exact=True).select_option(label="Practice manager")
-    page.get_by_label("Organisation").fill("Moorside Surgery")
+    page.get_by_label("Organisation", exact=True).fill("Moorside Surgery")
     page.get_by_label("Practice ODS code").fill("L8300")
-    page.get_by_label("ICB or health board").select_option(label="NHS Devon ICB")
+    page.get_by_label("ICB or health board", exact=True).select_option(label="NHS Devon ICB")
     page.get_by_label("Years in this role").fill("3")
     page.get_by_role("button", name="Save profile").click()
 
     summary = page.locator("[data-error-summary]")
     expect(summary).to_be_focused()
     expect(summary).to_contain_text("one letter then five digits")
-    expect(page.get_by_label("Organisation")).to_have_value("Moorside Surgery")
+    expect(page.get_by_label("Organisation", exact=True)).to_have_value("Moorside Surgery")
     assert_accessible(page)
 
     summary.get_by_role("link").first.click()

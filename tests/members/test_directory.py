@@ -1,0 +1,71 @@
+"""The member directory: opted-in members, only the fields they chose."""
+
+import pytest
+from django.urls import reverse
+from django.utils.html import escape
+
+from members.models import Profile
+from tests.factories import ProfileFactory, active_member, care_board
+
+pytestmark = pytest.mark.django_db
+
+
+def listed(**choices) -> Profile:
+    user = active_member()
+    Profile.objects.filter(user=user).update(show_in_directory=True, **choices)
+    return Profile.objects.select_related("user").get(user=user)
+
+
+def test_only_opted_in_members_in_good_standing_are_listed(client):
+    shown = listed()
+    hidden = active_member()  # did not opt in
+    lapsed = ProfileFactory(show_in_directory=True)  # opted in, not a member
+    client.force_login(active_member())
+    html = client.get(reverse("members:directory")).content.decode()
+    assert escape(shown.user.get_full_name()) in html
+    assert escape(hidden.get_full_name()) not in html
+    assert escape(lapsed.user.get_full_name()) not in html
+
+
+def test_only_the_fields_a_member_chose_are_shown(client):
+    quiet = listed(directory_show_organisation=False, directory_show_job_title=False)
+    open_book = listed(directory_show_email=True, directory_show_phone=True)
+    client.force_login(active_member())
+    html = client.get(reverse("members:directory")).content.decode()
+    assert escape(quiet.organisation_name) not in html
+    assert quiet.user.email not in html
+    assert open_book.user.email in html
+    assert escape(open_book.organisation_name) in html
+    assert quiet.phone not in html.replace(open_book.phone, "")
+
+
+def test_search_by_name_board_and_role(client):
+    devon = care_board("NHS Devon ICB")
+    target = listed(care_board_id=devon.pk, role=Profile.Role.PCN_MANAGER)
+    other = listed()
+    client.force_login(active_member())
+    url = reverse("members:directory")
+    for params in (
+        {"q": target.user.last_name},
+        {"board": devon.pk},
+        {"role": "pcn_manager"},
+    ):
+        html = client.get(url, params).content.decode()
+        assert escape(target.user.get_full_name()) in html, params
+        assert escape(other.user.get_full_name()) not in html, params
+
+
+def test_people_who_are_not_members_cannot_browse(client):
+    client.force_login(ProfileFactory().user)
+    assert client.get(reverse("members:directory")).status_code == 403
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_directory_queries_are_flat(client, django_assert_num_queries, count):
+    for _ in range(count):
+        listed()
+    client.force_login(active_member())
+    # session, user, membership, boards for the filter, count, page
+    with django_assert_num_queries(6):
+        response = client.get(reverse("members:directory"))
+    assert len(response.context["page"].object_list) == count
