@@ -42,15 +42,14 @@ import django  # noqa: E402
 
 django.setup()
 
-import psycopg  # noqa: E402
 from allauth.account.models import EmailAddress  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connections  # noqa: E402
 from django.test import Client  # noqa: E402
-from psycopg import sql  # noqa: E402
 
+from benchmarks.scratch import recreate_database  # noqa: E402
 from members.models import CareBoard, Profile, User  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -81,20 +80,6 @@ class Result:
             "p95_ms": round(ordered[round(0.95 * (len(ordered) - 1))], 2),
             "client_cpu_pct": round(100 * self.client_cpu),
         }
-
-
-def recreate_database(*, drop_only: bool = False) -> None:
-    db = settings.DATABASES["default"]
-    # The name is whatever BENCH_DATABASE_URL says: refuse anything not meant for this.
-    if "bench" not in db["NAME"]:
-        raise SystemExit(f"Refusing to drop database {db['NAME']!r}: name lacks 'bench'.")
-    params = {key.lower(): db[key] for key in ("USER", "PASSWORD", "HOST", "PORT") if db[key]}
-    # autocommit: CREATE/DROP DATABASE cannot run inside a transaction.
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-        name = sql.Identifier(db["NAME"])
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        if not drop_only:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 
 def seed(others: int) -> str:

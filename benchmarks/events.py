@@ -80,15 +80,14 @@ django.setup()
 # also silences it).
 warnings.filterwarnings("ignore", "No directory at", UserWarning)
 
-import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from psycopg import sql  # noqa: E402
 
+from benchmarks.scratch import recreate_database  # noqa: E402
 from events import tasks  # noqa: E402
 from events.models import Event, Registration  # noqa: E402
 from events.services import registration_create  # noqa: E402
@@ -100,20 +99,6 @@ LIST_URL = "/events/"
 LIST_SIZES = (1, 500)
 LIST_REPEATS = 5  # Timed requests per size, after one warm-up.
 CARD = b'<li class="card">'  # One per event in templates/events/list.html.
-
-
-def recreate_database(*, drop_only: bool = False) -> None:
-    db = settings.DATABASES["default"]
-    # The name is whatever BENCH_DATABASE_URL says: refuse anything not meant for this.
-    if "bench" not in db["NAME"]:
-        raise SystemExit(f"Refusing to drop database {db['NAME']!r}: name lacks 'bench'.")
-    params = {key.lower(): db[key] for key in ("USER", "PASSWORD", "HOST", "PORT") if db[key]}
-    # autocommit: CREATE/DROP DATABASE cannot run inside a transaction.
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-        name = sql.Identifier(db["NAME"])
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        if not drop_only:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 
 def check_connection_headroom(workers: int) -> None:

@@ -61,15 +61,14 @@ import django  # noqa: E402
 
 django.setup()
 
-import psycopg  # noqa: E402
 import redis  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from psycopg import sql  # noqa: E402
 
+from benchmarks.scratch import recreate_database  # noqa: E402
 from igpm import celery_app  # noqa: E402
 from members.models import (  # noqa: E402
     AuditEntry,
@@ -99,20 +98,6 @@ CHUNK = 5000  # Rows per bulk_create: large enough to be quick, small enough for
 Kind = MembershipNotice.Kind
 Status = Membership.Status
 KINDS = [str(kind) for kind in Kind]
-
-
-def recreate_database(*, drop_only: bool = False) -> None:
-    db = settings.DATABASES["default"]
-    # The name is whatever BENCH_DATABASE_URL says: refuse anything not meant for this.
-    if "bench" not in db["NAME"]:
-        raise SystemExit(f"Refusing to drop database {db['NAME']!r}: name lacks 'bench'.")
-    params = {key.lower(): db[key] for key in ("USER", "PASSWORD", "HOST", "PORT") if db[key]}
-    # autocommit: CREATE/DROP DATABASE cannot run inside a transaction.
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-        name = sql.Identifier(db["NAME"])
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        if not drop_only:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 
 def days_to_expiry(i: int) -> int:
