@@ -3,13 +3,11 @@ before a certificate expires, each recorded once before it is sent."""
 
 import datetime
 
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from members.emails import email_build
 from members.services.notices import (
-    BATCH,
-    notices_insert_once,
+    notices_record,
     notices_requeue_unsent,
     recorded_notices_send,
 )
@@ -30,24 +28,15 @@ def certificate_notices_sweep(*, today: datetime.date | None = None, enqueue=Non
     today = today or timezone.localdate()
     recorded = {}
     for kind, (start, end) in WINDOWS.items():
-        already = CertificateNotice.objects.filter(certificate=OuterRef("pk"), kind=kind)
-        due = (
-            Certificate.objects.filter(
-                status=Certificate.Status.VALID,
-                expires_on__gte=today + datetime.timedelta(days=start),
-                expires_on__lte=today + datetime.timedelta(days=end),
-            )
-            .filter(~Exists(already))
-            .order_by("pk")
+        due = Certificate.objects.filter(
+            status=Certificate.Status.VALID,
+            expires_on__gte=today + datetime.timedelta(days=start),
+            expires_on__lte=today + datetime.timedelta(days=end),
         )
         recorded[kind] = 0
-        last_pk = 0
-        while ids := list(due.filter(pk__gt=last_pk).values_list("pk", flat=True)[:BATCH]):
-            last_pk = ids[-1]
-            new = notices_insert_once(CertificateNotice, "certificate_id", ids, kind)
-            if new:
-                enqueue(new)
-            recorded[kind] += len(new)
+        for batch in notices_record(due, CertificateNotice, "certificate_id", kind):
+            enqueue([notice_id for notice_id, _ in batch])
+            recorded[kind] += len(batch)
     recorded["requeued"] = notices_requeue_unsent(CertificateNotice, enqueue)
     return recorded
 

@@ -7,10 +7,10 @@ second worker sends nothing twice.
 
 import datetime
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from members.services.notices import BATCH, RESEND_AFTER, notices_insert_once
+from members.services.notices import RESEND_AFTER, notices_record
 
 from .models import Event, Registration, RegistrationEmail
 
@@ -47,27 +47,15 @@ def event_emails_sweep(*, now: datetime.datetime | None = None, enqueue=None) ->
     now = now or timezone.now()
     recorded = {}
     for kind, condition in _due(now).items():
-        already = RegistrationEmail.objects.filter(registration=OuterRef("pk"), kind=kind)
-        due = (
-            Registration.objects.filter(
-                condition,
-                status=Registration.Status.CONFIRMED,
-                event__status=Event.Status.PUBLISHED,
-            )
-            .filter(~Exists(already))
-            .order_by("pk")
+        due = Registration.objects.filter(
+            condition,
+            status=Registration.Status.CONFIRMED,
+            event__status=Event.Status.PUBLISHED,
         )
         recorded[kind] = 0
-        last_pk = 0
-        while ids := list(due.filter(pk__gt=last_pk).values_list("pk", flat=True)[:BATCH]):
-            last_pk = ids[-1]
-            new = notices_insert_once(RegistrationEmail, "registration_id", ids, kind)
-            if new:
-                owners = RegistrationEmail.objects.filter(pk__in=new).values_list(
-                    "registration_id", flat=True
-                )
-                enqueue(kind, list(owners))
-            recorded[kind] += len(new)
+        for batch in notices_record(due, RegistrationEmail, "registration_id", kind):
+            enqueue(kind, [registration_id for _, registration_id in batch])
+            recorded[kind] += len(batch)
     recorded["requeued"] = _requeue_unsent(enqueue)
     return recorded
 

@@ -134,33 +134,39 @@ def _current_periods(status: str):
 
 
 def _record_and_queue(periods, kind: str, enqueue) -> int:
-    already = MembershipNotice.objects.filter(period=OuterRef("pk"), kind=kind)
-    pending = periods.filter(~Exists(already)).order_by("pk")
     recorded = 0
+    for batch in notices_record(periods, MembershipNotice, "period_id", kind):
+        enqueue([notice_id for notice_id, _ in batch])
+        recorded += len(batch)
+    return recorded
+
+
+def notices_record(due, model, owner_column: str, kind: str):
+    """Record a ``kind`` notice for each row of ``due`` that has none yet, a
+    batch at a time, and yield each batch's new (notice id, owner id) pairs.
+
+    ``model`` has a unique constraint on (``owner_column``, ``kind``) and a
+    ``created_at``. The caller queues each batch as it comes: the rows are
+    committed by then.
+    """
+    already = model.objects.filter(**{owner_column.removesuffix("_id"): OuterRef("pk")}, kind=kind)
+    pending = due.filter(~Exists(already)).order_by("pk")
     last_pk = 0
-    while True:
-        period_ids = list(pending.filter(pk__gt=last_pk).values_list("pk", flat=True)[:BATCH])
-        if not period_ids:
-            return recorded
-        last_pk = period_ids[-1]
-        notice_ids = _insert_notices(period_ids, kind)
-        if notice_ids:
-            enqueue(notice_ids)
-        recorded += len(notice_ids)
+    while owner_ids := list(pending.filter(pk__gt=last_pk).values_list("pk", flat=True)[:BATCH]):
+        last_pk = owner_ids[-1]
+        if new := notices_insert_once(model, owner_column, owner_ids, kind):
+            yield new
 
 
-def _insert_notices(period_ids: list[int], kind: str) -> list[int]:
-    return notices_insert_once(MembershipNotice, "period_id", period_ids, kind)
-
-
-def notices_insert_once(model, owner_column: str, owner_ids: list[int], kind: str) -> list[int]:
+def notices_insert_once(
+    model, owner_column: str, owner_ids: list[int], kind: str
+) -> list[tuple[int, int]]:
     """Insert one ``kind`` notice per owner unless it exists; return the new
-    ids.
+    (notice id, owner id) pairs.
 
     ``ON CONFLICT DO NOTHING RETURNING`` (PostgreSQL, and SQLite 3.35+) tells
     exactly which rows this call created, so a concurrent sweep that got
-    there first is never sent twice. ``model`` must have a unique
-    constraint on (``owner_column``, ``kind``).
+    there first is never sent twice.
     """
     table = model._meta.db_table
     now = timezone.now()
@@ -170,11 +176,11 @@ def notices_insert_once(model, owner_column: str, owner_ids: list[int], kind: st
         params += [owner_id, kind, now]
     sql = (
         f"INSERT INTO {table} ({owner_column}, kind, created_at) VALUES {rows} "  # noqa: S608
-        f"ON CONFLICT ({owner_column}, kind) DO NOTHING RETURNING id"
+        f"ON CONFLICT ({owner_column}, kind) DO NOTHING RETURNING id, {owner_column}"
     )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+        return [(notice_id, owner_id) for notice_id, owner_id in cursor.fetchall()]
 
 
 def _requeue_unsent(enqueue) -> int:
