@@ -102,11 +102,14 @@ def evidence_add(*, application: Application, upload: UploadedFile, by: User) ->
         raise IllegalTransition("Evidence can no longer be added to this application.")
     if application.evidence.count() >= MAX_EVIDENCE_FILES:
         raise AccreditationError(f"An application can have at most {MAX_EVIDENCE_FILES} files.")
+    return _evidence_store(upload, content_type, application=application)
+
+
+def _evidence_store(upload: UploadedFile, content_type: str, **owner) -> Evidence:
+    """Save a checked upload under a generated name, for its one owner (an
+    application or a CPD entry)."""
     evidence = Evidence(
-        application=application,
-        original_name=upload.name[:200],
-        content_type=content_type,
-        size=upload.size,
+        original_name=upload.name[:200], content_type=content_type, size=upload.size, **owner
     )
     evidence.file.save("evidence", upload, save=False)
     evidence.save()
@@ -364,14 +367,7 @@ def cpd_entry_create(
         source=source,
     )
     if evidence is not None:
-        item = Evidence(
-            cpd_entry=entry,
-            original_name=evidence.name[:200],
-            content_type=content_type,
-            size=evidence.size,
-        )
-        item.file.save("evidence", evidence, save=False)
-        item.save()
+        _evidence_store(evidence, content_type, cpd_entry=entry)
     return entry
 
 

@@ -150,3 +150,17 @@ def event(**fields):
         "cpd_hours": 1.5,
     }
     return Event.objects.create(slug=slug, **{**defaults, **fields})
+
+
+def member_registration(event, user):
+    """``user`` registers for ``event`` in one step, as a signed-in member."""
+    from events.services import registration_create
+
+    return registration_create(
+        event=event,
+        user=user,
+        name=user.get_full_name(),
+        email=user.email,
+        organisation="Riverside Surgery",
+        role="Practice Manager",
+    )

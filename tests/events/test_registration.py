@@ -25,7 +25,7 @@ from events.services import (
     registration_cancel,
     registration_create,
 )
-from tests.factories import UserFactory, active_member, event
+from tests.factories import UserFactory, active_member, event, member_registration
 
 Status = Registration.Status
 LONDON = ZoneInfo("Europe/London")
@@ -40,17 +40,6 @@ def person(n: int) -> dict:
     }
 
 
-def member_registers(ev, user) -> Registration:
-    return registration_create(
-        event=ev,
-        user=user,
-        name=user.get_full_name(),
-        email=user.email,
-        organisation="Riverside Surgery",
-        role="Practice Manager",
-    )
-
-
 def rush(ev, attempts: int, workers: int) -> list:
     """``attempts`` registrations fired at once from ``workers`` threads,
     each with its own database connection, all released by one barrier."""
@@ -61,7 +50,7 @@ def rush(ev, attempts: int, workers: int) -> list:
     def work(batch):
         try:
             barrier.wait()
-            return [member_registers(ev, user).status for user in batch]
+            return [member_registration(ev, user).status for user in batch]
         finally:
             connection.close()
 
@@ -104,9 +93,9 @@ def test_cancelling_offers_the_place_to_the_first_in_line(django_capture_on_comm
     ev = event(capacity=1)
     first, second, third = (active_member() for _ in range(3))
     with django_capture_on_commit_callbacks(execute=True):
-        held = member_registers(ev, first)
-        waiting_1 = member_registers(ev, second)
-        waiting_2 = member_registers(ev, third)
+        held = member_registration(ev, first)
+        waiting_1 = member_registration(ev, second)
+        waiting_2 = member_registration(ev, third)
     assert (held.status, waiting_1.status, waiting_2.status) == ("confirmed", "waiting", "waiting")
     mail.outbox.clear()
 
@@ -131,9 +120,9 @@ def test_cancelling_offers_the_place_to_the_first_in_line(django_capture_on_comm
 def test_an_offer_not_taken_in_time_moves_on():
     ev = event(capacity=1)
     first, second, third = (active_member() for _ in range(3))
-    held = member_registers(ev, first)
-    waiting_1 = member_registers(ev, second)
-    waiting_2 = member_registers(ev, third)
+    held = member_registration(ev, first)
+    waiting_1 = member_registration(ev, second)
+    waiting_2 = member_registration(ev, third)
     registration_cancel(registration=held, by=first)
     waiting_1.refresh_from_db()
     assert waiting_1.status == Status.OFFERED
@@ -154,15 +143,15 @@ def test_an_offer_not_taken_in_time_moves_on():
 def test_refusals_are_explained():
     user = active_member()
     ev = event()
-    member_registers(ev, user)
+    member_registration(ev, user)
     with pytest.raises(RegistrationRefused, match="already registered"):
-        member_registers(ev, user)
+        member_registration(ev, user)
     closed = event(registration_closes_at=timezone.now() - datetime.timedelta(minutes=1))
     with pytest.raises(RegistrationRefused, match="closed"):
-        member_registers(closed, user)
+        member_registration(closed, user)
     not_yet = event(registration_opens_at=timezone.now() + datetime.timedelta(days=1))
     with pytest.raises(RegistrationRefused, match="opens on"):
-        member_registers(not_yet, user)
+        member_registration(not_yet, user)
     members_only = event(members_only=True)
     with pytest.raises(RegistrationRefused, match="for IGPM members"):
         registration_create(event=members_only, **person(1))
@@ -211,8 +200,8 @@ def test_the_joining_link_is_never_shown_without_a_confirmed_place(
     ev = event(capacity=1)
     holder, waiter = active_member(), active_member()
     with django_capture_on_commit_callbacks(execute=True):
-        member_registers(ev, holder)
-        waiting = member_registers(ev, waiter)
+        member_registration(ev, holder)
+        waiting = member_registration(ev, waiter)
     for url in (
         reverse("events:detail", args=[ev.slug]),
         reverse("events:registration", args=[waiting.code]),
@@ -230,7 +219,7 @@ def test_the_joining_link_is_never_shown_without_a_confirmed_place(
 def test_each_email_is_sent_once_however_often_it_is_queued():
     from events.tasks import registration_email_task
 
-    registration = member_registers(event(), active_member())
+    registration = member_registration(event(), active_member())
     mail.outbox.clear()
     assert registration_email_task(registration.pk, "confirmed") is True
     assert registration_email_task(registration.pk, "confirmed") is False
@@ -269,7 +258,7 @@ def test_cancelling_an_event_tells_everyone_once(django_capture_on_commit_callba
     people = [active_member() for _ in range(3)]
     with django_capture_on_commit_callbacks(execute=True):
         for user in people:
-            member_registers(ev, user)
+            member_registration(ev, user)
     mail.outbox.clear()
     staff = StaffFactory(mfa=True)
     with django_capture_on_commit_callbacks(execute=True):
@@ -280,4 +269,4 @@ def test_cancelling_an_event_tells_everyone_once(django_capture_on_commit_callba
     assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in people)
     assert all("cancelled" in m.body for m in mail.outbox)
     with pytest.raises(RegistrationRefused, match="not open"):
-        member_registers(ev, active_member())
+        member_registration(ev, active_member())

@@ -12,23 +12,15 @@ from django.utils import timezone
 
 from events.models import Event, RegistrationEmail
 from events.reminders import event_emails_sweep
-from events.services import registration_check_in, registration_create
+from events.services import registration_check_in
 from events.tasks import registration_email_task
-from tests.factories import StaffFactory, active_member, event
+from tests.factories import StaffFactory, active_member, event, member_registration
 
 pytestmark = pytest.mark.django_db
 
 
-def confirmed(ev, user=None):
-    user = user or active_member()
-    return registration_create(
-        event=ev,
-        user=user,
-        name=user.get_full_name(),
-        email=user.email,
-        organisation="Riverside Surgery",
-        role="Practice Manager",
-    )
+def confirmed(ev):
+    return member_registration(ev, active_member())
 
 
 def sweep_at(moment) -> dict:

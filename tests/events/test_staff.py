@@ -7,7 +7,7 @@ from django.urls import reverse
 from accreditation.models import CpdEntry
 from events.models import Registration
 from events.services import registration_create
-from tests.factories import StaffFactory, active_member, event
+from tests.factories import StaffFactory, active_member, event, member_registration
 
 pytestmark = pytest.mark.django_db
 
@@ -22,14 +22,7 @@ def events_team(client):
 
 def register(ev, user=None, n=0) -> Registration:
     if user is not None:
-        return registration_create(
-            event=ev,
-            user=user,
-            name=user.get_full_name(),
-            email=user.email,
-            organisation="Riverside Surgery",
-            role="Practice Manager",
-        )
+        return member_registration(ev, user)
     return registration_create(
         event=ev,
         name=f"Visitor {n}",
