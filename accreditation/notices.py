@@ -5,8 +5,8 @@ import datetime
 
 from django.utils import timezone
 
-from members.emails import email_build
-from members.services.notices import (
+from igpm.emails import email_build
+from igpm.notices import (
     notices_record,
     notices_requeue_unsent,
     recorded_notices_send,

@@ -10,8 +10,8 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from igpm.audit import audit_record
 from members.models import Membership, User
-from members.services.audit import audit_record
 from members.services.membership import add_years
 
 from .models import Application, Certificate, CpdEntry, Evidence, Pathway
@@ -286,7 +286,7 @@ def certificate_issue(*, application: Application, by: User) -> Certificate:
 def certificate_render(*, certificate_id: int) -> None:
     """Render (or render again) the certificate's PDF. Harmless twice: the
     same file name is replaced."""
-    from members.pdf import pdf_render
+    from igpm.pdf import pdf_render
 
     from .qr import qr_svg
 

@@ -4,7 +4,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from members.emails import email_build
+from igpm.emails import email_build
 
 from .models import Application
 from .notices import certificate_notices_send, certificate_notices_sweep

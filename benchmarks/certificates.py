@@ -64,7 +64,7 @@ from django.utils import timezone  # noqa: E402
 from accreditation.models import Certificate, Pathway  # noqa: E402
 from accreditation.qr import qr_svg  # noqa: E402
 from accreditation.services import certificate_verify_url  # noqa: E402
-from members.pdf import pdf_render  # noqa: E402
+from igpm.pdf import pdf_render  # noqa: E402
 
 TEMPLATE = "accreditation/pdf/certificate.html"
 SITE_URL = "https://portal.igpm.org.uk"  # As in .env.example.

@@ -70,6 +70,7 @@ from django.utils import timezone  # noqa: E402
 
 from benchmarks.scratch import recreate_database  # noqa: E402
 from igpm import celery_app  # noqa: E402
+from igpm.notices import BATCH  # noqa: E402
 from members.models import (  # noqa: E402
     AuditEntry,
     Grade,
@@ -82,7 +83,6 @@ from members.models import (  # noqa: E402
 from members.models.membership import GRACE_DAYS  # noqa: E402
 from members.services.membership import add_years  # noqa: E402
 from members.services.notices import (  # noqa: E402
-    BATCH,
     LAPSED_NOTICE_WITHIN_DAYS,
     RENEWAL_WINDOWS,
     notices_sweep,

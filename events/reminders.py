@@ -10,7 +10,7 @@ import datetime
 from django.db.models import Q
 from django.utils import timezone
 
-from members.services.notices import RESEND_AFTER, notices_record
+from igpm.notices import RESEND_AFTER, notices_record
 
 from .models import Event, Registration, RegistrationEmail
 

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from igpm.audit import audit_record
 from members.models import Membership, User
-from members.services.audit import audit_record
 
 from .models import Event, Registration
 
@@ -298,7 +298,7 @@ def registration_check_in(*, registration: Registration, by: User) -> bool:
 
 def attendance_pdf(registration: Registration) -> bytes:
     """The certificate of attendance for a checked-in attendee."""
-    from members.pdf import pdf_render
+    from igpm.pdf import pdf_render
 
     if registration.checked_in_at is None:
         raise RegistrationRefused("Certificates of attendance are for people who attended.")

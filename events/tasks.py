@@ -6,7 +6,7 @@ from celery import shared_task
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from members.emails import email_build
+from igpm.emails import email_build
 
 from .ics import calendar_for
 from .models import Registration, RegistrationEmail

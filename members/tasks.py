@@ -6,9 +6,10 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from .emails import email_build
+from igpm.emails import email_build
+from igpm.pdf import pdf_render
+
 from .models import Membership, Payment
-from .pdf import pdf_render
 from .services.accounts import sessions_clear_expired
 from .services.notices import notices_send, notices_sweep
 

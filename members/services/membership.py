@@ -3,12 +3,11 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from igpm.audit import audit_record
 from members.exceptions import IllegalTransition, MembershipError, ProfileIncomplete
 from members.models import Grade, Membership, Payment, User
 from members.models.membership import GRACE_DAYS
 from members.selectors import profile_completeness
-
-from .audit import audit_record
 
 Status = Membership.Status
 

@@ -4,11 +4,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from igpm.audit import audit_record
 from members import stripe_gateway
 from members.exceptions import IllegalTransition, MembershipError
 from members.models import Membership, MembershipPeriod, Payment, Refund, User
 
-from .audit import audit_record
 from .membership import next_period_start, period_end, status_for_expiry
 
 PaymentStatus = Payment.Status

@@ -9,12 +9,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from igpm.pdf import pdf_render
 from members import stripe_gateway
 from members.access import staff_gate
 from members.exceptions import MembershipError
 from members.forms import GradeChoiceForm, PaymentMethodForm
 from members.models import Grade, Membership, MembershipPeriod, Payment
-from members.pdf import pdf_render
 from members.selectors import membership_get, payment_visible_to, profile_completeness
 from members.services.membership import membership_apply, next_period_start
 from members.services.payments import (

@@ -1,4 +1,4 @@
-"""Plain-text emails from templates under ``templates/members/email/``."""
+"""Plain-text emails from templates (``templates/<app>/email/``)."""
 
 from django.conf import settings
 from django.core.mail import EmailMessage
