@@ -7,7 +7,8 @@ page whose access rules were never written down.
 Roles: ``anon`` (not signed in), ``owner`` (member A, whose payment,
 application, evidence, certificate and registration the URLs point at),
 ``other`` (member B), ``staff`` (two-factor, no team), and the teams:
-``membership``, ``assessor``, ``events``. The owner goes last, so an action
+``membership``, ``assessor``, ``events``, and ``admin`` (Administrators,
+who hold every team's permissions as well). The owner goes last, so an action
 that changes things (withdraw, cancel) is tried by everyone else first.
 """
 
@@ -23,11 +24,12 @@ from members.models import Payment
 from tests.accreditation.test_applications import submitted_application
 from tests.factories import ProfileFactory, StaffFactory, event
 
-ROLES = ["anon", "other", "staff", "membership", "assessor", "events", "owner"]
+ROLES = ["anon", "other", "staff", "membership", "assessor", "events", "admin", "owner"]
 TEAMS = {
     "membership": "Membership team",
     "assessor": "Accreditation assessors",
     "events": "Events team",
+    "admin": "Administrators",
 }
 # Groups of routes that belong to the libraries and are checked by one
 # representative each.
@@ -46,13 +48,15 @@ def owned(owner=200, team=None, team_status=200):
     """The owner's thing: others get 404 so its existence is not revealed."""
     statuses = {**every(404), "anon": 302, "owner": owner}
     if team:
-        statuses[team] = team_status
+        statuses[team] = statuses["admin"] = team_status
     return statuses
 
 
-def team_only(team, status=200):
-    statuses = {**every(403), "anon": 302}
-    statuses[team] = status
+def team_only(*teams, status=200):
+    """Only these teams (and the administrators) get ``status``."""
+    statuses = {**every(403), "anon": 302, "admin": status}
+    for team in teams:
+        statuses[team] = status
     return statuses
 
 
@@ -83,10 +87,18 @@ MATRIX = {
     "members:staff_home": ("get", None, staff_only()),
     "members:staff_approvals": ("get", None, team_only("membership")),
     "members:staff_membership": ("get", "membership", team_only("membership")),
-    "members:staff_membership_decision": ("post", "membership", team_only("membership", 400)),
-    "members:staff_membership_override": ("post", "membership", team_only("membership", 400)),
-    "members:staff_payment_mark_paid": ("post", "payment", team_only("membership", 302)),
-    "members:staff_payment_refund": ("post", "payment", team_only("membership", 400)),
+    "members:staff_membership_decision": (
+        "post",
+        "membership",
+        team_only("membership", status=400),
+    ),
+    "members:staff_membership_override": (
+        "post",
+        "membership",
+        team_only("membership", status=400),
+    ),
+    "members:staff_payment_mark_paid": ("post", "payment", team_only("membership", status=302)),
+    "members:staff_payment_refund": ("post", "payment", team_only("membership", status=400)),
     "accreditation:pathways": ("get", None, every(200)),
     "accreditation:register": ("get", None, every(200)),
     "accreditation:verify_search": ("get", None, every(200)),
@@ -103,9 +115,9 @@ MATRIX = {
     "accreditation:revalidate": ("post", "certificate", owned(owner=302)),
     "accreditation:staff_queue": ("get", None, team_only("assessor")),
     "accreditation:staff_review": ("get", "application", team_only("assessor")),
-    "accreditation:staff_assign": ("post", "application", team_only("assessor", 302)),
-    "accreditation:staff_decide": ("post", "application", team_only("assessor", 400)),
-    "accreditation:staff_revoke": ("post", "certificate", team_only("assessor", 400)),
+    "accreditation:staff_assign": ("post", "application", team_only("assessor", status=302)),
+    "accreditation:staff_decide": ("post", "application", team_only("assessor", status=400)),
+    "accreditation:staff_revoke": ("post", "certificate", team_only("assessor", status=400)),
     "events:list": ("get", None, every(200)),
     "events:feed": ("get", None, every(200)),
     "events:detail": ("get", "slug", every(200)),
@@ -119,7 +131,7 @@ MATRIX = {
     "events:staff_overview": ("get", None, team_only("events")),
     "events:staff_attendees": ("get", "event", team_only("events")),
     "events:staff_attendees_csv": ("get", "event", team_only("events")),
-    "events:staff_check_in": ("post", "event", team_only("events", 302)),
+    "events:staff_check_in": ("post", "event", team_only("events", status=302)),
     # One representative for each library's routes.
     "admin:index": ("get", None, {**staff_only(), "anon": 302}),
     "account_email": ("get", None, signed_in(200)),

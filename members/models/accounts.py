@@ -64,6 +64,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         verbose_name = "user"
         verbose_name_plural = "users"
+        permissions = [
+            ("find_members", "Can search members and read member records"),
+            ("view_reports", "Can see reports and download their CSVs"),
+            ("view_audit_trail", "Can read the whole audit trail"),
+            ("handle_erasure", "Can confirm account erasure requests"),
+        ]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="members_user_email_ci_unique"),
         ]
