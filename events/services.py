@@ -44,6 +44,22 @@ def _allocate(event: Event, registration: Registration) -> None:
     )
 
 
+def _audit_status(
+    registration: Registration, *, old: str, action: str, by: User | None = None
+) -> None:
+    """Record a registration's change of status, made by ``by`` or, without
+    it, by the registrant (a visitor is named by their email address)."""
+    audit_record(
+        actor=by,
+        actor_label=by.email if by else registration.email,
+        subject=registration.user,
+        target=registration,
+        action=action,
+        from_state=old,
+        to_state=registration.status,
+    )
+
+
 def _check_open(event: Event, *, user: User | None, now: datetime.datetime) -> None:
     if event.status != Event.Status.PUBLISHED:
         raise RegistrationRefused("This event is not open for registration.")
@@ -106,6 +122,7 @@ def registration_create(
     else:
         _allocate(event, registration)
     registration.save()
+    _audit_status(registration, old="", action="registered", by=user)
     kind = "confirm_email" if user is None else registration.status
     registration_email_task.delay_on_commit(registration.pk, kind)
     return registration
@@ -125,6 +142,7 @@ def registration_confirm_email(*, registration: Registration) -> Registration:
         raise RegistrationRefused("This event is no longer open.")
     _allocate(event, registration)
     registration.save(update_fields=["status", "updated_at"])
+    _audit_status(registration, old=Status.UNCONFIRMED, action="email_confirmed")
     registration_email_task.delay_on_commit(registration.pk, registration.status)
     return registration
 
@@ -143,15 +161,7 @@ def registration_cancel(*, registration: Registration, by: User | None = None) -
     registration.status = Status.CANCELLED
     registration.offer_expires_at = None
     registration.save(update_fields=["status", "offer_expires_at", "updated_at"])
-    audit_record(
-        actor=by,
-        actor_label=(by.email if by else registration.email),
-        subject=registration.user,
-        target=registration,
-        action="registration_cancelled",
-        from_state=old,
-        to_state=Status.CANCELLED,
-    )
+    _audit_status(registration, old=old, action="registration_cancelled", by=by)
     registration_email_task.delay_on_commit(registration.pk, "cancelled")
     if held_place:
         _offer_next(event)
@@ -176,6 +186,14 @@ def _offer_next(event: Event) -> Registration | None:
     first.status = Status.OFFERED
     first.offer_expires_at = timezone.now() + datetime.timedelta(hours=_offer_hours())
     first.save(update_fields=["status", "offer_expires_at", "updated_at"])
+    audit_record(
+        actor=None,
+        subject=first.user,
+        target=first,
+        action="place_offered",
+        from_state=Status.WAITING,
+        to_state=Status.OFFERED,
+    )
     registration_email_task.delay_on_commit(first.pk, "offered")
     return first
 
@@ -193,6 +211,7 @@ def offer_claim(*, registration: Registration) -> Registration:
     registration.status = Status.CONFIRMED
     registration.offer_expires_at = None
     registration.save(update_fields=["status", "offer_expires_at", "updated_at"])
+    _audit_status(registration, old=Status.OFFERED, action="offer_accepted")
     registration_email_task.delay_on_commit(registration.pk, "confirmed")
     return registration
 
@@ -219,6 +238,14 @@ def offers_expire(*, now: datetime.datetime | None = None) -> int:
                 registration.status = Status.CANCELLED
                 registration.offer_expires_at = None
                 registration.save(update_fields=["status", "offer_expires_at", "updated_at"])
+                audit_record(
+                    actor=None,
+                    subject=registration.user,
+                    target=registration,
+                    action="offer_expired",
+                    from_state=Status.OFFERED,
+                    to_state=Status.CANCELLED,
+                )
             expired += len(lapsed)
             for _ in lapsed:
                 _offer_next(event)
@@ -249,9 +276,11 @@ def event_cancel(*, event: Event, by: User) -> int:
         .exclude(status=Status.CANCELLED)
     )
     for registration in live:
+        old = registration.status
         registration.status = Status.CANCELLED
         registration.offer_expires_at = None
         registration.save(update_fields=["status", "offer_expires_at", "updated_at"])
+        _audit_status(registration, old=old, action="event_cancelled", by=by)
         registration_email_task.delay_on_commit(registration.pk, "cancelled")
     return len(live)
 
