@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, membership, staff, webhooks
+from .views import accounts, backoffice, membership, staff, webhooks
 
 app_name = "members"
 
@@ -37,6 +37,9 @@ urlpatterns = [
     ),
     path("payments/stripe/webhook/", webhooks.stripe_webhook, name="stripe_webhook"),
     path("staff/", accounts.staff_home, name="staff_home"),
+    path("staff/members/", backoffice.members, name="staff_members"),
+    path("staff/members/<int:user_id>/", backoffice.member_detail, name="staff_member"),
+    path("staff/audit/", backoffice.audit, name="staff_audit"),
     path("staff/membership/approvals/", staff.approvals, name="staff_approvals"),
     path(
         "staff/membership/<int:membership_id>/",

@@ -164,3 +164,27 @@ def member_registration(event, user):
         organisation="Riverside Surgery",
         role="Practice Manager",
     )
+
+
+SEEDING_MIGRATIONS = [
+    "members.migrations.0004_seed_grades_and_membership_team",
+    "accreditation.migrations.0002_seed_pathways_and_assessors",
+    "events.migrations.0002_events_team",
+    "members.migrations.0007_staff_roles",
+]
+
+
+def team_member(group_name: str) -> User:
+    """Staff with two-factor in one of the seeded teams. Transactional tests
+    flush the seeded groups; the migrations' own seeding puts them back."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    if not Group.objects.filter(name=group_name, permissions__isnull=False).exists():
+        for module in SEEDING_MIGRATIONS:
+            importlib.import_module(module).seed(apps, None)
+    user = StaffFactory(mfa=True)
+    user.groups.add(Group.objects.get(name=group_name))
+    return user

@@ -85,6 +85,9 @@ MATRIX = {
     "members:payment_invoice": ("get", "invoice", owned(team="membership")),
     "members:stripe_webhook": ("get", None, every(405)),
     "members:staff_home": ("get", None, staff_only()),
+    "members:staff_members": ("get", None, team_only("membership")),
+    "members:staff_member": ("get", "member", team_only("membership")),
+    "members:staff_audit": ("get", None, team_only()),
     "members:staff_approvals": ("get", None, team_only("membership")),
     "members:staff_membership": ("get", "membership", team_only("membership")),
     "members:staff_membership_decision": (
@@ -197,6 +200,7 @@ def world(client, pathway, django_capture_on_commit_callbacks):
         "payment": payment.pk,
         "invoice": invoice.pk,
         "membership": membership.pk,
+        "member": owner.pk,
         "application": application.pk,
         "evidence": Evidence.objects.get(application=application).pk,
         "certificate": certificate.pk,

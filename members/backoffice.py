@@ -1,0 +1,167 @@
+"""Reads for the staff back office: finding a member, a member's whole
+record, and the audit trail. Each is a fixed number of queries, however
+much a member has done or however many members there are."""
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from .models import AuditEntry, Membership, MembershipPeriod, Payment, User
+
+MEMBERSHIP_NUMBER = re.compile(r"^(?:IGPM-?)?(\d{1,9})$", re.IGNORECASE)
+ODS_CODE = re.compile(r"^[A-Z]\d{5}$", re.IGNORECASE)
+# The member record shows this many entries of a long CPD log; the rest are
+# counted in the total.
+CPD_SHOWN = 20
+
+
+def member_search(
+    *, query: str = "", care_board_id: int | None = None, status: str = ""
+) -> QuerySet[User]:
+    """Member accounts matching ``query``: a membership number (IGPM-000123
+    or 123), a practice ODS code (A81001), an email address or part of one,
+    or words of a name. Staff accounts are not members and are not listed."""
+    found = User.objects.filter(is_staff=False).select_related(
+        "profile__care_board", "membership__grade"
+    )
+    query = query.strip()
+    if number := MEMBERSHIP_NUMBER.match(query):
+        found = found.filter(membership__number=f"IGPM-{int(number.group(1)):06d}")
+    elif ODS_CODE.match(query):
+        found = found.filter(profile__ods_code=query.upper())
+    elif "@" in query:
+        found = found.filter(email__icontains=query)
+    elif query:
+        for word in query.split()[:4]:
+            found = found.filter(
+                Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(email__icontains=word)
+            )
+    if care_board_id:
+        found = found.filter(profile__care_board_id=care_board_id)
+    if status == "none":
+        found = found.filter(membership__isnull=True)
+    elif status in Membership.Status.values:
+        found = found.filter(membership__status=status)
+    return found.order_by("last_name", "first_name", "pk")
+
+
+@dataclass
+class MemberRecord:
+    member: User
+    periods: list
+    payments: list
+    applications: list
+    certificates: list
+    cpd_entries: list
+    cpd_total_hours: object
+    cpd_count: int
+    registrations: list
+
+    @property
+    def profile(self):
+        return getattr(self.member, "profile", None)
+
+    @property
+    def membership(self) -> Membership | None:
+        return getattr(self.member, "membership", None)
+
+
+def member_record(*, user_id: int) -> MemberRecord:
+    """Everything the portal holds about one member, for staff."""
+    from accreditation.models import Application, Certificate, CpdEntry
+    from events.models import Registration
+
+    member = get_object_or_404(
+        User.objects.filter(is_staff=False).select_related(
+            "profile__care_board", "membership__grade"
+        ),
+        pk=user_id,
+    )
+    cpd = CpdEntry.objects.filter(user=member)
+    cpd_totals = cpd.aggregate(hours=Sum("hours"), count=Count("pk"))
+    return MemberRecord(
+        member=member,
+        periods=list(
+            MembershipPeriod.objects.filter(membership__user=member)
+            .select_related("grade")
+            .order_by("-starts_on", "-pk")
+        ),
+        payments=list(
+            Payment.objects.filter(membership__user=member)
+            .select_related("grade")
+            .prefetch_related("refunds")
+            .order_by("-created_at", "-pk")
+        ),
+        applications=list(
+            Application.objects.filter(applicant=member)
+            .select_related("pathway", "assessor")
+            .order_by("-created_at", "-pk")
+        ),
+        certificates=list(
+            Certificate.objects.filter(holder=member)
+            .select_related("pathway")
+            .order_by("-issued_on", "-pk")
+        ),
+        cpd_entries=list(cpd.order_by("-date", "-pk")[:CPD_SHOWN]),
+        cpd_total_hours=cpd_totals["hours"] or 0,
+        cpd_count=cpd_totals["count"],
+        registrations=list(
+            Registration.objects.filter(user=member)
+            .select_related("event")
+            .order_by("-event__starts_at", "-pk")
+        ),
+    )
+
+
+def member_timeline(*, member: User) -> QuerySet[AuditEntry]:
+    """Every audited change about the member, newest first."""
+    return AuditEntry.objects.filter(subject=member).order_by("-created_at", "-pk")
+
+
+def audit_trail(
+    *,
+    actor: str = "",
+    action: str = "",
+    target_type: str = "",
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+) -> QuerySet[AuditEntry]:
+    """The whole audit trail, newest first, narrowed by the filters given."""
+    entries = AuditEntry.objects.select_related("subject")
+    if actor:
+        entries = entries.filter(actor_label__icontains=actor)
+    if action:
+        entries = entries.filter(action=action)
+    if target_type:
+        entries = entries.filter(target_type=target_type)
+    # Whole days in Europe/London, as ranges the created_at index can serve.
+    if since:
+        entries = entries.filter(created_at__gte=_start_of(since))
+    if until:
+        entries = entries.filter(created_at__lt=_start_of(until + datetime.timedelta(days=1)))
+    return entries.order_by("-created_at", "-pk")
+
+
+def audit_filter_choices() -> tuple[list[str], list[str]]:
+    """The actions and record types the trail holds, for the filters;
+    cached, since reading them scans the table."""
+
+    def read():
+        distinct = AuditEntry.objects.order_by().distinct()
+        return (
+            sorted(distinct.values_list("action", flat=True)),
+            sorted(distinct.values_list("target_type", flat=True)),
+        )
+
+    return cache.get_or_set("members:audit-filter-choices", read, timeout=600)
+
+
+def _start_of(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
