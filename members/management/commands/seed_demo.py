@@ -234,7 +234,12 @@ class Command(BaseCommand):
         staff = User.objects.get(email=STAFF_EMAIL)
         staff.groups.add(
             *Group.objects.filter(
-                name__in=["Membership team", "Accreditation assessors", "Events team"]
+                name__in=[
+                    "Administrators",
+                    "Membership team",
+                    "Accreditation assessors",
+                    "Events team",
+                ]
             )
         )
         approved = services.application_start(
