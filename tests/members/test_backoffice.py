@@ -340,3 +340,11 @@ def test_audit_entries_cannot_be_changed_or_deleted():
     with pytest.raises(ValueError, match="cannot be deleted"):
         entry.delete()
     assert AuditEntry.objects.get(pk=entry.pk).reason == "Paid at the conference"
+
+
+def test_membership_page_links_to_the_whole_record(membership_client):
+    membership = active_member().membership
+    html = membership_client.get(
+        reverse("members:staff_membership", args=[membership.pk])
+    ).content.decode()
+    assert reverse("members:staff_member", args=[membership.user_id]) in html
