@@ -45,13 +45,19 @@ def _allocate(event: Event, registration: Registration) -> None:
 
 
 def _audit_status(
-    registration: Registration, *, old: str, action: str, by: User | None = None
+    registration: Registration,
+    *,
+    old: str,
+    action: str,
+    by: User | None = None,
+    system: bool = False,
 ) -> None:
-    """Record a registration's change of status, made by ``by`` or, without
-    it, by the registrant (a visitor is named by their email address)."""
+    """Record a registration's change of status, made by ``by``, by the
+    scheduler (``system``) or else by the registrant (a visitor is named by
+    their email address)."""
     audit_record(
         actor=by,
-        actor_label=by.email if by else registration.email,
+        actor_label="system" if system else by.email if by else registration.email,
         subject=registration.user,
         target=registration,
         action=action,
@@ -186,14 +192,7 @@ def _offer_next(event: Event) -> Registration | None:
     first.status = Status.OFFERED
     first.offer_expires_at = timezone.now() + datetime.timedelta(hours=_offer_hours())
     first.save(update_fields=["status", "offer_expires_at", "updated_at"])
-    audit_record(
-        actor=None,
-        subject=first.user,
-        target=first,
-        action="place_offered",
-        from_state=Status.WAITING,
-        to_state=Status.OFFERED,
-    )
+    _audit_status(first, old=Status.WAITING, action="place_offered", system=True)
     registration_email_task.delay_on_commit(first.pk, "offered")
     return first
 
@@ -238,13 +237,8 @@ def offers_expire(*, now: datetime.datetime | None = None) -> int:
                 registration.status = Status.CANCELLED
                 registration.offer_expires_at = None
                 registration.save(update_fields=["status", "offer_expires_at", "updated_at"])
-                audit_record(
-                    actor=None,
-                    subject=registration.user,
-                    target=registration,
-                    action="offer_expired",
-                    from_state=Status.OFFERED,
-                    to_state=Status.CANCELLED,
+                _audit_status(
+                    registration, old=Status.OFFERED, action="offer_expired", system=True
                 )
             expired += len(lapsed)
             for _ in lapsed:

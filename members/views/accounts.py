@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -85,6 +87,7 @@ def directory(request: HttpRequest) -> HttpResponse:
         "members/directory.html",
         {
             "page": page,
+            "query_string": urlencode({"q": query, "board": board, "role": role}),
             "query": query,
             "board": board,
             "role": role,

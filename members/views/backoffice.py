@@ -28,22 +28,11 @@ ENTRIES_PER_PAGE = 50
 
 @find_members_required
 def members(request: HttpRequest) -> HttpResponse:
+    def search(q: str = "", board: int | None = None, status: str = ""):
+        return member_search(query=q, care_board_id=board, status=status)
+
     form = MemberSearchForm(request.GET or None)
-    found = member_search()
-    if form.is_bound and form.is_valid():
-        found = member_search(
-            query=form.cleaned_data["q"],
-            care_board_id=form.cleaned_data["board"],
-            status=form.cleaned_data["status"],
-        )
-    elif form.is_bound:
-        found = found.none()
-    page = Paginator(found, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "members/staff/members.html",
-        {"form": form, "page": page, "query_string": _without_page(request)},
-    )
+    return _filtered_page(request, "members/staff/members.html", form, search, MEMBERS_PER_PAGE)
 
 
 @find_members_required
@@ -59,21 +48,21 @@ def member_detail(request: HttpRequest, user_id: int) -> HttpResponse:
 def audit(request: HttpRequest) -> HttpResponse:
     actions, target_types = audit_filter_choices()
     form = AuditFilterForm(request.GET or None, actions=actions, target_types=target_types)
-    entries = audit_trail()
-    if form.is_bound and form.is_valid():
-        entries = audit_trail(**form.cleaned_data)
-    elif form.is_bound:
-        entries = entries.none()
-    page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "members/staff/audit.html",
-        {"form": form, "page": page, "query_string": _without_page(request)},
-    )
+    return _filtered_page(request, "members/staff/audit.html", form, audit_trail, ENTRIES_PER_PAGE)
 
 
-def _without_page(request: HttpRequest) -> str:
-    """The request's filters, for the pagination links to carry."""
+def _filtered_page(request: HttpRequest, template: str, form, search, per_page: int):
+    """A page of what ``search`` finds with the form's filters: everything
+    before a search, nothing while a filter has an error (shown beside it)."""
+    if not form.is_bound:
+        rows = search()
+    elif form.is_valid():
+        rows = search(**form.cleaned_data)
+    else:
+        rows = search().none()
+    page = Paginator(rows, per_page).get_page(request.GET.get("page"))
     params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
+    params.pop("page", None)  # the pagination links carry the filters only
+    return render(
+        request, template, {"form": form, "page": page, "query_string": params.urlencode()}
+    )
