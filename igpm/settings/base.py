@@ -224,6 +224,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accreditation.tasks.certificate_notices_sweep_task",
         "schedule": crontab(hour=7, minute=20),
     },
+    "members-data-exports-expire": {
+        "task": "members.tasks.data_exports_expire_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "events-visitor-registrations-anonymise": {
         "task": "events.tasks.visitor_registrations_anonymise_task",
         "schedule": crontab(hour=3, minute=45),
