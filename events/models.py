@@ -135,6 +135,9 @@ class Registration(models.Model):
     code = models.CharField(max_length=40, unique=True, default=new_code)
     offer_expires_at = models.DateTimeField(null=True, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
+    # Set when the person's details were removed: a visitor's after the
+    # retention period, a member's when their account was erased.
+    anonymised_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -51,6 +51,7 @@ def event_emails_sweep(*, now: datetime.datetime | None = None, enqueue=None) ->
             condition,
             status=Registration.Status.CONFIRMED,
             event__status=Event.Status.PUBLISHED,
+            anonymised_at__isnull=True,
         )
         recorded[kind] = 0
         for batch in notices_record(due, RegistrationEmail, "registration_id", kind):
@@ -63,7 +64,9 @@ def event_emails_sweep(*, now: datetime.datetime | None = None, enqueue=None) ->
 def _requeue_unsent(enqueue) -> int:
     """Queue again emails recorded here but still unsent an hour later."""
     stale = RegistrationEmail.objects.filter(
-        sent_at__isnull=True, created_at__lt=timezone.now() - RESEND_AFTER
+        sent_at__isnull=True,
+        created_at__lt=timezone.now() - RESEND_AFTER,
+        registration__anonymised_at__isnull=True,
     ).values_list("kind", "registration_id")
     by_kind: dict[str, list[int]] = {}
     for kind, registration_id in stale.iterator():

@@ -154,8 +154,12 @@ def registration_confirm_email(*, registration: Registration) -> Registration:
 
 
 @transaction.atomic
-def registration_cancel(*, registration: Registration, by: User | None = None) -> Registration:
-    """Cancel a registration; a place it held goes to the first in line."""
+def registration_cancel(
+    *, registration: Registration, by: User | None = None, notify: bool = True
+) -> Registration:
+    """Cancel a registration; a place it held goes to the first in line.
+    ``notify=False`` sends the person no email (their account is being
+    erased)."""
     from .tasks import registration_email_task
 
     event = _lock_event(registration.event_id)
@@ -168,7 +172,8 @@ def registration_cancel(*, registration: Registration, by: User | None = None) -
     registration.offer_expires_at = None
     registration.save(update_fields=["status", "offer_expires_at", "updated_at"])
     _audit_status(registration, old=old, action="registration_cancelled", by=by)
-    registration_email_task.delay_on_commit(registration.pk, "cancelled")
+    if notify:
+        registration_email_task.delay_on_commit(registration.pk, "cancelled")
     if held_place:
         _offer_next(event)
     return registration

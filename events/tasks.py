@@ -11,6 +11,7 @@ from igpm.emails import email_build
 from .ics import calendar_for
 from .models import Registration, RegistrationEmail
 from .reminders import event_emails_sweep
+from .retention import visitor_registrations_anonymise
 from .services import attendance_pdf, offers_expire
 
 
@@ -32,6 +33,8 @@ def registration_email_task(registration_id: int, kind: str) -> bool:
         if record.sent_at is not None:
             return False
         registration = Registration.objects.select_related("event").get(pk=registration_id)
+        if registration.anonymised_at is not None:
+            return False  # nobody to write to any more
         confirmed = registration.status == Registration.Status.CONFIRMED
         attachments = []
         if kind == "confirmed" and confirmed:
@@ -65,3 +68,8 @@ def offers_expire_task() -> int:
 @shared_task
 def event_emails_sweep_task() -> dict:
     return event_emails_sweep()
+
+
+@shared_task
+def visitor_registrations_anonymise_task() -> int:
+    return visitor_registrations_anonymise()

@@ -63,6 +63,7 @@ class MemberRecord:
     cpd_total_hours: object
     cpd_count: int
     registrations: list
+    erasure_requests: list
 
     @property
     def profile(self):
@@ -117,6 +118,7 @@ def member_record(*, user_id: int) -> MemberRecord:
             .select_related("event")
             .order_by("-event__starts_at", "-pk")
         ),
+        erasure_requests=list(member.erasure_requests.order_by("-requested_at", "-pk")),
     )
 
 

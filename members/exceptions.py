@@ -12,3 +12,7 @@ class ProfileIncomplete(MembershipError):
 
 class PaymentProviderError(MembershipError):
     pass
+
+
+class PrivacyRequestRefused(MembershipError):
+    """A data export or erasure request that cannot go ahead now."""

@@ -12,6 +12,7 @@ from igpm.pdf import pdf_render
 from .models import Membership, Payment
 from .services.accounts import sessions_clear_expired
 from .services.notices import notices_send, notices_sweep
+from .services.privacy import data_export_build, data_exports_expire, erasure_notify
 
 RETRY = {"autoretry_for": (SMTPException, OSError), "retry_backoff": True, "max_retries": 5}
 
@@ -63,3 +64,25 @@ def membership_decision_email_task(membership_id: int, approved: bool, reason: s
         template=f"members/email/decision_{'approved' if approved else 'declined'}",
         context={"membership": membership, "reason": reason},
     ).send()
+
+
+@shared_task(**RETRY)
+def data_export_build_task(export_id: int) -> bool:
+    return data_export_build(export_id=export_id)
+
+
+@shared_task
+def data_exports_expire_task() -> int:
+    return data_exports_expire()
+
+
+@shared_task(**RETRY)
+def erasure_refused_email_task(request_id: int) -> bool:
+    return erasure_notify(request_id=request_id, template="erasure_refused")
+
+
+@shared_task(**RETRY)
+def erasure_completed_email_task(request_id: int, address: str) -> bool:
+    """The account no longer has an address; the erasure passes the one it
+    had, for this last email only."""
+    return erasure_notify(request_id=request_id, template="erasure_completed", address=address)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, backoffice, membership, staff, webhooks
+from .views import accounts, backoffice, membership, privacy, staff, webhooks
 
 app_name = "members"
 
@@ -35,6 +35,19 @@ urlpatterns = [
         membership.payment_invoice_pdf,
         name="payment_invoice",
     ),
+    path("account/privacy/", privacy.privacy, name="privacy"),
+    path("account/privacy/export/", privacy.privacy_export, name="privacy_export"),
+    path(
+        "account/privacy/export/<str:token>/",
+        privacy.privacy_download,
+        name="privacy_download",
+    ),
+    path("account/privacy/delete/", privacy.privacy_erasure, name="privacy_erasure"),
+    path(
+        "account/privacy/delete/cancel/",
+        privacy.privacy_erasure_cancel,
+        name="privacy_erasure_cancel",
+    ),
     path("payments/stripe/webhook/", webhooks.stripe_webhook, name="stripe_webhook"),
     path("staff/", accounts.staff_home, name="staff_home"),
     path("staff/members/", backoffice.members, name="staff_members"),
@@ -65,5 +78,20 @@ urlpatterns = [
         "staff/payments/<int:payment_id>/refund/",
         staff.payment_refund,
         name="staff_payment_refund",
+    ),
+    path(
+        "staff/privacy/erasure/",
+        privacy.staff_erasure_requests,
+        name="staff_erasure_requests",
+    ),
+    path(
+        "staff/privacy/erasure/<int:request_id>/",
+        privacy.staff_erasure_request,
+        name="staff_erasure_request",
+    ),
+    path(
+        "staff/privacy/erasure/<int:request_id>/decide/",
+        privacy.staff_erasure_decide,
+        name="staff_erasure_decide",
     ),
 ]

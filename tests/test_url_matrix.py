@@ -21,6 +21,7 @@ from accreditation.models import Evidence
 from accreditation.services import application_approve, application_assign
 from events.services import registration_check_in, registration_create
 from members.models import Payment
+from members.services.privacy import data_export_build, data_export_request, erasure_request
 from tests.accreditation.test_applications import submitted_application
 from tests.factories import ProfileFactory, StaffFactory, event
 
@@ -84,6 +85,16 @@ MATRIX = {
     "members:payment_receipt": ("get", "payment", owned(team="membership")),
     "members:payment_invoice": ("get", "invoice", owned(team="membership")),
     "members:stripe_webhook": ("get", None, every(405)),
+    "members:privacy": ("get", None, signed_in(200)),
+    # Asking again within the hour is refused with a message: still a redirect.
+    "members:privacy_export": ("post", None, signed_in(302)),
+    "members:privacy_download": ("get", "export", owned()),
+    "members:privacy_erasure": ("get", None, signed_in(200)),
+    "members:privacy_erasure_cancel": ("post", None, signed_in(302)),
+    # Erasure is for the Administrators only (members.handle_erasure).
+    "members:staff_erasure_requests": ("get", None, team_only()),
+    "members:staff_erasure_request": ("get", "erasure", team_only()),
+    "members:staff_erasure_decide": ("post", "erasure", team_only(status=400)),
     "members:staff_home": ("get", None, staff_only()),
     "members:staff_members": ("get", None, team_only("membership")),
     "members:staff_member": ("get", "member", team_only("membership")),
@@ -191,6 +202,9 @@ def world(client, pathway, django_capture_on_commit_callbacks):
         invoice_number="INV-MATRIX-1",
         invoice_organisation="Riverside Surgery",
     )
+    export = data_export_request(user=owner)
+    data_export_build(export_id=export.pk)
+    erasure = erasure_request(user=ProfileFactory().user)
     users = {"owner": owner, "other": ProfileFactory().user, "staff": StaffFactory(mfa=True)}
     for role, group in TEAMS.items():
         users[role] = StaffFactory(mfa=True)
@@ -208,6 +222,8 @@ def world(client, pathway, django_capture_on_commit_callbacks):
         "slug": ev.slug,
         "event": ev.pk,
         "registration": registration.code,
+        "export": export.token,
+        "erasure": erasure.pk,
     }
 
 

@@ -16,7 +16,12 @@ def pathways(request: HttpRequest) -> HttpResponse:
 
 
 def _verification(request: HttpRequest, certificate: Certificate | None, **context):
-    state = certificate.state_on(timezone.localdate()) if certificate else None
+    if certificate is not None and certificate.holder.erased_at is not None:
+        # The holder's account was erased at their request: the number is
+        # kept, but nothing about the person or the award is confirmed.
+        state = "unverifiable"
+    else:
+        state = certificate.state_on(timezone.localdate()) if certificate else None
     return render(
         request,
         "accreditation/verify.html",
@@ -29,7 +34,9 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
     """What a QR code opens: the certificate's name, award, dates and state,
     and nothing else about its holder."""
     certificate = (
-        Certificate.objects.select_related("pathway").filter(verification_code=code).first()
+        Certificate.objects.select_related("pathway", "holder")
+        .filter(verification_code=code)
+        .first()
     )
     return _verification(request, certificate, searched=True)
 
@@ -39,7 +46,9 @@ def verify_search(request: HttpRequest) -> HttpResponse:
     certificate = None
     if form.is_valid():
         number = form.cleaned_data["number"].strip().upper()
-        certificate = Certificate.objects.select_related("pathway").filter(number=number).first()
+        certificate = (
+            Certificate.objects.select_related("pathway", "holder").filter(number=number).first()
+        )
     return _verification(request, certificate, form=form, searched=form.is_bound)
 
 

@@ -179,6 +179,12 @@ IGPM_BANK_ACCOUNT_NAME = env("IGPM_BANK_ACCOUNT_NAME", default="IGPM (example ac
 IGPM_BANK_SORT_CODE = env("IGPM_BANK_SORT_CODE", default="00-00-00")
 IGPM_BANK_ACCOUNT_NUMBER = env("IGPM_BANK_ACCOUNT_NUMBER", default="00000000")
 
+# --- Privacy ----------------------------------------------------------------
+
+# Days after an event ends before the details of visitors (people who
+# registered without an account) are anonymised.
+EVENTS_VISITOR_RETENTION_DAYS = env.int("EVENTS_VISITOR_RETENTION_DAYS", default=365)
+
 # --- Celery -----------------------------------------------------------------
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
@@ -217,6 +223,14 @@ CELERY_BEAT_SCHEDULE = {
     "accreditation-notices-sweep": {
         "task": "accreditation.tasks.certificate_notices_sweep_task",
         "schedule": crontab(hour=7, minute=20),
+    },
+    "members-data-exports-expire": {
+        "task": "members.tasks.data_exports_expire_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    "events-visitor-registrations-anonymise": {
+        "task": "events.tasks.visitor_registrations_anonymise_task",
+        "schedule": crontab(hour=3, minute=45),
     },
 }
 

@@ -54,6 +54,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField("active", default=True)
     date_joined = models.DateTimeField("date joined", default=timezone.now)
+    # Set when the account is erased at the member's request: the row stays
+    # (payments and certificate numbers point at it) with nothing personal.
+    erased_at = models.DateTimeField("erased", null=True, blank=True)
 
     objects = UserManager()
 

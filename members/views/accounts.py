@@ -15,6 +15,7 @@ from members.selectors import (
     care_board_choices,
     certificates_for_member,
     directory_search,
+    erasure_requests_summary,
     membership_get,
     payments_for_member,
     profile_completeness,
@@ -64,7 +65,12 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 
 @staff_member_required
 def staff_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "members/staff/home.html", {"overview": staff_overview()})
+    erasures = (
+        erasure_requests_summary() if request.user.has_perm("members.handle_erasure") else None
+    )
+    return render(
+        request, "members/staff/home.html", {"overview": staff_overview(), "erasures": erasures}
+    )
 
 
 @login_required

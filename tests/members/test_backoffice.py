@@ -186,7 +186,7 @@ def test_member_record_queries_stay_flat(client, pathway, django_assert_num_quer
     with CaptureQueriesContext(connection) as baseline:
         client.get(url)
     few = len(baseline)  # read now: each request clears the log
-    assert few == 16
+    assert few == 17
     user_b, _ = rich_member(client, pathway)
     for n in range(5):
         member_registration(event(title=f"Forum {n}"), user_b)
@@ -348,3 +348,14 @@ def test_membership_page_links_to_the_whole_record(membership_client):
         reverse("members:staff_membership", args=[membership.pk])
     ).content.decode()
     assert reverse("members:staff_member", args=[membership.user_id]) in html
+
+
+def test_member_record_shows_an_open_erasure_request(client):
+    from members.services.privacy import erasure_request
+
+    member = ProfileFactory().user
+    request = erasure_request(user=member)
+    client.force_login(team_member("Administrators"))
+    html = client.get(reverse("members:staff_member", args=[member.pk])).content.decode()
+    assert "Asked for the account to be deleted" in html
+    assert reverse("members:staff_erasure_request", args=[request.pk]) in html

@@ -1,0 +1,236 @@
+"""A member with a row in every table that can hold a member's data, under
+a name, email address and phone number found nowhere else, so a search of
+the whole database for them means something."""
+
+import datetime
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress, EmailConfirmation
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth.models import Group, Permission
+from django.test import Client
+from django.utils import timezone
+
+from accreditation.models import CertificateNotice, Pathway
+from accreditation.services import (
+    application_approve,
+    application_assign,
+    application_start,
+    application_submit,
+    application_update,
+    certificate_set_listing,
+    cpd_entry_create,
+    evidence_add,
+)
+from events.services import registration_create
+from igpm.audit import audit_record
+from members.models import (
+    DataExport,
+    Membership,
+    MembershipNotice,
+    MembershipPeriod,
+    Payment,
+    StripeEvent,
+    User,
+)
+from members.services.payments import payment_create, payment_fulfil, refund_record
+from members.services.privacy import erasure_request
+from tests.accreditation.conftest import PDF, upload
+from tests.factories import (
+    MembershipFactory,
+    ProfileFactory,
+    StaffFactory,
+    UserFactory,
+    event,
+    member_registration,
+)
+
+FIRST = "Zephyrine"
+LAST = "Quillfeather"
+EMAIL = "zephyrine.quillfeather@example.org"
+PHONE = "07700 900461"
+# The member's name in free text staff typed about them.
+MENTION = f"agreed with {FIRST} {LAST} on {PHONE}"
+
+
+def administrator() -> User:
+    """Staff in the Administrators group (erasure included), two-factor on."""
+    staff = StaffFactory(mfa=True)
+    # A transactional test's flush removes the seeded group: make it again.
+    group, _ = Group.objects.get_or_create(name="Administrators")
+    if not group.permissions.filter(codename="handle_erasure").exists():
+        group.permissions.add(Permission.objects.get(codename="handle_erasure"))
+    staff.groups.add(group)
+    return staff
+
+
+@dataclass
+class World:
+    user: User
+    staff: User
+    certificate_id: int
+    draft_application_id: int
+    evidence_names: list[str]
+    certificate_pdf: str
+    export_file: str
+
+
+def member_with_everything(pathway: Pathway) -> World:
+    """Build the member. Call inside ``django_capture_on_commit_callbacks(
+    execute=True)`` so queued tasks (emails, the certificate PDF) run."""
+    staff = administrator()
+    user = UserFactory(email=EMAIL, first_name=FIRST, last_name=LAST)
+    ProfileFactory(
+        user=user,
+        phone=PHONE,
+        organisation_name=f"{LAST} Family Practice",
+        show_in_directory=True,
+        directory_show_phone=True,
+        marketing_consent=True,
+    )
+    membership = MembershipFactory(user=user)
+    paid = payment_create(membership=membership, method="offline", by=user)
+    payment_fulfil(payment_id=paid.pk)
+    membership = Membership.objects.get(pk=membership.pk)
+    period = MembershipPeriod.objects.get(payment=paid)
+    MembershipNotice.objects.create(period=period, kind="renewal_60", sent_at=timezone.now())
+    refund_record(
+        payment=paid, amount_pence=500, reason=f"Goodwill, {MENTION}", effect="none", by=staff
+    )
+    Payment.objects.create(
+        membership=membership,
+        user=user,
+        grade=membership.grade,
+        purpose="renew",
+        method="invoice",
+        amount_pence=9500,
+        invoice_number="INV-PRIVACY-1",
+        invoice_organisation=f"{LAST} Family Practice",
+        invoice_purchase_order="PO-ZQ-1",
+    )
+    Payment.objects.create(
+        membership=membership,
+        user=user,
+        grade=membership.grade,
+        purpose="renew",
+        method="stripe",
+        status="expired",
+        amount_pence=9500,
+        stripe_session_id="cs_test_privacy",
+    )
+    StripeEvent.objects.create(
+        event_id="evt_privacy",
+        type="checkout.session.expired",
+        payload={
+            "id": "evt_privacy",
+            "type": "checkout.session.expired",
+            "data": {
+                "object": {
+                    "id": "cs_test_privacy",
+                    "customer_email": EMAIL,
+                    "customer_details": {"name": f"{FIRST} {LAST}", "phone": PHONE},
+                }
+            },
+        },
+    )
+
+    # Accreditation: one certified application, one draft, a CPD entry;
+    # evidence on each.
+    application = application_start(user=user, pathway=pathway)
+    application_update(
+        application=application,
+        by=user,
+        qualification_title="Level 7 Diploma in Leadership and Management",
+        awarding_body="ILM",
+        certificate_number="ILM-7-ZQ",
+        date_achieved=datetime.date(2024, 7, 15),
+        referee_1_name="Olwen Bracegirdle",
+        referee_1_email="olwen.bracegirdle@example.org",
+    )
+    evidence_add(application=application, upload=upload("zq-diploma.pdf", PDF), by=user)
+    application_submit(application=application, by=user)
+    application_assign(application=application, assessor=staff)
+    certificate = application_approve(application=application, by=staff, reason=MENTION)
+    CertificateNotice.objects.create(certificate=certificate, kind="expiry_90")
+    certificate_set_listing(certificate=certificate, listed=True)
+    draft = application_start(user=user, pathway=pathway)
+    application_update(application=draft, by=user, roles_held=f"{FIRST} {LAST}: PM 2019-2024")
+    evidence_add(application=draft, upload=upload("zq-portfolio.pdf", PDF), by=user)
+    cpd_entry_create(
+        user=user,
+        date=datetime.date(2025, 3, 1),
+        activity="Leading change in primary care",
+        hours=3,
+        category="course",
+        reflection=f"Notes by {FIRST} {LAST}.",
+        evidence=upload("zq-cpd.pdf", PDF),
+    )
+
+    # Events: a place booked signed in, and one booked as a visitor with
+    # the same address for another event.
+    member_registration(event(title="Winter pressures"), user)
+    registration_create(
+        event=event(title="Spring budgets"),
+        name=f"{FIRST} {LAST}",
+        email=EMAIL,
+        organisation=f"{LAST} Family Practice",
+        role="Practice Manager",
+        access_requirements=f"Step-free access for {FIRST}",
+        dietary_requirements="Vegetarian",
+    )
+
+    # Account: a pending email confirmation, two-factor, a staff group and a
+    # permission, a session, and the admin's record of a change to them.
+    address = EmailAddress.objects.get(user=user)
+    EmailConfirmation.create(address)
+    TOTP.activate(user, generate_totp_secret())
+    user.groups.add(Group.objects.get_or_create(name="Events team")[0])
+    user.user_permissions.add(Permission.objects.get(codename="view_reports"))
+    Client().force_login(user)
+    LogEntry.objects.log_actions(
+        user_id=staff.pk,
+        queryset=[user],
+        action_flag=CHANGE,
+        change_message=f"Changed phone for {FIRST} {LAST}.",
+        single_object=True,
+    )
+
+    # Another member's record that mentions this one.
+    colleague = ProfileFactory().user
+    audit_record(
+        actor=staff,
+        subject=colleague,
+        target=colleague,
+        action="note_added",
+        reason=f"Took over the practice from {FIRST} {LAST}.",
+        data={"previous_manager": EMAIL},
+    )
+
+    # Privacy itself: a ready data export, and a request to be erased.
+    from members.services.privacy import data_export_request
+
+    data_export_request(user=user)
+    erasure_request(user=user)
+
+    certificate.refresh_from_db()
+    return World(
+        user=user,
+        staff=staff,
+        certificate_id=certificate.pk,
+        draft_application_id=draft.pk,
+        evidence_names=[],
+        certificate_pdf=certificate.pdf.name,
+        export_file="",
+    )
+
+
+def world_files(world: World) -> None:
+    """Record, after the on-commit tasks ran, which files the member owns."""
+    from accreditation.models import Evidence
+
+    world.evidence_names = list(
+        Evidence.objects.filter(application__applicant=world.user).values_list("file", flat=True)
+    ) + list(Evidence.objects.filter(cpd_entry__user=world.user).values_list("file", flat=True))
+    world.export_file = DataExport.objects.get(user=world.user).file.name
+    world.certificate_pdf = world.user.certificates.get().pdf.name
