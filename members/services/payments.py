@@ -104,7 +104,11 @@ def payment_fulfil(*, payment_id: int, actor: User | None = None, actor_label: s
     payment = Payment.objects.select_for_update().get(pk=payment_id)
     if payment.status not in Payment.FULFILLABLE:
         return False
-    membership = Membership.objects.select_for_update().get(pk=payment.membership_id)
+    membership = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .get(pk=payment.membership_id)
+    )
     now = timezone.now()
     today = timezone.localdate(now)
     old_payment_status = payment.status
@@ -112,6 +116,23 @@ def payment_fulfil(*, payment_id: int, actor: User | None = None, actor_label: s
     payment.paid_at = now
     payment.receipt_number = f"RCT-{today:%Y}-{payment.pk:06d}"
     payment.save(update_fields=["status", "paid_at", "receipt_number", "updated_at"])
+    label = actor_label or (actor.email if actor else "system")
+
+    if membership.user.erased_at:
+        # A checkout finished after the account was erased: the money is
+        # recorded, but nothing is renewed or emailed; staff refund it.
+        audit_record(
+            actor=actor,
+            actor_label=label,
+            subject=membership.user,
+            target=payment,
+            action="payment_received_after_erasure",
+            from_state=old_payment_status,
+            to_state=payment.status,
+            reason="The account was erased before this payment arrived: refund it.",
+            data={"amount_pence": payment.amount_pence, "method": payment.method},
+        )
+        return True
 
     starts_on = next_period_start(membership, today)
     period = MembershipPeriod.objects.create(
@@ -129,7 +150,6 @@ def payment_fulfil(*, payment_id: int, actor: User | None = None, actor_label: s
         membership.number = f"IGPM-{membership.pk:06d}"
     membership.save(update_fields=["status", "grade", "expires_on", "number", "updated_at"])
 
-    label = actor_label or (actor.email if actor else "system")
     audit_record(
         actor=actor,
         actor_label=label,

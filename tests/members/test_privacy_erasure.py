@@ -444,3 +444,29 @@ def test_every_deleted_kind_of_record_is_gone(
     for holding in REGISTRY:
         if isinstance(holding.erase, Delete):
             assert not holding.rows(user).exists(), holding.label
+
+
+def test_a_payment_arriving_after_erasure_renews_nothing(django_capture_on_commit_callbacks):
+    from members.models import Membership, Payment
+    from members.services.payments import payment_create, payment_fulfil
+    from tests.factories import MembershipFactory
+
+    membership = MembershipFactory()
+    payment = payment_create(membership=membership, method="offline", by=membership.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        erasure_confirm(request=erasure_request(user=membership.user), by=administrator())
+    sent = len(mail.outbox)
+    status_after_erasure = Membership.objects.get(pk=membership.pk).status
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert payment_fulfil(payment_id=payment.pk, actor_label="stripe") is True
+        assert payment_fulfil(payment_id=payment.pk, actor_label="stripe") is False
+
+    payment.refresh_from_db()
+    membership.refresh_from_db()
+    assert payment.status == Payment.Status.PAID
+    assert membership.status == status_after_erasure == Membership.Status.CANCELLED
+    assert not membership.periods.exists()
+    assert len(mail.outbox) == sent  # no receipt to an erased address
+    entry = AuditEntry.objects.get(action="payment_received_after_erasure")
+    assert entry.target_id == payment.pk and "refund it" in entry.reason
