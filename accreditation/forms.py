@@ -180,3 +180,10 @@ class VerifySearchForm(forms.Form):
         help_text="As printed on the certificate, for example IGPM-ACC-2026-00042.",
         error_messages={"required": "Enter the certificate number."},
     )
+    surname = forms.CharField(
+        label="The holder's surname",
+        max_length=150,
+        help_text="As printed on the certificate. Asking for it keeps anyone from "
+        "stepping through certificate numbers to collect names.",
+        error_messages={"required": "Enter the surname of the person named on the certificate."},
+    )

@@ -42,6 +42,9 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def verify_search(request: HttpRequest) -> HttpResponse:
+    """Search by number and the holder's surname. A wrong surname gets the
+    same answer as a wrong number, so numbers cannot be stepped through to
+    collect names."""
     form = VerifySearchForm(request.GET if "number" in request.GET else None)
     certificate = None
     if form.is_valid():
@@ -49,7 +52,24 @@ def verify_search(request: HttpRequest) -> HttpResponse:
         certificate = (
             Certificate.objects.select_related("pathway", "holder").filter(number=number).first()
         )
+        if certificate and not (
+            certificate.holder.erased_at
+            or _surname_matches(certificate, form.cleaned_data["surname"])
+        ):
+            certificate = None
     return _verification(request, certificate, form=form, searched=form.is_bound)
+
+
+def _surname_matches(certificate: Certificate, surname: str) -> bool:
+    """The surname ends the name printed on the certificate, or is the
+    holder's surname on their account; case and spacing do not matter."""
+    wanted = " ".join(surname.split()).casefold()
+    printed = " ".join(certificate.holder_name.split()).casefold()
+    return bool(wanted) and (
+        printed == wanted
+        or printed.endswith(" " + wanted)
+        or certificate.holder.last_name.casefold() == wanted
+    )
 
 
 def register(request: HttpRequest) -> HttpResponse:

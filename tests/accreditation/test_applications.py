@@ -206,10 +206,19 @@ def test_public_verification_shows_only_the_certificate_facts(client, pathway):
     assert certificate.holder.email not in html
     assert "ILM-778812" not in html  # the applicant's own learner number
 
-    by_number = client.get(reverse("accreditation:verify_search"), {"number": certificate.number})
+    search = reverse("accreditation:verify_search")
+    surname = certificate.holder_name.split()[-1]
+    by_number = client.get(search, {"number": certificate.number, "surname": surname.upper()})
     assert "This certificate is valid" in by_number.content.decode()
-    nothing = client.get(reverse("accreditation:verify_search"), {"number": "IGPM-ACC-1999-1"})
+    nothing = client.get(search, {"number": "IGPM-ACC-1999-1", "surname": surname})
     assert "No certificate matches" in nothing.content.decode()
+    # A number alone, or with another surname, gives no name away.
+    wrong = client.get(search, {"number": certificate.number, "surname": "Notthem"})
+    assert "No certificate matches" in wrong.content.decode()
+    assert escape(certificate.holder_name) not in wrong.content.decode()
+    alone = client.get(search, {"number": certificate.number}).content.decode()
+    assert "Enter the surname of the person named on the certificate." in alone
+    assert escape(certificate.holder_name) not in alone
     assert client.get(reverse("accreditation:verify", args=["guess"])).status_code == 404
 
 

@@ -339,7 +339,9 @@ def test_the_certificate_check_gives_a_neutral_answer_after_erasure(
 ):
     certificate = Certificate.objects.get(pk=everything.certificate_id)
     by_code = reverse("accreditation:verify", args=[certificate.verification_code])
-    by_number = reverse("accreditation:verify_search") + f"?number={certificate.number}"
+    by_number = (
+        reverse("accreditation:verify_search") + f"?number={certificate.number}&surname=Smith"
+    )
     assert FIRST in client.get(by_code).content.decode()
     listed = f"<td>{certificate.number}</td>"
     assert listed in client.get(reverse("accreditation:register")).content.decode()
