@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, membership, staff, webhooks
+from .views import accounts, membership, reports, staff, webhooks
 
 app_name = "members"
 
@@ -63,4 +63,7 @@ urlpatterns = [
         staff.payment_refund,
         name="staff_payment_refund",
     ),
+    path("staff/reports/", reports.reports_page, name="staff_reports"),
+    path("staff/reports/members.csv", reports.member_export, name="staff_member_export"),
+    path("staff/reports/<slug:slug>.csv", reports.report_csv, name="staff_report_csv"),
 ]

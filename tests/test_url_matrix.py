@@ -99,6 +99,15 @@ MATRIX = {
     ),
     "members:staff_payment_mark_paid": ("post", "payment", team_only("membership", status=302)),
     "members:staff_payment_refund": ("post", "payment", team_only("membership", status=400)),
+    # Every team sees the reports; only those who may find members get the
+    # member list, which is personal data.
+    "members:staff_reports": ("get", None, team_only("membership", "assessor", "events")),
+    "members:staff_report_csv": (
+        "get",
+        "report",
+        team_only("membership", "assessor", "events"),
+    ),
+    "members:staff_member_export": ("get", None, team_only("membership")),
     "accreditation:pathways": ("get", None, every(200)),
     "accreditation:register": ("get", None, every(200)),
     "accreditation:verify_search": ("get", None, every(200)),
@@ -204,6 +213,7 @@ def world(client, pathway, django_capture_on_commit_callbacks):
         "slug": ev.slug,
         "event": ev.pk,
         "registration": registration.code,
+        "report": "movement",
     }
 
 
