@@ -162,29 +162,13 @@ def _region_label(nation: str | None, region: str | None) -> str:
     return NATIONS.get(nation, nation)
 
 
-def region_rows() -> list[PlaceRow]:
-    """Members in good standing by NHS England region, or by nation for
-    Wales, Scotland and Northern Ireland, from their profile's board.
-    Members with no board on their profile are counted on a row of their
-    own, last."""
-    rows = (
-        Membership.objects.filter(status__in=IN_GOOD_STANDING)
-        .values_list("user__profile__care_board__nation", "user__profile__care_board__region")
-        .annotate(members=Count("pk"))
-        .order_by()
-    )
-
-    def order(row):
-        nation, region, _ = row
-        if nation is None:
-            return (len(NATION_ORDER) + 1, "")
-        position = NATION_ORDER.index(nation) if nation in NATION_ORDER else len(NATION_ORDER)
-        return (position, region or "")
-
-    return [
-        PlaceRow(_region_label(nation, region), members)
-        for nation, region, members in sorted(rows, key=order)
-    ]
+def _region_order(nation: str | None, region: str) -> tuple[int, str]:
+    """England's regions by name, then Wales, Scotland, Northern Ireland,
+    and the members who gave no board last."""
+    if nation is None:
+        return (len(NATION_ORDER) + 1, "")
+    position = NATION_ORDER.index(nation) if nation in NATION_ORDER else len(NATION_ORDER)
+    return (position, region)
 
 
 @dataclass(frozen=True)
@@ -195,32 +179,64 @@ class BoardRow:
     members: int
 
 
-def care_board_rows() -> list[BoardRow]:
-    """Members in good standing for each ICB or health board, most first.
-    Boards no longer offered appear while they have members."""
-    rows = (
-        CareBoard.objects.annotate(
-            members=Count(
-                "profiles",
-                filter=Q(profiles__user__membership__status__in=IN_GOOD_STANDING),
-            )
-        )
-        .filter(Q(is_active=True) | Q(members__gt=0))
-        .order_by("-members", "name")
-        .values_list("name", "nation", "region", "members")
+def place_rows() -> tuple[list[PlaceRow], list[BoardRow]]:
+    """Members in good standing by region and by ICB or health board, from
+    the board on their profile: one count over the memberships, grouped by
+    board, and the list of boards.
+
+    Regions are NHS England's in England and the nations elsewhere; members
+    who gave no board are a row of their own, last. Boards come most
+    members first; those no longer offered appear while they have members.
+    """
+    counts = dict(
+        Membership.objects.filter(status__in=IN_GOOD_STANDING)
+        .values_list("user__profile__care_board")
+        .annotate(members=Count("pk"))
+        .order_by()
     )
-    return [
-        BoardRow(name, NATIONS.get(nation, nation), region, members)
-        for name, nation, region, members in rows
+    boards = [
+        BoardRow(name, nation, region, counts.get(pk, 0))
+        for pk, name, nation, region, is_active in CareBoard.objects.values_list(
+            "pk", "name", "nation", "region", "is_active"
+        )
+        if is_active or counts.get(pk)
     ]
+    regions: dict[tuple[str | None, str], int] = {}
+    for board in boards:
+        key = (board.nation, board.region if board.nation == CareBoard.Nation.ENGLAND else "")
+        regions[key] = regions.get(key, 0) + board.members
+    if counts.get(None):
+        regions[(None, "")] = counts[None]
+    region_list = [
+        PlaceRow(_region_label(nation, region), members)
+        for (nation, region), members in sorted(
+            regions.items(), key=lambda r: _region_order(*r[0])
+        )
+        if members
+    ]
+    board_list = [
+        BoardRow(board.name, NATIONS.get(board.nation, board.nation), board.region, board.members)
+        for board in sorted(boards, key=lambda board: (-board.members, board.name))
+    ]
+    return region_list, board_list
 
 
 # --- Joining, renewing and lapsing ----------------------------------------------
 
 
 def counted_years() -> QuerySet[MembershipPeriod]:
-    """Paid years, less those whose payment was refunded in full."""
-    return MembershipPeriod.objects.exclude(payment__status=Payment.Status.REFUNDED)
+    """Paid years, less those whose payment was refunded in full. (The few
+    refunded payments are looked up once, by their indexed status, rather
+    than every payment joined.)"""
+    return MembershipPeriod.objects.exclude(
+        payment__in=Payment.objects.filter(status=Payment.Status.REFUNDED)
+    )
+
+
+def _run_their_course(years: QuerySet[MembershipPeriod]) -> QuerySet[MembershipPeriod]:
+    """``years`` less those of memberships cancelled by staff (few, found
+    by their indexed status)."""
+    return years.exclude(membership__in=Membership.objects.filter(status=Status.CANCELLED))
 
 
 def _shifted(field, by: int):
@@ -248,54 +264,65 @@ class MovementRow:
     lapsed: int = 0
 
 
+def _count_by_month(years: QuerySet[MembershipPeriod], month) -> dict[datetime.date, int]:
+    return dict(
+        years.annotate(month=month).values_list("month").annotate(n=Count("pk")).order_by()
+    )
+
+
 def movement_rows(*, today: datetime.date) -> list[MovementRow]:
     """Joined, renewed and rejoined (by the month the payment arrived) and
-    lapsed (by the month grace ended), for this month and the 11 before."""
+    lapsed (by the month grace ended), for this month and the 11 before.
+
+    Each condition on other paid years is a filter of its own query, which
+    PostgreSQL answers with one hash join over the table, rather than a
+    look-up for every row: four queries, each quick at any size.
+    """
     months = last_months(today)
     since = months[0]
-    until = month_start(today, -1)
+    paid = counted_years().filter(
+        payment__paid_at__gte=uk_midnight(since),
+        payment__paid_at__lt=uk_midnight(month_start(today, -1)),
+    )
+    paid_month = TruncMonth("payment__paid_at", output_field=DateField())
     earlier = MembershipPeriod.objects.filter(
         membership=OuterRef("membership"), starts_on__lt=OuterRef("starts_on")
     )
     continues = MembershipPeriod.objects.filter(
         membership=OuterRef("membership"), ends_on=_shifted(OuterRef("starts_on"), -1)
     )
-    paid = (
-        counted_years()
-        .filter(payment__paid_at__gte=uk_midnight(since), payment__paid_at__lt=uk_midnight(until))
-        .annotate(
-            month=TruncMonth("payment__paid_at", output_field=DateField()),
-            first=~Exists(earlier),
-            renewal=Exists(continues),
-        )
-        .values("month")
-        .annotate(
-            joined=Count("pk", filter=Q(first=True)),
-            renewed=Count("pk", filter=Q(renewal=True)),
-            rejoined=Count("pk", filter=Q(first=False, renewal=False)),
-        )
-        .order_by()
+    # A paid payment always bought a paid year: the total needs no join.
+    every = _count_by_month(
+        Payment.objects.filter(
+            status__in=[Payment.Status.PAID, Payment.Status.PARTIALLY_REFUNDED],
+            paid_at__gte=uk_midnight(since),
+            paid_at__lt=uk_midnight(month_start(today, -1)),
+        ),
+        TruncMonth("paid_at", output_field=DateField()),
     )
+    joined = _count_by_month(paid.filter(~Exists(earlier)), paid_month)
+    renewed = _count_by_month(paid.filter(Exists(continues)), paid_month)
     # Lapsed on ends_on + GRACE_DAYS + 1: from ``since`` up to today.
-    lapsed = (
-        counted_years()
-        .exclude(membership__status=Status.CANCELLED)
+    lapsed = _count_by_month(
+        _run_their_course(counted_years())
         .filter(
             ends_on__gte=since - days(GRACE_DAYS + 1),
             ends_on__lte=today - days(GRACE_DAYS + 1),
         )
-        .filter(~_followed_by_renewal())
-        .annotate(month=TruncMonth(_shifted(F("ends_on"), GRACE_DAYS + 1)))
-        .values("month")
-        .annotate(lapsed=Count("pk"))
-        .order_by()
+        .filter(~_followed_by_renewal()),
+        TruncMonth(_shifted(F("ends_on"), GRACE_DAYS + 1)),
     )
-    by_month = {month: {} for month in months}
-    for row in paid:
-        by_month[row.pop("month")].update(row)
-    for row in lapsed:
-        by_month[row["month"]]["lapsed"] = row["lapsed"]
-    return [MovementRow(month, **counts) for month, counts in by_month.items()]
+    return [
+        MovementRow(
+            month,
+            joined=joined.get(month, 0),
+            renewed=renewed.get(month, 0),
+            # Neither the first paid year nor carrying straight on.
+            rejoined=every.get(month, 0) - joined.get(month, 0) - renewed.get(month, 0),
+            lapsed=lapsed.get(month, 0),
+        )
+        for month in months
+    ]
 
 
 @dataclass(frozen=True)
@@ -323,26 +350,16 @@ def retention_months(today: datetime.date) -> list[datetime.date]:
 
 def retention_rows(*, today: datetime.date) -> list[RetentionRow]:
     """For each month of ``retention_months``: the paid years that ended
-    in it, and how many of those were renewed."""
+    in it, and how many of those were renewed (two queries, the second a
+    hash join, as in ``movement_rows``)."""
     months = retention_months(today)
-    rows = (
-        counted_years()
-        .exclude(membership__status=Status.CANCELLED)
-        .filter(ends_on__gte=months[0], ends_on__lt=month_start(months[-1], -1))
-        .annotate(month=TruncMonth("ends_on"), renewal=_followed_by_renewal())
-        .values("month")
-        .annotate(ended=Count("pk"), renewed=Count("pk", filter=Q(renewal=True)))
-        .order_by()
+    ended = _run_their_course(counted_years()).filter(
+        ends_on__gte=months[0], ends_on__lt=month_start(months[-1], -1)
     )
-    found = {row["month"]: row for row in rows}
-    return [
-        RetentionRow(
-            month,
-            found.get(month, {}).get("ended", 0),
-            found.get(month, {}).get("renewed", 0),
-        )
-        for month in months
-    ]
+    expiry_month = TruncMonth("ends_on")
+    every = _count_by_month(ended, expiry_month)
+    renewed = _count_by_month(ended.filter(_followed_by_renewal()), expiry_month)
+    return [RetentionRow(month, every.get(month, 0), renewed.get(month, 0)) for month in months]
 
 
 # --- The member list --------------------------------------------------------------

@@ -79,8 +79,6 @@ def reports_page(request: HttpRequest) -> HttpResponse:
     period = Period.current()
     figures = {
         "grades": reports.grade_rows(today=period.today),
-        "regions": reports.region_rows(),
-        "boards": reports.care_board_rows(),
         "movement": reports.movement_rows(today=period.today),
         "retention": reports.retention_rows(today=period.today),
         "statuses": accreditation_reports.status_rows(),
@@ -89,6 +87,7 @@ def reports_page(request: HttpRequest) -> HttpResponse:
             events_reports.event_rows(since=period.since_at, now=period.now, limit=EVENTS_ON_PAGE)
         ),
     }
+    figures["regions"], figures["boards"] = reports.place_rows()
     figures["decisions"], figures["decisions_by_pathway"] = accreditation_reports.decision_rows(
         since=period.since_at
     )
@@ -221,12 +220,14 @@ def _grades(period: Period):
 
 
 def _regions(period: Period):
-    for row in reports.region_rows():
+    regions, _ = reports.place_rows()
+    for row in regions:
         yield [row.name, row.members]
 
 
 def _boards(period: Period):
-    for row in reports.care_board_rows():
+    _, boards = reports.place_rows()
+    for row in boards:
         yield [row.name, row.nation, row.region, row.members]
 
 
