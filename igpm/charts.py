@@ -32,8 +32,8 @@ ROW_GAP = 14
 # Bars use at most this share of the width, leaving room for the value.
 BAR_SPAN = 78.0
 
-# Lines: pixel heights of the plot and the month labels under it, and the
-# share of the width left empty at each side.
+# Lines: pixel heights of the room above the plot (for the top grid line's
+# value), the plot, and the labels under it.
 PLOT_TOP = 22
 PLOT_HEIGHT = 200
 AXIS_HEIGHT = 44
@@ -169,7 +169,7 @@ def bar_chart(
                 if width > 0:
                     parts.append(_rect(0, width, row_y, bar_height, n))
                 parts.append(_value(width, row_y, bar_height, number(s.values[i], unit)))
-    body = SafeString("".join(parts))
+    body = SafeString("".join(parts))  # each part escaped by format_html
     description = _describe_bars(labels, series, unit)
     height = max(len(labels) * row_height - ROW_GAP, 1)
     svg = _svg(chart_id, title, description, height, body)
@@ -331,7 +331,7 @@ def line_chart(
                 lines,
             )
         )
-    body = SafeString("".join(parts))
+    body = SafeString("".join(parts))  # each part escaped by format_html
     description = _describe_lines(labels, series, unit)
     svg = _svg(chart_id, title, description, PLOT_TOP + PLOT_HEIGHT + AXIS_HEIGHT, body)
     return format_html('<div class="chart">{}{}</div>', svg, _legend(series, lines=True))
