@@ -1,5 +1,3 @@
-import csv
-
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -8,6 +6,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from igpm.csv import csv_response
 from members.access import staff_permission_required
 
 from .models import Event, Registration
@@ -88,22 +87,10 @@ def check_in(request: HttpRequest, event_id: int) -> HttpResponse:
     return redirect(f"{url}?{urlencode({'q': query})}" if query else url)
 
 
-def _cell(value: str) -> str:
-    """Text a spreadsheet will show as text: a leading = + - @ (or tab,
-    carriage return) would otherwise make it a formula."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @events_team_required
 def attendees_csv(request: HttpRequest, event_id: int) -> StreamingHttpResponse:
     """Streamed, so a large event never sits whole in memory."""
     event = get_object_or_404(Event, pk=event_id)
-    writer = csv.writer(_Echo())
     header = [
         "name",
         "email",
@@ -115,24 +102,18 @@ def attendees_csv(request: HttpRequest, event_id: int) -> StreamingHttpResponse:
         "dietary_requirements",
         "registered_at",
     ]
-
-    def rows():
-        yield writer.writerow(header)
-        for r in event.registrations.order_by("name", "pk").iterator(chunk_size=500):
-            yield writer.writerow(
-                [
-                    _cell(r.name),
-                    _cell(r.email),
-                    _cell(r.organisation),
-                    _cell(r.role),
-                    r.get_status_display(),
-                    r.checked_in_at.isoformat() if r.checked_in_at else "",
-                    _cell(r.access_requirements),
-                    _cell(r.dietary_requirements),
-                    r.created_at.isoformat(),
-                ]
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{event.slug}-attendees.csv"'
-    return response
+    rows = (
+        [
+            r.name,
+            r.email,
+            r.organisation,
+            r.role,
+            r.get_status_display(),
+            r.checked_in_at.isoformat() if r.checked_in_at else "",
+            r.access_requirements,
+            r.dietary_requirements,
+            r.created_at.isoformat(),
+        ]
+        for r in event.registrations.order_by("name", "pk").iterator(chunk_size=500)
+    )
+    return csv_response(filename=f"{event.slug}-attendees.csv", header=header, rows=rows)

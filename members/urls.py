@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, backoffice, membership, privacy, staff, webhooks
+from .views import accounts, backoffice, membership, privacy, reports, staff, webhooks
 
 app_name = "members"
 
@@ -94,4 +94,7 @@ urlpatterns = [
         privacy.staff_erasure_decide,
         name="staff_erasure_decide",
     ),
+    path("staff/reports/", reports.reports_page, name="staff_reports"),
+    path("staff/reports/members.csv", reports.member_export, name="staff_member_export"),
+    path("staff/reports/<slug:slug>.csv", reports.report_csv, name="staff_report_csv"),
 ]

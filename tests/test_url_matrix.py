@@ -113,6 +113,15 @@ MATRIX = {
     ),
     "members:staff_payment_mark_paid": ("post", "payment", team_only("membership", status=302)),
     "members:staff_payment_refund": ("post", "payment", team_only("membership", status=400)),
+    # Every team sees the reports; only those who may find members get the
+    # member list, which is personal data.
+    "members:staff_reports": ("get", None, team_only("membership", "assessor", "events")),
+    "members:staff_report_csv": (
+        "get",
+        "report",
+        team_only("membership", "assessor", "events"),
+    ),
+    "members:staff_member_export": ("get", None, team_only("membership")),
     "accreditation:pathways": ("get", None, every(200)),
     "accreditation:register": ("get", None, every(200)),
     "accreditation:verify_search": ("get", None, every(200)),
@@ -224,6 +233,7 @@ def world(client, pathway, django_capture_on_commit_callbacks):
         "registration": registration.code,
         "export": export.token,
         "erasure": erasure.pk,
+        "report": "movement",
     }
 
 
