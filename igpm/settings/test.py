@@ -30,6 +30,8 @@ STORAGES = {
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
 
 SITE_URL = "http://testserver"
+# Report figures are worked out on every request unless a test says otherwise.
+REPORTS_CACHE_SECONDS = 0
 # Tests point the Stripe client at a local fake (tests/stripe_fake.py).
 STRIPE_SECRET_KEY = "sk_test_fake"  # noqa: S105
 STRIPE_WEBHOOK_SECRET = "whsec_test_secret"  # noqa: S105

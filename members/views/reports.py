@@ -10,6 +10,8 @@ import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -76,6 +78,31 @@ MOVEMENTS = ("joined", "renewed", "rejoined", "lapsed")
 
 @reports_required
 def reports_page(request: HttpRequest) -> HttpResponse:
+    if settings.REPORTS_CACHE_SECONDS:
+        # Keyed by the day, since "today" is part of every figure.
+        period, figures = cache.get_or_set(
+            f"members:reports:{timezone.localdate().isoformat()}",
+            _figures,
+            settings.REPORTS_CACHE_SECONDS,
+        )
+    else:
+        period, figures = _figures()
+    return render(
+        request,
+        "members/staff/reports.html",
+        {
+            **figures,
+            **_totals(**figures),
+            "period": period,
+            "cached_for_minutes": settings.REPORTS_CACHE_SECONDS // 60,
+            "events_on_page": EVENTS_ON_PAGE,
+            "charts": _charts(**figures),
+        },
+    )
+
+
+def _figures() -> tuple["Period", dict]:
+    """Every figure on the page, worked out now."""
     period = Period.current()
     figures = {
         "grades": reports.grade_rows(today=period.today),
@@ -91,17 +118,7 @@ def reports_page(request: HttpRequest) -> HttpResponse:
     figures["decisions"], figures["decisions_by_pathway"] = accreditation_reports.decision_rows(
         since=period.since_at
     )
-    return render(
-        request,
-        "members/staff/reports.html",
-        {
-            **figures,
-            **_totals(**figures),
-            "period": period,
-            "events_on_page": EVENTS_ON_PAGE,
-            "charts": _charts(**figures),
-        },
-    )
+    return period, figures
 
 
 def _totals(*, grades, movement, retention, event_types, **_) -> dict:

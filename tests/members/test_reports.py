@@ -10,6 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,7 +29,14 @@ from members.models import (
 from members.reports import GradeRow, MovementRow, PlaceRow, RetentionRow
 from members.services.membership import period_end
 from members.services.payments import payment_create, payment_fulfil
-from tests.factories import MembershipFactory, ProfileFactory, StaffFactory, UserFactory, grade
+from tests.factories import (
+    MembershipFactory,
+    ProfileFactory,
+    StaffFactory,
+    UserFactory,
+    active_member,
+    grade,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -538,3 +548,24 @@ def test_report_queries_are_pinned_and_flat(client, django_assert_num_queries, m
         rows = read_csv(client.get(reverse("members:staff_report_csv", args=["movement"])))
     assert len(rows) == 13
     assert sum(int(row[1]) + int(row[2]) for row in rows[1:]) > 0
+
+
+def test_the_page_reuses_its_figures_for_the_cache_time(client, settings):
+    settings.REPORTS_CACHE_SECONDS = 600
+    bulk_members(7)
+    client.force_login(staff_in("Membership team"))
+    url = reverse("members:staff_reports")
+
+    first = client.get(url)
+    assert first.context["members_total"] == 6
+    assert "worked out at most 10 minutes ago" in first.content.decode()
+    active_member()
+    active_member()
+    # Within the cache time: the same figures, and no report queries.
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(url)
+    assert again.context["members_total"] == 6
+    assert len(queries) == AUTH_QUERIES
+    # Once the figures have gone from the cache they are worked out again.
+    cache.clear()
+    assert client.get(url).context["members_total"] == 8
