@@ -235,8 +235,13 @@ def counted_years() -> QuerySet[MembershipPeriod]:
 
 def _run_their_course(years: QuerySet[MembershipPeriod]) -> QuerySet[MembershipPeriod]:
     """``years`` less those of memberships cancelled by staff (few, found
-    by their indexed status)."""
-    return years.exclude(membership__in=Membership.objects.filter(status=Status.CANCELLED))
+    by their indexed status). A membership ended by erasing its account ran
+    its course as it would have: its lapses and renewals still count."""
+    return years.exclude(
+        membership__in=Membership.objects.filter(
+            status=Status.CANCELLED, user__erased_at__isnull=True
+        )
+    )
 
 
 def _shifted(field, by: int):
@@ -249,7 +254,7 @@ def _followed_by_renewal() -> Exists:
     """Whether another paid year of the same membership begins the day
     after this one ends."""
     return Exists(
-        MembershipPeriod.objects.filter(
+        counted_years().filter(
             membership=OuterRef("membership"), starts_on=_shifted(OuterRef("ends_on"), 1)
         )
     )
@@ -285,21 +290,15 @@ def movement_rows(*, today: datetime.date) -> list[MovementRow]:
         payment__paid_at__lt=uk_midnight(month_start(today, -1)),
     )
     paid_month = TruncMonth("payment__paid_at", output_field=DateField())
-    earlier = MembershipPeriod.objects.filter(
+    earlier = counted_years().filter(
         membership=OuterRef("membership"), starts_on__lt=OuterRef("starts_on")
     )
-    continues = MembershipPeriod.objects.filter(
+    continues = counted_years().filter(
         membership=OuterRef("membership"), ends_on=_shifted(OuterRef("starts_on"), -1)
     )
-    # A paid payment always bought a paid year: the total needs no join.
-    every = _count_by_month(
-        Payment.objects.filter(
-            status__in=[Payment.Status.PAID, Payment.Status.PARTIALLY_REFUNDED],
-            paid_at__gte=uk_midnight(since),
-            paid_at__lt=uk_midnight(month_start(today, -1)),
-        ),
-        TruncMonth("paid_at", output_field=DateField()),
-    )
+    # Paid years, not payments: a payment that bought no year (one arriving
+    # after its account was erased) is neither a join nor a rejoin.
+    every = _count_by_month(paid, paid_month)
     joined = _count_by_month(paid.filter(~Exists(earlier)), paid_month)
     renewed = _count_by_month(paid.filter(Exists(continues)), paid_month)
     # Lapsed on ends_on + GRACE_DAYS + 1: from ``since`` up to today.

@@ -569,3 +569,34 @@ def test_the_page_reuses_its_figures_for_the_cache_time(client, settings):
     # Once the figures have gone from the cache they are worked out again.
     cache.clear()
     assert client.get(url).context["members_total"] == 8
+
+
+def test_review_fixes_erased_refunded_and_late_payments_count_rightly():
+    """An erased member's lapse still counts; a renewal refunded in full is
+    no renewal; a payment that bought no year is no rejoin."""
+    ACTIVE, LAPSED = Membership.Status.ACTIVE, Membership.Status.LAPSED
+    # Lapsed 31 March 2026, then the account was erased (membership cancelled).
+    erased = member("member", LAPSED, [("2025-03-01", None)])
+    Membership.objects.filter(pk=erased.pk).update(status=Membership.Status.CANCELLED)
+    User.objects.filter(pk=erased.user_id).update(erased_at=timezone.now())
+    # Year ended 28 February 2026; its renewal was refunded in full: lapsed.
+    member("member", LAPSED, [("2025-03-01", None), {"starts_on": "2026-03-01", "refunded": True}])
+    # A payment in May 2026 that bought no paid year.
+    late = member("member", ACTIVE, [("2025-09-01", None)])
+    Payment.objects.create(
+        membership=late,
+        user=late.user,
+        grade=late.grade,
+        purpose=Payment.Purpose.RENEW,
+        method=Payment.Method.STRIPE,
+        status=Payment.Status.PAID,
+        amount_pence=9500,
+        paid_at=datetime.datetime(2026, 5, 4, 10, tzinfo=LONDON),
+    )
+
+    rows = {row.month: row for row in reports.movement_rows(today=TODAY)}
+    assert rows[d("2026-03-01")].lapsed == 2
+    assert rows[d("2026-03-01")].renewed == 0
+    assert rows[d("2026-05-01")] == MovementRow(d("2026-05-01"))
+    retention = {row.month: row for row in reports.retention_rows(today=TODAY)}
+    assert (retention[d("2026-02-01")].ended, retention[d("2026-02-01")].renewed) == (2, 0)
