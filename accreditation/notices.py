@@ -30,6 +30,7 @@ def certificate_notices_sweep(*, today: datetime.date | None = None, enqueue=Non
     for kind, (start, end) in WINDOWS.items():
         due = Certificate.objects.filter(
             status=Certificate.Status.VALID,
+            holder__erased_at__isnull=True,  # an erased account has no address
             expires_on__gte=today + datetime.timedelta(days=start),
             expires_on__lte=today + datetime.timedelta(days=end),
         )

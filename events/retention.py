@@ -69,6 +69,15 @@ def visitor_registrations_anonymise(*, now: datetime.datetime | None = None) -> 
         last_pk = ids[-1]
         with transaction.atomic():
             total += registrations_anonymise(Registration.objects.filter(pk__in=ids))
+            # The visitor's own steps (registering, confirming, cancelling)
+            # name them by email address in the audit trail. Entries are
+            # otherwise never changed; this, like erasure, is the exception,
+            # made with update() as save() refuses it.
+            AuditEntry.objects.filter(
+                target_type=Registration._meta.model_name,
+                target_id__in=ids,
+                actor__isnull=True,
+            ).exclude(actor_label="system").update(actor_label="visitor")
     if total:
         # A summary about many rows: no single target, so target_id is 0.
         AuditEntry.objects.create(

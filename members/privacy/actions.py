@@ -42,6 +42,16 @@ class Erasing:
             self.files.append((fieldfile.storage, fieldfile.name))
 
 
+def _files_forget(rows: QuerySet, files: tuple[str, ...], erasing: Erasing) -> None:
+    """Note the rows' stored files for removal after commit. The rows are
+    locked first: a file being written meanwhile (a data export still
+    being built) is seen once its row commits, not missed."""
+    if files:
+        for row in rows.select_for_update().only("pk", *files):
+            for name in files:
+                erasing.file_forget(getattr(row, name))
+
+
 class Delete:
     """Delete the rows (and their stored files)."""
 
@@ -52,10 +62,7 @@ class Delete:
         return "deleted"
 
     def apply(self, rows: QuerySet, erasing: Erasing) -> int:
-        if self.files:
-            for row in rows.only("pk", *self.files):
-                for name in self.files:
-                    erasing.file_forget(getattr(row, name))
+        _files_forget(rows, self.files, erasing)
         deleted, _ = rows.delete()
         return deleted
 
@@ -73,10 +80,7 @@ class Anonymise:
         return "kept; cleared: " + ", ".join(name.replace("_", " ") for name in fields)
 
     def apply(self, rows: QuerySet, erasing: Erasing) -> int:
-        if self.files:
-            for row in rows.only("pk", *self.files):
-                for name in self.files:
-                    erasing.file_forget(getattr(row, name))
+        _files_forget(rows, self.files, erasing)
         return rows.update(**self.values, **dict.fromkeys(self.files, ""))
 
 

@@ -34,6 +34,11 @@ def row_export(holding: Holding, row: Model) -> dict:
     return data
 
 
+def _row_for(user: User, holding: Holding, row: Model) -> dict:
+    data = row_export(holding, row)
+    return holding.redact(user, row, data) if holding.redact else data
+
+
 def _archive_name(row: Model, fieldfile) -> str:
     given = getattr(row, "original_name", "") or os.path.basename(fieldfile.name)
     return f"{row.pk}-{get_valid_filename(given)}"
@@ -53,7 +58,7 @@ def archive_write(*, user: User, out: BinaryIO) -> dict[str, int]:
             archive.writestr(
                 f"{holding.section}.json",
                 json.dumps(
-                    [row_export(holding, row) for row in rows],
+                    [_row_for(user, holding, row) for row in rows],
                     cls=DjangoJSONEncoder,
                     indent=2,
                     ensure_ascii=False,

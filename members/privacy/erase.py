@@ -1,11 +1,15 @@
 """Erasing a member: every model in the registry, in one transaction."""
 
+import logging
+
 from django.db import transaction
 
 from members.models import Profile, User
 
 from .actions import Erasing
 from .registry import REGISTRY
+
+logger = logging.getLogger(__name__)
 
 
 def member_erase(*, user: User, by: User) -> dict[str, int]:
@@ -38,8 +42,13 @@ def member_erase(*, user: User, by: User) -> dict[str, int]:
     files = list(erasing.files)
 
     def files_delete() -> None:
+        # One file that cannot be removed must not keep the rest: each
+        # failure is logged for staff to remove by hand.
         for storage, name in files:
-            storage.delete(name)
+            try:
+                storage.delete(name)
+            except Exception:
+                logger.exception("Erasure could not remove stored file %s", name)
 
     transaction.on_commit(files_delete)
     return changed

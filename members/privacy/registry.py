@@ -39,6 +39,7 @@ from members.models import (
     StripeEvent,
     User,
 )
+from members.services.stripe_webhooks import stripe_event_kept
 
 from .actions import ERASED_TEXT, Anonymise, Custom, Delete, Erasing, Keep, erased_email
 
@@ -59,6 +60,10 @@ class Holding:
     exclude: frozenset[str] = frozenset()
     # File fields whose files are copied into the archive.
     files: tuple[str, ...] = ()
+    # Trims one exported row (the member, the row, its data): for rows that
+    # are the member's only in part, such as a staff member's actions on
+    # other members' records.
+    redact: Callable[[User, Model, dict], dict] | None = None
 
     @property
     def label(self) -> str:
@@ -95,9 +100,12 @@ def _admin_log(user: User) -> QuerySet:
 
 
 def _registrations(user: User) -> QuerySet:
-    """Places booked signed in, and any booked as a visitor with the same
-    email address."""
-    return Registration.objects.filter(Q(user=user) | Q(email__iexact=user.email))
+    """Places booked signed in, and any booked as a visitor (no account)
+    with the same email address. Another member's places are never theirs,
+    even under an address this member now uses."""
+    return Registration.objects.filter(
+        Q(user=user) | Q(user__isnull=True, email__iexact=user.email)
+    )
 
 
 def _stripe_events(user: User) -> QuerySet:
@@ -106,6 +114,32 @@ def _stripe_events(user: User) -> QuerySet:
         "stripe_session_id", flat=True
     )
     return StripeEvent.objects.filter(payload__data__object__id__in=list(sessions))
+
+
+# --- Rows that are the member's only in part -------------------------------------
+
+
+def _audit_redact(user: User, entry: AuditEntry, data: dict) -> dict:
+    """An entry about someone else, in which the member only acted (staff
+    deciding another member's application): what they did and when, not
+    the other person's details or the reasons given about them."""
+    if entry.subject_id == user.pk:
+        return data
+    return {
+        key: value for key, value in data.items() if key not in {"subject_id", "reason", "data"}
+    }
+
+
+def _admin_log_redact(user: User, entry: LogEntry, data: dict) -> dict:
+    """An admin change the member made to another record keeps its time,
+    kind and record id; the record's name (often someone's email address)
+    and the change message are left out."""
+    account = ContentType.objects.get_for_model(User)
+    if entry.content_type_id == account.pk and entry.object_id == str(user.pk):
+        return data
+    return {
+        key: value for key, value in data.items() if key not in {"object_repr", "change_message"}
+    }
 
 
 # --- Erasures particular to one model -------------------------------------------
@@ -181,15 +215,11 @@ def _registrations_erase(rows: QuerySet, erasing: Erasing) -> int:
 
 
 def _stripe_events_erase(rows: QuerySet, erasing: Erasing) -> int:
+    """Events stored before only their ids were kept lose the rest."""
     changed = 0
     for event in rows:
-        payload = event.payload or {}
-        kept = {
-            "id": payload.get("id"),
-            "type": payload.get("type"),
-            "data": {"object": {"id": payload.get("data", {}).get("object", {}).get("id")}},
-        }
-        if payload != kept:
+        kept = stripe_event_kept(event.payload or {})
+        if event.payload != kept:
             StripeEvent.objects.filter(pk=event.pk).update(payload=kept)
             changed += 1
     return changed
@@ -423,6 +453,7 @@ REGISTRY: list[Holding] = [
         ),
         section="audit_trail",
         about="The audit trail of changes to your records, and changes you made.",
+        redact=_audit_redact,
     ),
     Holding(
         model=LogEntry,
@@ -433,6 +464,7 @@ REGISTRY: list[Holding] = [
         ),
         section="admin_log",
         about="Changes staff made to your account in the admin, and admin changes you made.",
+        redact=_admin_log_redact,
     ),
     Holding(
         model=User,

@@ -20,6 +20,18 @@ HANDLED = {
 }
 
 
+def stripe_event_kept(payload: dict) -> dict:
+    """What the portal keeps of an event: its id and type and the id of the
+    object it is about. The rest (the customer's name, email address,
+    billing details) is personal data the portal does not need: a session
+    is always read again from Stripe before anything is done."""
+    return {
+        "id": payload.get("id"),
+        "type": payload.get("type"),
+        "data": {"object": {"id": payload.get("data", {}).get("object", {}).get("id")}},
+    }
+
+
 def stripe_event_receive(*, event) -> str:
     """Process one verified event; return what happened, for the log.
 
@@ -32,7 +44,9 @@ def stripe_event_receive(*, event) -> str:
         try:
             with transaction.atomic():
                 StripeEvent.objects.create(
-                    event_id=event["id"], type=event["type"], payload=event.to_dict()
+                    event_id=event["id"],
+                    type=event["type"],
+                    payload=stripe_event_kept(event.to_dict()),
                 )
         except IntegrityError:
             return "duplicate"

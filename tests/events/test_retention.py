@@ -124,3 +124,39 @@ def test_anonymised_attendees_get_no_more_emails():
         counts = event_emails_sweep(enqueue=lambda kind, ids: None)
     assert counts["thank_you"] == 0
     assert not RegistrationEmail.objects.filter(kind="thank_you").exists()
+
+
+def test_a_visitors_email_leaves_the_audit_trail_with_their_details():
+    from events.services import (
+        registration_cancel,
+        registration_confirm_email,
+        registration_create,
+    )
+
+    ev = ended(400)
+    booked = registration_create(
+        event=ev,
+        name="Val Visitor",
+        email="val@example.org",
+        organisation="Hilltop Surgery",
+        role="Receptionist",
+    )
+    registration_confirm_email(registration=booked)
+    registration_cancel(registration=booked)
+    staff = StaffFactory()
+    staff_entry = AuditEntry.objects.create(
+        actor=staff,
+        actor_label=staff.email,
+        target_type="registration",
+        target_id=booked.pk,
+        action="checked_in",
+    )
+    assert AuditEntry.objects.filter(actor_label="val@example.org").count() == 3
+
+    with time_machine.travel(LATER):
+        retention.visitor_registrations_anonymise()
+
+    assert not AuditEntry.objects.filter(actor_label__icontains="val@example.org").exists()
+    assert AuditEntry.objects.filter(target_id=booked.pk, actor_label="visitor").count() == 3
+    staff_entry.refresh_from_db()
+    assert staff_entry.actor_label == staff.email

@@ -261,3 +261,21 @@ def test_outgoing_connections_are_really_blocked(no_outside_network):
 
     with pytest.raises(AssertionError, match="blocked"):
         socket.create_connection(("192.0.2.1", 443), timeout=1)
+
+
+@pytest.mark.django_db
+def test_only_the_ids_of_an_event_are_kept(client, stripe_fake):
+    membership = MembershipFactory()
+    payment = start_checkout(client, membership)
+    session = stripe_fake.sessions[payment.stripe_session_id]
+    session["customer_details"] = {"email": membership.user.email, "name": "Pat Payer"}
+    deliver(client, stripe_fake, payment, "checkout.session.expired", event_id="evt_kept")
+    deliver(client, stripe_fake, payment, "payment_intent.created", event_id="evt_ignored")
+
+    for event in StripeEvent.objects.all():
+        assert event.payload == {
+            "id": event.event_id,
+            "type": event.type,
+            "data": {"object": {"id": payment.stripe_session_id}},
+        }
+    assert StripeEvent.objects.count() == 2
