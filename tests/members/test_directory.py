@@ -43,6 +43,13 @@ def test_search_by_name_board_and_role(client):
     devon = care_board("NHS Devon ICB")
     target = listed(care_board_id=devon.pk, role=Profile.Role.PCN_MANAGER)
     other = listed()
+    # Names of their own: random ones can share a surname.
+    for profile, (first, last) in (
+        (target, ("Tamsin", "Trevithick")),
+        (other, ("Owen", "Ogmore")),
+    ):
+        profile.user.first_name, profile.user.last_name = first, last
+        profile.user.save(update_fields=["first_name", "last_name"])
     client.force_login(active_member())
     url = reverse("members:directory")
     for params in (
