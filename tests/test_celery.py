@@ -42,3 +42,25 @@ def test_a_queued_task_runs_on_a_real_worker(celery_worker):
         time.sleep(0.1)
     assert not Session.objects.filter(session_key=expired.session_key).exists()
     assert Session.objects.filter(session_key=live.session_key).exists()
+
+
+def test_a_data_export_is_built_and_emailed_by_a_real_worker(celery_worker):
+    from django.core import mail
+
+    from members.models import DataExport
+    from members.services.privacy import data_export_request
+    from tests.factories import ProfileFactory
+
+    member = ProfileFactory().user
+    export = data_export_request(user=member)  # queued on commit, to Redis
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        export.refresh_from_db()
+        if export.emailed_at is not None:
+            break
+        time.sleep(0.1)
+    assert export.status == DataExport.Status.READY
+    assert export.file.name.endswith(".zip")
+    assert [message.to for message in mail.outbox] == [[member.email]]
+    assert export.token in mail.outbox[0].body
