@@ -117,21 +117,21 @@ def payment_fulfil(*, payment_id: int, actor: User | None = None, actor_label: s
     payment.receipt_number = f"RCT-{today:%Y}-{payment.pk:06d}"
     payment.save(update_fields=["status", "paid_at", "receipt_number", "updated_at"])
     label = actor_label or (actor.email if actor else "system")
-
-    if membership.user.erased_at:
-        # A checkout finished after the account was erased: the money is
-        # recorded, but nothing is renewed or emailed; staff refund it.
-        audit_record(
-            actor=actor,
-            actor_label=label,
-            subject=membership.user,
-            target=payment,
-            action="payment_received_after_erasure",
-            from_state=old_payment_status,
-            to_state=payment.status,
-            reason="The account was erased before this payment arrived: refund it.",
-            data={"amount_pence": payment.amount_pence, "method": payment.method},
-        )
+    # A checkout can finish after its account was erased: the money is
+    # recorded, but nothing is renewed or emailed, and staff refund it.
+    erased = membership.user.erased_at is not None
+    audit_record(
+        actor=actor,
+        actor_label=label,
+        subject=membership.user,
+        target=payment,
+        action="payment_received_after_erasure" if erased else "payment_received",
+        from_state=old_payment_status,
+        to_state=payment.status,
+        reason="The account was erased before this payment arrived: refund it." if erased else "",
+        data={"amount_pence": payment.amount_pence, "method": payment.method},
+    )
+    if erased:
         return True
 
     starts_on = next_period_start(membership, today)
@@ -150,16 +150,6 @@ def payment_fulfil(*, payment_id: int, actor: User | None = None, actor_label: s
         membership.number = f"IGPM-{membership.pk:06d}"
     membership.save(update_fields=["status", "grade", "expires_on", "number", "updated_at"])
 
-    audit_record(
-        actor=actor,
-        actor_label=label,
-        subject=membership.user,
-        target=payment,
-        action="payment_received",
-        from_state=old_payment_status,
-        to_state=payment.status,
-        data={"amount_pence": payment.amount_pence, "method": payment.method},
-    )
     audit_record(
         actor=actor,
         actor_label=label,
