@@ -9,7 +9,6 @@ import io
 import re
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -17,7 +16,7 @@ from events.models import Registration
 from events.services import registration_create
 from tests.browser.conftest import assert_accessible
 from tests.browser.test_account_pages import sign_in
-from tests.factories import StaffFactory, active_member, event
+from tests.factories import active_member, event, team_member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,14 +38,8 @@ def heading(page):
 
 
 def events_staff():
-    """Staff with two-factor in the Events team (the transactional flush may
-    have removed the seeded group, so it is made again if need be)."""
-    user = StaffFactory(mfa=True)
-    group, _ = Group.objects.get_or_create(name="Events team")
-    if not group.permissions.exists():
-        group.permissions.add(Permission.objects.get(codename="run_events"))
-    user.groups.add(group)
-    return user
+    """Staff with two-factor in the Events team."""
+    return team_member("Events team")
 
 
 def register_member(ev, name: str, organisation: str) -> Registration:

@@ -40,10 +40,10 @@ from tests.accreditation.conftest import PDF, upload
 from tests.factories import (
     MembershipFactory,
     ProfileFactory,
-    StaffFactory,
     UserFactory,
     event,
     member_registration,
+    team_member,
 )
 
 FIRST = "Zephyrine"
@@ -56,13 +56,7 @@ MENTION = f"agreed with {FIRST} {LAST} on {PHONE}"
 
 def administrator() -> User:
     """Staff in the Administrators group (erasure included), two-factor on."""
-    staff = StaffFactory(mfa=True)
-    # A transactional test's flush removes the seeded group: make it again.
-    group, _ = Group.objects.get_or_create(name="Administrators")
-    if not group.permissions.filter(codename="handle_erasure").exists():
-        group.permissions.add(Permission.objects.get(codename="handle_erasure"))
-    staff.groups.add(group)
-    return staff
+    return team_member("Administrators")
 
 
 @dataclass

@@ -36,6 +36,7 @@ from tests.factories import (
     UserFactory,
     active_member,
     grade,
+    team_member,
 )
 
 pytestmark = pytest.mark.django_db
@@ -265,15 +266,9 @@ def test_joining_and_renewing_through_the_payment_services_is_counted():
 # --- The page ---------------------------------------------------------------------
 
 
-def staff_in(team: str) -> User:
-    user = StaffFactory(mfa=True)
-    user.groups.add(Group.objects.get(name=team))
-    return user
-
-
 @pytest.fixture
 def reports_client(client):
-    client.force_login(staff_in("Events team"))
+    client.force_login(team_member("Events team"))
     return client
 
 
@@ -313,7 +308,7 @@ def test_the_page_shows_each_section_with_its_figures(reports_client, world, at_
 
 
 def test_the_member_list_link_is_for_those_who_may_find_members(client, at_noon):
-    client.force_login(staff_in("Membership team"))
+    client.force_login(team_member("Membership team"))
     html = client.get(reverse("members:staff_reports")).content.decode()
     assert reverse("members:staff_member_export") in html
 
@@ -324,7 +319,7 @@ def test_staff_home_links_the_reports_only_for_those_with_the_permission(client)
         reverse("members:staff_reports")
         not in client.get(reverse("members:staff_home")).content.decode()
     )
-    client.force_login(staff_in("Accreditation assessors"))
+    client.force_login(team_member("Accreditation assessors"))
     assert (
         reverse("members:staff_reports")
         in client.get(reverse("members:staff_home")).content.decode()
@@ -359,16 +354,16 @@ def test_who_may_open_the_reports(client, url):
     response = client.get(url)
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_activate_totp")
-    client.force_login(staff_in("Membership team"))
+    client.force_login(team_member("Membership team"))
     assert client.get(url).status_code == 200
 
 
 def test_the_member_list_is_refused_to_teams_without_find_members(client):
     url = reverse("members:staff_member_export")
     for team in ("Events team", "Accreditation assessors"):
-        client.force_login(staff_in(team))
+        client.force_login(team_member(team))
         assert client.get(url).status_code == 403
-    client.force_login(staff_in("Administrators"))
+    client.force_login(team_member("Administrators"))
     assert client.get(url).status_code == 200
 
 
@@ -421,7 +416,7 @@ def test_each_section_csv_has_the_page_figures(reports_client, world, at_noon):
 
 
 def test_member_list_csv_has_every_membership_with_its_details(client, world, at_noon):
-    client.force_login(staff_in("Membership team"))
+    client.force_login(team_member("Membership team"))
     response = client.get(reverse("members:staff_member_export"))
     assert response["Content-Disposition"] == 'attachment; filename="igpm-members-2026-06-15.csv"'
     rows = read_csv(response)
@@ -455,7 +450,7 @@ def test_member_list_csv_has_every_membership_with_its_details(client, world, at
 
 
 def test_csv_cells_that_would_be_formulas_are_neutralised(client):
-    client.force_login(staff_in("Administrators"))
+    client.force_login(team_member("Administrators"))
     profile = ProfileFactory(
         user=UserFactory(first_name='=HYPERLINK("http://x")', last_name="@SUM(1)"),
         organisation_name="+44 161 496 0000",
@@ -534,7 +529,7 @@ def bulk_members(count: int) -> None:
 def test_report_queries_are_pinned_and_flat(client, django_assert_num_queries, members):
     bulk_members(members)
     assert Membership.objects.count() == members
-    client.force_login(staff_in("Membership team"))
+    client.force_login(team_member("Membership team"))
 
     with django_assert_num_queries(PAGE_QUERIES):
         response = client.get(reverse("members:staff_reports"))
@@ -553,7 +548,7 @@ def test_report_queries_are_pinned_and_flat(client, django_assert_num_queries, m
 def test_the_page_reuses_its_figures_for_the_cache_time(client, settings):
     settings.REPORTS_CACHE_SECONDS = 600
     bulk_members(7)
-    client.force_login(staff_in("Membership team"))
+    client.force_login(team_member("Membership team"))
     url = reverse("members:staff_reports")
 
     first = client.get(url)
