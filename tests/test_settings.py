@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "IGPM_BANK_ACCOUNT_NAME": "Institute of General Practice Management",
     "IGPM_BANK_SORT_CODE": "12-34-56",
     "IGPM_BANK_ACCOUNT_NUMBER": "12345678",
+    "MFA_ENCRYPTION_KEY": "8J7bGzvWb0nbVxq6Zq4Gx3o3jq9m2v1x8QpL5cT0yNs=",
 }
 
 
@@ -51,3 +52,10 @@ def test_production_never_offers_the_offline_payment_provider():
     result = manage("shell", "-c", code, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_production_has_no_default_two_factor_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "MFA_ENCRYPTION_KEY"}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "MFA_ENCRYPTION_KEY" in result.stderr

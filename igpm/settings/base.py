@@ -149,6 +149,13 @@ ACCOUNT_SESSION_REMEMBER = None
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "IGPM"
 MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_ADAPTER = "members.adapters.MFAAdapter"
+# Two-factor secrets (TOTP secrets, recovery-code seeds) are encrypted with
+# this Fernet key; secrets sealed with an older key still open while it is
+# listed in MFA_ENCRYPTION_OLD_KEYS (rotation: new key here, old one there).
+MFA_ENCRYPTION_KEY = env("MFA_ENCRYPTION_KEY", default="")
+MFA_ENCRYPTION_OLD_KEYS = env.list("MFA_ENCRYPTION_OLD_KEYS", default=[])
+
 
 SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_COOKIE_HTTPONLY = True

@@ -46,3 +46,5 @@ SECURE_HSTS_PRELOAD = True
 # (docker-compose.yml); a real deployment keeps every default here.
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+MFA_ENCRYPTION_KEY = env("MFA_ENCRYPTION_KEY")
