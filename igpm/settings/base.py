@@ -46,7 +46,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "igpm.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "igpm.middleware.IdleSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "members.access.StaffAreaMiddleware",
@@ -158,6 +160,12 @@ MFA_ENCRYPTION_OLD_KEYS = env.list("MFA_ENCRYPTION_OLD_KEYS", default=[])
 
 
 SESSION_COOKIE_AGE = 60 * 60 * 12
+# A session also ends after this long without a request: half an hour for
+# staff, whose sessions reach everyone's data; longer for members.
+SESSION_IDLE_TIMEOUT_STAFF_SECONDS = env.int("SESSION_IDLE_TIMEOUT_STAFF_SECONDS", default=30 * 60)
+SESSION_IDLE_TIMEOUT_MEMBER_SECONDS = env.int(
+    "SESSION_IDLE_TIMEOUT_MEMBER_SECONDS", default=2 * 60 * 60
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
