@@ -17,6 +17,12 @@ class AccountAdapter(DefaultAccountAdapter):
             return reverse("members:profile")
         return super().get_login_redirect_url(request)
 
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # allauth's emails share the portal's wording and footer through
+        # templates/account/email/base_message.txt, which needs the
+        # portal's public address rather than the request's host.
+        super().send_mail(template_prefix, email, {"site_url": settings.SITE_URL, **context})
+
 
 def _fernet() -> MultiFernet:
     if not settings.MFA_ENCRYPTION_KEY:

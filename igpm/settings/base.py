@@ -135,6 +135,16 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[IGPM] "
 # so they can sign in instead. The rate limits below bound how fast anyone
 # can probe addresses that way.
 ACCOUNT_PREVENT_ENUMERATION = False
+# Changing the email address, and adding or removing two-factor methods,
+# need the password (or a two-factor code) from the last five minutes, not
+# only a signed-in session. A code sent by email is not enough: whoever
+# holds the session may also hold a newly added address.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
+MFA_REAUTHENTICATION_REQUIRED = True
+# The old address hears of an email change; the account hears of password
+# and two-factor changes.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
