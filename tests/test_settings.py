@@ -89,6 +89,14 @@ def test_production_has_no_default_two_factor_key():
     assert "MFA_ENCRYPTION_KEY" in result.stderr
 
 
+def test_the_trusted_proxy_count_comes_from_the_environment():
+    assert production_setting("settings.ALLAUTH_TRUSTED_PROXY_COUNT") == "0"
+    count = production_setting(
+        "settings.ALLAUTH_TRUSTED_PROXY_COUNT", ALLAUTH_TRUSTED_PROXY_COUNT="1"
+    )
+    assert count == "1"
+
+
 def test_idle_timeouts_come_from_the_environment():
     code = (
         "settings.SESSION_IDLE_TIMEOUT_STAFF_SECONDS, settings.SESSION_IDLE_TIMEOUT_MEMBER_SECONDS"

@@ -1,5 +1,6 @@
 """Account hardening, over HTTP: re-authentication before sensitive changes,
-and notices of them."""
+notices of them, sign-in rate limits behind the proxy, and the password
+reset form that tells nobody whether an address has an account."""
 
 import re
 
@@ -12,7 +13,7 @@ from django.urls import reverse
 
 from members.models import DataExport, ErasureRequest
 from tests.conftest import reauthenticate
-from tests.factories import PASSWORD, ProfileFactory, UserFactory
+from tests.factories import PASSWORD, ProfileFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +161,134 @@ def test_asking_to_delete_the_account_needs_the_password_first(client):
 
     client.post(response["Location"], {"password": PASSWORD})
     assert ErasureRequest.objects.filter(user=user).exists()
+
+
+# --- 3. Sign-in rate limits behind the proxy -----------------------------------
+
+
+@pytest.fixture
+def behind_one_proxy(settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+
+
+def test_clients_behind_the_proxy_have_separate_buckets(client, behind_one_proxy):
+    """Ten wrong passwords from one address use up that address's bucket,
+    not everyone's: the proxy's address is not the client's."""
+    ProfileFactory(user__email="owner@example.org")
+    for number in range(10):
+        sign_in(client, f"guess{number}@example.org", "wrong", ATTACKER_ADDRESS)
+    refused = sign_in(client, "another@example.org", "wrong", ATTACKER_ADDRESS)
+    assert "Too many failed sign-in attempts" in refused.content.decode()
+
+    response = sign_in(client.__class__(), "owner@example.org", PASSWORD, OWNER_ADDRESS)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("members:dashboard")
+
+
+def test_a_forged_forwarded_for_does_not_give_a_fresh_bucket(client, behind_one_proxy):
+    """The proxy appends the address it saw; whatever the client wrote
+    before it is not trusted."""
+    for number in range(10):
+        client.post(
+            reverse("account_login"),
+            {"login": "owner@example.org", "password": "wrong"},
+            REMOTE_ADDR=PROXY,
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{number}, {ATTACKER_ADDRESS}",
+        )
+    response = client.post(
+        reverse("account_login"),
+        {"login": "other@example.org", "password": "wrong"},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR=f"192.0.2.99, {ATTACKER_ADDRESS}",
+    )
+    assert "Too many failed sign-in attempts" in response.content.decode()
+
+
+def test_an_attacker_guessing_a_password_does_not_lock_out_its_owner(client, behind_one_proxy):
+    ProfileFactory(user__email="owner@example.org")
+    for _ in range(5):
+        response = sign_in(client, "owner@example.org", "wrong", ATTACKER_ADDRESS)
+        assert response.status_code == 200
+    # The attacker is slowed down on this account...
+    response = sign_in(client, "owner@example.org", PASSWORD, ATTACKER_ADDRESS)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Too many failed sign-in attempts" in html
+    # ... and offered what the owner would need: a sign-in code by email.
+    assert f'href="{reverse("account_request_login_code")}' in html
+
+    # The owner, from their own address, signs in as usual.
+    response = sign_in(client.__class__(), "owner@example.org", PASSWORD, OWNER_ADDRESS)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("members:dashboard")
+
+
+def test_guesses_from_many_addresses_are_capped_and_the_owner_signs_in_by_code(
+    client, behind_one_proxy
+):
+    """A spread-out attack on one account stops at the per-account cap; the
+    owner can still sign in with a code sent to their address."""
+    UserFactory(email="owner@example.org")
+    for number in range(30):
+        sign_in(client, "owner@example.org", "wrong", f"192.0.2.{number}")
+    response = sign_in(client, "owner@example.org", PASSWORD, OWNER_ADDRESS)
+    assert "Too many failed sign-in attempts" in response.content.decode()
+
+    extra = {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": OWNER_ADDRESS}
+    mail.outbox.clear()
+    response = client.post(
+        reverse("account_request_login_code"), {"email": "owner@example.org"}, **extra
+    )
+    assert response.status_code == 302
+    (message,) = mail.outbox
+    assert message.to == ["owner@example.org"]
+    assert "Institute of General Practice Management" in message.body
+    code = re.search(r"^\s*([A-Z]{4}-[A-Z]{4})\s*$", message.body, re.MULTILINE).group(1)
+    response = client.post(reverse("account_confirm_login_code"), {"code": code}, **extra)
+    assert response.status_code == 302
+    assert client.get(reverse("members:dashboard")).status_code == 200
+
+
+def test_a_completed_password_reset_lifts_the_account_wide_cap(client, behind_one_proxy):
+    ProfileFactory(user__email="owner@example.org")
+    for number in range(30):
+        sign_in(client, "owner@example.org", "wrong", f"192.0.2.{number}")
+    extra = {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": OWNER_ADDRESS}
+    client.post(reverse("account_reset_password"), {"email": "owner@example.org"}, **extra)
+    link = re.search(r"http://testserver(/accounts/password/reset/key/\S+/)", mail.outbox[-1].body)
+    form_url = client.get(link.group(1), **extra)["Location"]
+    new = "a-brand-new-long-password"
+    response = client.post(form_url, {"password1": new, "password2": new}, **extra)
+    assert response.status_code == 302
+
+    response = sign_in(client.__class__(), "owner@example.org", new, OWNER_ADDRESS)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("members:dashboard")
+
+
+def test_a_signed_in_code_still_asks_staff_for_their_second_factor(client, behind_one_proxy):
+    staff = StaffFactory(mfa=True, email="staff@example.org")
+    extra = {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": OWNER_ADDRESS}
+    client.post(reverse("account_request_login_code"), {"email": staff.email}, **extra)
+    code = re.search(r"^\s*([A-Z]{4}-[A-Z]{4})\s*$", mail.outbox[-1].body, re.MULTILINE).group(1)
+    response = client.post(reverse("account_confirm_login_code"), {"code": code}, **extra)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert client.get(reverse("members:staff_home")).status_code == 302
+
+
+# --- 10. The password reset form tells nothing ---------------------------------
+
+
+def test_password_reset_answers_the_same_for_known_and_unknown_addresses(client):
+    UserFactory(email="known@example.org")
+    url = reverse("account_reset_password")
+    known = client.post(url, {"email": "known@example.org"})
+    unknown = client.post(url, {"email": "nobody@example.org"})
+    assert known.status_code == unknown.status_code == 302
+    assert known["Location"] == unknown["Location"] == reverse("account_reset_password_done")
+    assert client.get(known["Location"]).content == client.get(unknown["Location"]).content
+    # Each address gets one email: a reset link, or word that it has no account.
+    assert [m.to for m in mail.outbox] == [["known@example.org"], ["nobody@example.org"]]
+    assert "/accounts/password/reset/key/" in mail.outbox[0].body
+    assert "/accounts/password/reset/key/" not in mail.outbox[1].body
