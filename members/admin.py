@@ -1,3 +1,5 @@
+from allauth.mfa.admin import AuthenticatorAdmin as BaseAuthenticatorAdmin
+from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -67,3 +69,18 @@ class ProfileAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "user__last_name", "organisation_name", "ods_code"]
     autocomplete_fields = ["care_board"]
     raw_id_fields = ["user"]
+
+
+# allauth's screen shows an authenticator's data, which holds its (sealed)
+# secret. Staff need only see who has which method and may delete one (a
+# lost phone); nothing here adds or edits a secret.
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(BaseAuthenticatorAdmin):
+    fields = ("user", "type", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False

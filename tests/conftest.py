@@ -4,7 +4,7 @@ import shutil
 import pytest
 from django.core.cache import cache
 
-from tests.factories import ProfileFactory, StaffFactory, UserFactory
+from tests.factories import PASSWORD, ProfileFactory, StaffFactory, UserFactory
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls
 # that tests make beside it are still plain synchronous code.
@@ -120,3 +120,12 @@ def experiential(db):
         },
     )
     return pathway
+
+
+def reauthenticate(client, password: str = PASSWORD) -> None:
+    """Give the password again, as the portal asks before sensitive changes
+    (email, two-factor, data export, account deletion)."""
+    from django.urls import reverse
+
+    response = client.post(reverse("account_reauthenticate"), {"password": password})
+    assert response.status_code == 302, response.content.decode()[:2000]

@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "IGPM_BANK_ACCOUNT_NAME": "Institute of General Practice Management",
     "IGPM_BANK_SORT_CODE": "12-34-56",
     "IGPM_BANK_ACCOUNT_NUMBER": "12345678",
+    "MFA_ENCRYPTION_KEY": "8J7bGzvWb0nbVxq6Zq4Gx3o3jq9m2v1x8QpL5cT0yNs=",
 }
 
 
@@ -51,3 +52,54 @@ def test_production_never_offers_the_offline_payment_provider():
     result = manage("shell", "-c", code, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def production_setting(code: str, **overrides) -> str:
+    env = {**PRODUCTION_ENV, **overrides}
+    result = manage("shell", "-c", f"from django.conf import settings; print({code})", env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_production_cookies_carry_the_host_prefix():
+    """``__Host-`` cookies are only accepted when secure, for path / and
+    with no domain: the settings keep all three."""
+    values = (
+        "settings.SESSION_COOKIE_NAME, settings.SESSION_COOKIE_SECURE, "
+        "settings.SESSION_COOKIE_PATH, settings.SESSION_COOKIE_DOMAIN, "
+        "settings.CSRF_COOKIE_NAME, settings.CSRF_COOKIE_SECURE, "
+        "settings.CSRF_COOKIE_PATH, settings.CSRF_COOKIE_DOMAIN"
+    )
+    assert production_setting(values) == (
+        "__Host-sessionid True / None __Host-csrftoken True / None"
+    )
+
+
+def test_plain_http_stacks_keep_plain_cookie_names():
+    """Browsers drop a ``__Host-`` cookie that is not secure, so the
+    docker-compose stack over http keeps the ordinary names."""
+    code = "settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME"
+    assert production_setting(code, DJANGO_SECURE_COOKIES="false") == "sessionid csrftoken"
+
+
+def test_production_has_no_default_two_factor_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "MFA_ENCRYPTION_KEY"}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "MFA_ENCRYPTION_KEY" in result.stderr
+
+
+def test_the_trusted_proxy_count_comes_from_the_environment():
+    assert production_setting("settings.ALLAUTH_TRUSTED_PROXY_COUNT") == "0"
+    count = production_setting(
+        "settings.ALLAUTH_TRUSTED_PROXY_COUNT", ALLAUTH_TRUSTED_PROXY_COUNT="1"
+    )
+    assert count == "1"
+
+
+def test_idle_timeouts_come_from_the_environment():
+    code = (
+        "settings.SESSION_IDLE_TIMEOUT_STAFF_SECONDS, settings.SESSION_IDLE_TIMEOUT_MEMBER_SECONDS"
+    )
+    assert production_setting(code) == "1800 7200"
+    assert production_setting(code, SESSION_IDLE_TIMEOUT_MEMBER_SECONDS="600") == "1800 600"

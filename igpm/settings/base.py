@@ -46,7 +46,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "igpm.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "igpm.middleware.IdleSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "members.access.StaffAreaMiddleware",
@@ -129,17 +131,43 @@ ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[IGPM] "
-# Sign-up tells a person when their email address already has an account,
-# so they can sign in instead. The rate limits below bound how fast anyone
-# can probe addresses that way.
-ACCOUNT_PREVENT_ENUMERATION = False
+# Neither sign-up nor the password reset form says whether an address has
+# an account: both answer as if it might, and the address itself is told
+# by email (an "already registered" or "no account" message).
+ACCOUNT_PREVENT_ENUMERATION = True
+# Changing the email address, and adding or removing two-factor methods,
+# need the password (or a two-factor code) from the last five minutes, not
+# only a signed-in session. A code sent by email is not enough: whoever
+# holds the session may also hold a newly added address.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
+MFA_REAUTHENTICATION_REQUIRED = True
+# The old address hears of an email change; the account hears of password
+# and two-factor changes.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# An owner whose password sign-in is throttled (someone else is guessing)
+# can sign in with a one-off code sent to their address instead.
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+# How many reverse proxies in front of the portal append to
+# X-Forwarded-For; the client address is the one the outermost trusted
+# proxy saw. 0 (no proxy) reads REMOTE_ADDR and ignores the header, which
+# a client could forge. Must match gunicorn's forwarded_allow_ips.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
+    # "key" here is the account *and* the client address (see
+    # members.adapters): guessing from one address slows that address on
+    # that account, not the owner signing in from another.
     "login_failed": "10/m/ip,5/5m/key",
+    # Failures on one account from every address together: bounds an
+    # attack spread over many addresses. The owner can still sign in by
+    # code when it is reached.
+    "login_failed_account": "30/h/key",
     "signup": "20/m/ip",
     "confirm_email": "1/3m/key",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
+    "request_login_code": "20/m/ip,3/m/key",
     "change_password": "5/m/user",
     "manage_email": "10/m/user",
     "reauthenticate": "10/m/user",
@@ -149,8 +177,20 @@ ACCOUNT_SESSION_REMEMBER = None
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "IGPM"
 MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_ADAPTER = "members.adapters.MFAAdapter"
+# Two-factor secrets (TOTP secrets, recovery-code seeds) are encrypted with
+# this Fernet key; secrets sealed with an older key still open while it is
+# listed in MFA_ENCRYPTION_OLD_KEYS (rotation: new key here, old one there).
+MFA_ENCRYPTION_KEY = env("MFA_ENCRYPTION_KEY", default="")
+MFA_ENCRYPTION_OLD_KEYS = env.list("MFA_ENCRYPTION_OLD_KEYS", default=[])
 
 SESSION_COOKIE_AGE = 60 * 60 * 12
+# A session also ends after this long without a request: half an hour for
+# staff, whose sessions reach everyone's data; longer for members.
+SESSION_IDLE_TIMEOUT_STAFF_SECONDS = env.int("SESSION_IDLE_TIMEOUT_STAFF_SECONDS", default=30 * 60)
+SESSION_IDLE_TIMEOUT_MEMBER_SECONDS = env.int(
+    "SESSION_IDLE_TIMEOUT_MEMBER_SECONDS", default=2 * 60 * 60
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

@@ -16,6 +16,10 @@ SECRET_KEY = env(
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 # Passkeys need a secure origin; plain http://localhost is one for browsers.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
+# A fixed key for the local demo's two-factor secrets (seed_demo, totp_code).
+MFA_ENCRYPTION_KEY = env(
+    "MFA_ENCRYPTION_KEY", default="kq1xV8Ryd3x0y5mB0l0N8oSg1m7n4W9s3aP6zE2uCtI="
+)
 
 # The demo runs with whatever is on disk; nothing needs collectstatic first.
 STORAGES = {

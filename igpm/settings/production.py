@@ -46,3 +46,14 @@ SECURE_HSTS_PRELOAD = True
 # (docker-compose.yml); a real deployment keeps every default here.
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The __Host- prefix makes browsers refuse the cookie unless it is secure,
+# for path / and set with no Domain: no subdomain or plain-http page can
+# plant or overwrite it. Browsers drop an insecure __Host- cookie, so the
+# plain-http stack keeps the ordinary names.
+if SESSION_COOKIE_SECURE:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = "/"
+SESSION_COOKIE_DOMAIN = CSRF_COOKIE_DOMAIN = None
+
+MFA_ENCRYPTION_KEY = env("MFA_ENCRYPTION_KEY")

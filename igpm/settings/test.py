@@ -41,3 +41,6 @@ PAYMENTS_OFFLINE_PROVIDER = True
 # this off to prove the real broker and worker path.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+
+# A fixed key for the tests' two-factor secrets; never used elsewhere.
+MFA_ENCRYPTION_KEY = "T2eBjvbV1CJm3Jc7d1bYcO7oCw6Yb3I9e5h6r1tq0gE="

@@ -1,6 +1,7 @@
 """Your data and privacy: a copy of your data, and deleting your account;
 and the staff page where erasure requests are decided."""
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -31,6 +32,19 @@ from members.services.privacy import (
     erasure_request,
 )
 
+# A signed-in session is not enough to take a copy of everything or to ask
+# for the account to go: the password (or a two-factor code) from the last
+# few minutes is. app="" makes this hold whatever allauth's own settings say.
+# The request is held while the person re-authenticates, then carried out.
+recently_reauthenticated = reauthentication_required(app="", allow_get=True)
+
+
+def _erasure_confirmed(request: HttpRequest) -> bool:
+    # Ask for the password only once the box is ticked: a form sent back
+    # for its missing tick should not cost a password first.
+    return ErasureRequestForm(request.POST).is_valid()
+
+
 erasure_team_required = staff_permission_required(
     "members.handle_erasure", "Only staff who handle erasure requests can open this page."
 )
@@ -53,6 +67,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
+@recently_reauthenticated
 def privacy_export(request: HttpRequest) -> HttpResponse:
     try:
         data_export_request(user=request.user)
@@ -84,6 +99,7 @@ def privacy_download(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
+@reauthentication_required(app="", allow_get=True, enabled=_erasure_confirmed)
 def privacy_erasure(request: HttpRequest) -> HttpResponse:
     """The confirming step before asking for erasure: what goes, what is
     kept, and a box to tick."""

@@ -102,3 +102,27 @@ def test_member_directory(page, live_server):
     expect(page.get_by_role("heading", level=1)).to_have_text("Member directory")
     expect(page.get_by_role("link", name=listed.email)).to_be_visible()
     assert_accessible(page)
+
+
+def test_member_signs_in_with_a_code_sent_by_email(page, live_server):
+    """The way in for an owner whose password sign-in is being throttled."""
+    import re
+
+    from django.core import mail
+
+    user = ProfileFactory(user__email="coded@example.org").user
+    page.goto("/accounts/login/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign In")
+    assert_accessible(page)
+    page.get_by_role("link", name="Send me a sign-in code").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Send me a sign-in code")
+    assert_accessible(page)
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_role("button", name="Request Code").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter Sign-In Code")
+    assert_accessible(page)
+    (message,) = [m for m in mail.outbox if user.email in m.to]
+    code = re.search(r"^\s*([A-Z]{4}-[A-Z]{4})\s*$", message.body, re.MULTILINE).group(1)
+    page.get_by_label("Code").fill(code)
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")

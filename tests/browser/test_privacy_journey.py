@@ -17,7 +17,7 @@ from members.models import DataExport, ErasureRequest, User
 from members.services.privacy import erasure_request
 from tests.browser.conftest import assert_accessible
 from tests.browser.test_account_pages import sign_in
-from tests.factories import ProfileFactory
+from tests.factories import PASSWORD, ProfileFactory
 from tests.members.privacy_world import administrator
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,6 +27,13 @@ PHONE = "07700 900123"
 
 def heading(page):
     return page.get_by_role("heading", level=1)
+
+
+def confirm_with_password(page) -> None:
+    expect(heading(page)).to_have_text("Confirm Access")
+    assert_accessible(page)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
 
 
 @pytest.fixture
@@ -52,6 +59,8 @@ def test_member_downloads_their_data_from_the_emailed_link(page, live_server):
     assert_accessible(page)
 
     page.get_by_role("button", name="Email me a copy of my data").click()
+    # A signed-in session is not enough: the password is asked for first.
+    confirm_with_password(page)
     expect(page.locator(".messages")).to_contain_text("We are preparing a copy of your data")
     # The task ran when the request committed: the copy is ready already.
     expect(page.locator("#export-status")).to_contain_text("is ready until")
@@ -116,6 +125,7 @@ def test_member_asks_to_be_erased_and_an_administrator_confirms(page, staff_page
 
     page.get_by_label(re.compile("I understand that my account")).check()
     page.get_by_role("button", name="Ask to delete my account").click()
+    confirm_with_password(page)
     expect(heading(page)).to_have_text("Your data and privacy")
     expect(page.locator(".messages")).to_contain_text("We have your request")
     expect(page.get_by_role("button", name="Cancel my request")).to_be_visible()

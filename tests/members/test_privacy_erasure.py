@@ -38,6 +38,7 @@ from members.services.privacy import (
     erasure_refuse,
     erasure_request,
 )
+from tests.conftest import reauthenticate
 from tests.factories import ProfileFactory, StaffFactory, event, member_registration
 from tests.members.privacy_world import EMAIL, FIRST, LAST, PHONE, administrator
 
@@ -93,6 +94,7 @@ def erase_through_the_portal(client, world, capture):
 def test_member_confirms_with_a_tick_and_can_cancel(client):
     user = ProfileFactory().user
     client.force_login(user)
+    reauthenticate(client)
     url = reverse("members:privacy_erasure")
     page = client.get(url).content.decode()
     assert "What is kept, and why" in page

@@ -19,6 +19,7 @@ from members.privacy.registry import REGISTRY
 from members.services.privacy import data_export_build, data_export_request
 from members.tasks import data_export_build_task, data_exports_expire_task
 from tests.accreditation.conftest import PDF
+from tests.conftest import reauthenticate
 from tests.factories import ProfileFactory
 from tests.members.privacy_world import EMAIL, FIRST, PHONE
 
@@ -144,6 +145,7 @@ def test_asking_again_is_refused_while_preparing_and_for_an_hour_after(client):
         data_export_request(user=user)
 
     client.force_login(user)
+    reauthenticate(client)
     response = client.post(reverse("members:privacy_export"), follow=True)
     assert "You asked for a copy on" in response.content.decode()
     assert DataExport.objects.filter(user=user).count() == 1
@@ -167,6 +169,7 @@ def test_running_the_task_twice_makes_one_archive_and_sends_one_email(
 ):
     user = ProfileFactory().user
     client.force_login(user)
+    reauthenticate(client)
     stored_before = _stored_archives()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("members:privacy_export"))
