@@ -24,7 +24,7 @@ from accreditation.services import (
     evidence_add,
 )
 from events.services import registration_create
-from igpm.audit import audit_record
+from members.audit import audit_record
 from members.models import (
     DataExport,
     Membership,
