@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 
 
 class MembersConfig(AppConfig):
@@ -6,9 +7,12 @@ class MembersConfig(AppConfig):
     verbose_name = "Members"
 
     def ready(self) -> None:
-        # Every app's models are loaded by now, so the apps above members
-        # can register their parts: members' own first, then each app in
-        # INSTALLED_APPS order (accreditation, events).
-        from .privacy import registry
+        # The extension points members owns (privacy holdings, staff report
+        # sections) are filled here, once every app's models are loaded:
+        # members' own parts first, the lowest layer, then each app's
+        # module of the same name in INSTALLED_APPS order (accreditation,
+        # then events), as the admin finds each app's admin.py.
+        from .privacy import holdings  # noqa: F401
+        from .reports import sections  # noqa: F401
 
-        registry.discover()
+        autodiscover_modules("privacy", "reports")

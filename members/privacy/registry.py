@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, QuerySet
-from django.utils.module_loading import autodiscover_modules
 
 from members.models import User
 
@@ -82,14 +81,6 @@ def register(*holdings: Holding, last: bool = False) -> None:
         known.add(holding.label)
     (_last if last else _first).extend(holdings)
     REGISTRY[:] = [*_first, *_last]
-
-
-def discover() -> None:
-    """Load every app's ``privacy`` module, in INSTALLED_APPS order. (An
-    app's module registers its holdings when it is imported.)"""
-    from . import holdings  # noqa: F401  members' own, the lowest layer
-
-    autodiscover_modules("privacy")
 
 
 def holding_for(label: str) -> Holding:
