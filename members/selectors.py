@@ -128,13 +128,6 @@ def payments_for_member(*, user: User) -> list[Payment]:
     )
 
 
-def certificates_for_member(*, user: User) -> list:
-    """The member's accreditation certificates, for the dashboard."""
-    from accreditation.models import Certificate
-
-    return list(Certificate.objects.filter(holder=user).select_related("pathway")[:5])
-
-
 def payment_visible_to(*, payment_id: int, user: User) -> Payment | None:
     """A payment the user may see: their own, or any for membership staff."""
     payments = Payment.objects.select_related("membership__user", "grade", "user")

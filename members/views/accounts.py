@@ -11,9 +11,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from members.access import staff_member_required
 from members.forms import ProfileForm
 from members.models import Profile
+from members.panels import DASHBOARD_PANELS, panels_load
 from members.selectors import (
     care_board_choices,
-    certificates_for_member,
     directory_search,
     erasure_requests_summary,
     membership_get,
@@ -38,7 +38,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "completeness": completeness,
             "membership": membership,
             "payments": payments_for_member(user=request.user)[:5] if membership else [],
-            "certificates": certificates_for_member(user=request.user) if membership else [],
+            "panels": panels_load(DASHBOARD_PANELS, member=request.user, membership=membership),
         },
     )
 
