@@ -8,11 +8,11 @@ class MembersConfig(AppConfig):
 
     def ready(self) -> None:
         # The extension points members owns (privacy holdings, staff
-        # report sections, member panels) are filled once every app's
+        # report sections, member panels, demo data) are filled once every app's
         # models are loaded: members' own parts first, the lowest layer,
         # then each app's module of the same name in INSTALLED_APPS order
         # (accreditation, then events), as the admin finds each admin.py.
         from .privacy import holdings  # noqa: F401
         from .reports import sections  # noqa: F401
 
-        autodiscover_modules("privacy", "reports", "panels")
+        autodiscover_modules("privacy", "reports", "panels", "demo")
