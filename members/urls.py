@@ -1,6 +1,7 @@
 from django.urls import path
 
-from .views import accounts, backoffice, membership, privacy, reports, staff, webhooks
+from .privacy import views as privacy
+from .views import accounts, backoffice, membership, reports, staff, webhooks
 
 app_name = "members"
 

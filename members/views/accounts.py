@@ -12,10 +12,10 @@ from members.access import staff_member_required
 from members.forms import ProfileForm
 from members.models import Profile
 from members.panels import DASHBOARD_PANELS, panels_load
+from members.privacy.selectors import erasure_requests_summary
 from members.selectors import (
     care_board_choices,
     directory_search,
-    erasure_requests_summary,
     membership_get,
     payments_for_member,
     profile_completeness,
