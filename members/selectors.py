@@ -1,8 +1,7 @@
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from .models import (
     AuditEntry,
@@ -76,37 +75,6 @@ def care_board_choices() -> list[tuple[str, list[tuple[int, str]]]]:
         groups.setdefault(labels[board.nation], []).append((board.pk, board.name))
     order = [label for _, label in CareBoard.Nation.choices]
     return [(nation, groups[nation]) for nation in order if nation in groups]
-
-
-@dataclass(frozen=True)
-class StaffOverview:
-    accounts: int
-    verified: int
-    with_profile: int
-    joined_last_30_days: int
-    staff_without_mfa: int
-
-
-def staff_overview() -> StaffOverview:
-    """Headline counts for the staff home page, in one query."""
-    since = timezone.now() - timezone.timedelta(days=30)
-    member = Q(is_staff=False)
-    totals = User.objects.aggregate(
-        accounts=Count("pk", filter=member, distinct=True),
-        verified=Count("pk", filter=member & Q(emailaddress__verified=True), distinct=True),
-        with_profile=Count("pk", filter=member & Q(profile__isnull=False), distinct=True),
-        recent=Count("pk", filter=member & Q(date_joined__gte=since), distinct=True),
-        staff_without_mfa=Count(
-            "pk", filter=Q(is_staff=True, authenticator__isnull=True), distinct=True
-        ),
-    )
-    return StaffOverview(
-        accounts=totals["accounts"],
-        verified=totals["verified"],
-        with_profile=totals["with_profile"],
-        joined_last_30_days=totals["recent"],
-        staff_without_mfa=totals["staff_without_mfa"],
-    )
 
 
 def membership_get(*, user: User) -> Membership | None:

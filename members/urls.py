@@ -1,7 +1,8 @@
 from django.urls import path
 
+from .backoffice import views as backoffice
 from .privacy import views as privacy
-from .views import accounts, backoffice, membership, reports, staff, webhooks
+from .views import accounts, membership, reports, staff, webhooks
 
 app_name = "members"
 
@@ -50,7 +51,7 @@ urlpatterns = [
         name="privacy_erasure_cancel",
     ),
     path("payments/stripe/webhook/", webhooks.stripe_webhook, name="stripe_webhook"),
-    path("staff/", accounts.staff_home, name="staff_home"),
+    path("staff/", backoffice.staff_home, name="staff_home"),
     path("staff/members/", backoffice.members, name="staff_members"),
     path("staff/members/<int:user_id>/", backoffice.member_detail, name="staff_member"),
     path("staff/audit/", backoffice.audit, name="staff_audit"),
