@@ -2,7 +2,8 @@ from django.urls import path
 
 from .backoffice import views as backoffice
 from .privacy import views as privacy
-from .views import accounts, membership, reports, staff, webhooks
+from .reports import views as reports
+from .views import accounts, membership, staff, webhooks
 
 app_name = "members"
 

@@ -1,6 +1,7 @@
 """The staff reports: members' figures (``membership``, ``renewals``,
 ``member_list``), the page's extension point (``registry``) that every
-app's ``reports.py`` fills, and members' own sections (``sections``).
+app's ``reports.py`` fills, members' own sections (``sections``), and
+the pages (``views``).
 
 The figure functions are re-exported here: ``from members import reports``
 then ``reports.grade_rows(...)``.
