@@ -1,6 +1,7 @@
 """Accreditation figures for the staff reports: the pipeline by status and
 how long decisions take. Each function aggregates in the database and
-returns plain rows."""
+returns plain rows; the section of the staff reports page they make is
+registered at the end."""
 
 import datetime
 import statistics
@@ -9,6 +10,10 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Aggregate, Count, F, FloatField, Func, Q
+
+from igpm.charts import Series, bar_chart
+from members.reports.period import Period
+from members.reports.registry import CsvReport, Report, Section, register
 
 from .models import Application
 
@@ -145,3 +150,61 @@ def _decision_rows_in_python(decided) -> tuple[DecisionRow, list[DecisionRow]]:
     rows = [row(name, name) for name in outcomes if name is not None]
     rows.sort(key=lambda r: (-r.decided, r.pathway))
     return row(None, "All pathways"), rows
+
+
+# --- The section of the staff reports page -----------------------------------
+
+
+def _figures(period: Period) -> dict:
+    decisions, decisions_by_pathway = decision_rows(since=period.since_at)
+    return {
+        "statuses": status_rows(),
+        "decisions": decisions,
+        "decisions_by_pathway": decisions_by_pathway,
+    }
+
+
+def _charts(*, statuses, **_) -> dict:
+    return {
+        "statuses": bar_chart(
+            chart_id="chart-statuses",
+            title="Accreditation applications by status",
+            labels=[row.label for row in statuses],
+            series=[
+                Series("First accreditation", [row.initial for row in statuses]),
+                Series("Revalidation", [row.revalidation for row in statuses]),
+            ],
+            stacked=True,
+        ),
+    }
+
+
+def _statuses_csv(period: Period):
+    for row in status_rows():
+        yield [row.label, row.initial, row.revalidation, row.applications]
+
+
+def _decisions_csv(period: Period):
+    overall, by_pathway = decision_rows(since=period.since_at)
+    for row in [overall, *by_pathway]:
+        yield [row.pathway, row.decided, row.approved, row.rejected, row.median_days]
+
+
+register(
+    Report(
+        name="accreditation",
+        template="accreditation/staff/report.html",
+        sections=(Section("accreditation", "Accreditation pipeline"),),
+        figures=_figures,
+        charts=_charts,
+        csvs={
+            "accreditation": CsvReport(
+                ["status", "first accreditation", "revalidation", "applications"], _statuses_csv
+            ),
+            "decision-times": CsvReport(
+                ["pathway", "decided", "approved", "rejected", "median days to decision"],
+                _decisions_csv,
+            ),
+        },
+    )
+)

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from igpm.audit import audit_record
+from members.audit import audit_record
 from members.models import Membership, User
 from members.services.membership import add_years
 

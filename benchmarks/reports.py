@@ -94,8 +94,8 @@ from members.models import (  # noqa: E402
     Profile,
     User,
 )
+from members.reports.registry import CSV_REPORTS  # noqa: E402
 from members.services.membership import period_end, status_for_expiry  # noqa: E402
-from members.views.reports import CSV_REPORTS  # noqa: E402
 
 PAGE_URL = "/staff/reports/"
 MEMBERS_CSV_URL = "/staff/reports/members.csv"

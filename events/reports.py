@@ -8,6 +8,8 @@ booked over places; *waiting* are still on the waiting list. *Attended* are
 those checked in on the day; the *attendance rate* is attended over
 confirmed places, for events that have started. Drafts and cancelled events
 are left out.
+
+The section of the staff reports page these make is registered at the end.
 """
 
 import datetime
@@ -15,6 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from igpm.charts import Series, bar_chart
+from members.reports.period import Period, percent
+from members.reports.registry import CsvReport, Report, Section, register
 
 from .models import Event, Registration
 
@@ -133,3 +140,84 @@ def event_rows(
         events = events[:limit]
     for pk, title, kind, starts_at, *counts in events.iterator(chunk_size=500):
         yield EventRow(pk, title, TYPES.get(kind, kind), starts_at, *counts, starts_at <= now)
+
+
+# --- The section of the staff reports page -----------------------------------
+
+# Events listed on the page; the CSV has every one in the period.
+EVENTS_ON_PAGE = 30
+
+
+def _figures(period: Period) -> dict:
+    return {
+        "event_types": type_rows(since=period.since_at, now=period.now),
+        "events": list(event_rows(since=period.since_at, now=period.now, limit=EVENTS_ON_PAGE)),
+    }
+
+
+def _totals(*, event_types, **_) -> dict:
+    return {
+        "events_total": sum(row.events for row in event_types),
+        "events_on_page": EVENTS_ON_PAGE,
+    }
+
+
+def _charts(*, event_types, **_) -> dict:
+    return {
+        "events": bar_chart(
+            chart_id="chart-events",
+            title="Fill and attendance rates by type of event",
+            labels=[row.label for row in event_types],
+            series=[
+                Series("Fill rate", [row.fill_rate for row in event_types]),
+                Series("Attendance rate", [row.attendance_rate for row in event_types]),
+            ],
+            unit="%",
+            maximum=100,
+        ),
+    }
+
+
+def _events_csv(period: Period):
+    for row in event_rows(since=period.since_at, now=period.now):
+        yield [
+            row.title,
+            row.type,
+            timezone.localtime(row.starts_at).strftime("%Y-%m-%d %H:%M"),
+            row.places,
+            row.booked,
+            percent(row.fill_rate),
+            row.waiting,
+            row.confirmed,
+            row.attended,
+            percent(row.attendance_rate),
+        ]
+
+
+register(
+    Report(
+        name="events",
+        template="events/staff/report.html",
+        sections=(Section("events", "Events: fill rates and attendance"),),
+        figures=_figures,
+        totals=_totals,
+        charts=_charts,
+        csvs={
+            "events": CsvReport(
+                [
+                    "event",
+                    "type",
+                    "starts (UK time)",
+                    "places",
+                    "booked",
+                    "fill rate %",
+                    "waiting",
+                    "confirmed",
+                    "attended",
+                    "attendance rate %",
+                ],
+                _events_csv,
+            ),
+        },
+    )
+)

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from igpm.audit import audit_record
+from members.audit import audit_record
 from members.models import Membership, User
 
 from .models import Event, Registration

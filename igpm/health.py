@@ -1,11 +1,14 @@
 """``/healthz/``: is the database reachable, and the task broker?"""
 
+from celery import current_app
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .celery import app as celery_app
+# The portal's Celery app (igpm.celery, made current by igpm/__init__.py),
+# found without importing the project shell from the toolkit.
+celery_app = current_app
 
 
 def _database_ok() -> bool:

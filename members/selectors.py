@@ -1,21 +1,16 @@
 from dataclasses import dataclass, field
 
-from django.contrib.sessions.models import Session
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from .models import (
     AuditEntry,
     CareBoard,
-    DataExport,
-    ErasureRequest,
     Membership,
     Payment,
     Profile,
     User,
 )
-from .models.privacy import ERASURE_DUE_DAYS, ERASURE_WARN_DAYS
 
 
 @dataclass(frozen=True)
@@ -82,37 +77,6 @@ def care_board_choices() -> list[tuple[str, list[tuple[int, str]]]]:
     return [(nation, groups[nation]) for nation in order if nation in groups]
 
 
-@dataclass(frozen=True)
-class StaffOverview:
-    accounts: int
-    verified: int
-    with_profile: int
-    joined_last_30_days: int
-    staff_without_mfa: int
-
-
-def staff_overview() -> StaffOverview:
-    """Headline counts for the staff home page, in one query."""
-    since = timezone.now() - timezone.timedelta(days=30)
-    member = Q(is_staff=False)
-    totals = User.objects.aggregate(
-        accounts=Count("pk", filter=member, distinct=True),
-        verified=Count("pk", filter=member & Q(emailaddress__verified=True), distinct=True),
-        with_profile=Count("pk", filter=member & Q(profile__isnull=False), distinct=True),
-        recent=Count("pk", filter=member & Q(date_joined__gte=since), distinct=True),
-        staff_without_mfa=Count(
-            "pk", filter=Q(is_staff=True, authenticator__isnull=True), distinct=True
-        ),
-    )
-    return StaffOverview(
-        accounts=totals["accounts"],
-        verified=totals["verified"],
-        with_profile=totals["with_profile"],
-        joined_last_30_days=totals["recent"],
-        staff_without_mfa=totals["staff_without_mfa"],
-    )
-
-
 def membership_get(*, user: User) -> Membership | None:
     if not user.is_authenticated:
         return None
@@ -126,13 +90,6 @@ def payments_for_member(*, user: User) -> list[Payment]:
         .select_related("grade")
         .order_by("-created_at", "-pk")
     )
-
-
-def certificates_for_member(*, user: User) -> list:
-    """The member's accreditation certificates, for the dashboard."""
-    from accreditation.models import Certificate
-
-    return list(Certificate.objects.filter(holder=user).select_related("pathway")[:5])
 
 
 def payment_visible_to(*, payment_id: int, user: User) -> Payment | None:
@@ -194,75 +151,3 @@ def directory_search(*, query: str = "", care_board_id: int | None = None, role:
     if role in Profile.Role.values:
         listed = listed.filter(role=role)
     return listed.order_by("user__last_name", "user__first_name", "pk")
-
-
-def privacy_overview(*, user: User) -> dict:
-    """What the member's privacy page shows: their latest data export and
-    any open erasure request."""
-    return {
-        "export": DataExport.objects.filter(user=user)
-        .exclude(status=DataExport.Status.FAILED)
-        .order_by("-requested_at", "-pk")
-        .first(),
-        "erasure": ErasureRequest.objects.filter(
-            user=user, status=ErasureRequest.Status.REQUESTED
-        ).first(),
-    }
-
-
-def erasure_requests_open() -> list[ErasureRequest]:
-    """Open erasure requests, oldest (most urgent) first."""
-    return list(
-        ErasureRequest.objects.filter(status=ErasureRequest.Status.REQUESTED)
-        .select_related("user")
-        .order_by("requested_at", "pk")
-    )
-
-
-def erasure_requests_decided(*, limit: int = 20) -> list[ErasureRequest]:
-    return list(
-        ErasureRequest.objects.exclude(status=ErasureRequest.Status.REQUESTED)
-        .select_related("user", "decided_by")
-        .order_by("-decided_at", "-requested_at", "-pk")[:limit]
-    )
-
-
-@dataclass(frozen=True)
-class ErasureSummary:
-    open: int
-    due_soon: int
-    overdue: int
-
-
-def erasure_requests_summary() -> ErasureSummary:
-    """Counts for the staff home page, in one query."""
-    now = timezone.now()
-    warn = now - timezone.timedelta(days=ERASURE_WARN_DAYS)
-    due = now - timezone.timedelta(days=ERASURE_DUE_DAYS + 1)
-    totals = ErasureRequest.objects.filter(status=ErasureRequest.Status.REQUESTED).aggregate(
-        open=Count("pk"),
-        due_soon=Count("pk", filter=Q(requested_at__lte=warn, requested_at__gt=due)),
-        overdue=Count("pk", filter=Q(requested_at__lte=due)),
-    )
-    return ErasureSummary(**totals)
-
-
-def erasure_request_review(*, request_id: int) -> tuple[ErasureRequest, list[dict]]:
-    """A request with, for each kind of record the registry knows, how many
-    the member has and what erasure will do to them."""
-    from .privacy.registry import REGISTRY
-
-    request = get_object_or_404(
-        ErasureRequest.objects.select_related("user", "decided_by"), pk=request_id
-    )
-    holdings = [
-        {
-            "name": holding.name,
-            # Finding a member's sessions means decoding every session:
-            # done once at erasure, not on every look at the request.
-            "count": None if holding.model is Session else holding.rows(request.user).count(),
-            "erasure": holding.erase.describe(),
-        }
-        for holding in REGISTRY
-    ]
-    return request, holdings

@@ -10,9 +10,9 @@ from igpm.emails import email_build
 from igpm.pdf import pdf_render
 
 from .models import Membership, Payment
+from .privacy.services import data_export_build, data_exports_expire, erasure_notify
 from .services.accounts import sessions_clear_expired
 from .services.notices import notices_send, notices_sweep
-from .services.privacy import data_export_build, data_exports_expire, erasure_notify
 
 RETRY = {"autoretry_for": (SMTPException, OSError), "retry_backoff": True, "max_retries": 5}
 

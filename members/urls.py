@@ -1,6 +1,9 @@
 from django.urls import path
 
-from .views import accounts, backoffice, membership, privacy, reports, staff, webhooks
+from .backoffice import views as backoffice
+from .privacy import views as privacy
+from .reports import views as reports
+from .views import accounts, membership, staff, webhooks
 
 app_name = "members"
 
@@ -49,7 +52,7 @@ urlpatterns = [
         name="privacy_erasure_cancel",
     ),
     path("payments/stripe/webhook/", webhooks.stripe_webhook, name="stripe_webhook"),
-    path("staff/", accounts.staff_home, name="staff_home"),
+    path("staff/", backoffice.staff_home, name="staff_home"),
     path("staff/members/", backoffice.members, name="staff_members"),
     path("staff/members/<int:user_id>/", backoffice.member_detail, name="staff_member"),
     path("staff/audit/", backoffice.audit, name="staff_audit"),

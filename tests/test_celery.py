@@ -48,7 +48,7 @@ def test_a_data_export_is_built_and_emailed_by_a_real_worker(celery_worker):
     from django.core import mail
 
     from members.models import DataExport
-    from members.services.privacy import data_export_request
+    from members.privacy.services import data_export_request
     from tests.factories import ProfileFactory
 
     member = ProfileFactory().user

@@ -21,7 +21,7 @@ from accreditation.models import Evidence
 from accreditation.services import application_approve, application_assign
 from events.services import registration_check_in, registration_create
 from members.models import Payment
-from members.services.privacy import data_export_build, data_export_request, erasure_request
+from members.privacy.services import data_export_build, data_export_request, erasure_request
 from tests.accreditation.test_applications import submitted_application
 from tests.factories import ProfileFactory, StaffFactory, event
 

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import members.models.privacy
+import members.privacy.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
                 (
                     "token",
                     models.CharField(
-                        default=members.models.privacy.new_token, max_length=64, unique=True
+                        default=members.privacy.models.new_token, max_length=64, unique=True
                     ),
                 ),
                 (
@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
                 (
                     "file",
                     models.FileField(
-                        blank=True, max_length=200, upload_to=members.models.privacy.export_path
+                        blank=True, max_length=200, upload_to=members.privacy.models.export_path
                     ),
                 ),
                 ("requested_at", models.DateTimeField(default=django.utils.timezone.now)),

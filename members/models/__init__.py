@@ -1,8 +1,9 @@
+from members.privacy.models import DataExport, ErasureRequest
+
 from .accounts import ODS_PRACTICE_CODE, CareBoard, Profile, User, UserManager
 from .audit import AuditEntry
 from .membership import Grade, Membership, MembershipNotice, MembershipPeriod
 from .payments import Payment, Refund, StripeEvent
-from .privacy import DataExport, ErasureRequest
 
 __all__ = [
     "ODS_PRACTICE_CODE",

@@ -3,7 +3,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from igpm.audit import audit_record
+from members.audit import audit_record
 from members.exceptions import IllegalTransition, MembershipError, ProfileIncomplete
 from members.models import Grade, Membership, Payment, User
 from members.models.membership import GRACE_DAYS

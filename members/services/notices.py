@@ -14,9 +14,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from igpm.audit import audit_fields
 from igpm.emails import email_build
 from igpm.notices import BATCH, notices_record, notices_requeue_unsent, recorded_notices_send
+from members.audit import audit_fields
 from members.models import AuditEntry, Membership, MembershipNotice, MembershipPeriod, User
 
 from .membership import GRACE_DAYS

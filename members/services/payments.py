@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from igpm.audit import audit_record
 from members import stripe_gateway
+from members.audit import audit_record
 from members.exceptions import IllegalTransition, MembershipError
 from members.models import Membership, MembershipPeriod, Payment, Refund, User
 

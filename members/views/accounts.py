@@ -8,19 +8,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from members.access import staff_member_required
 from members.forms import ProfileForm
 from members.models import Profile
+from members.panels import DASHBOARD_PANELS, panels_load
 from members.selectors import (
     care_board_choices,
-    certificates_for_member,
     directory_search,
-    erasure_requests_summary,
     membership_get,
     payments_for_member,
     profile_completeness,
     profile_get,
-    staff_overview,
 )
 from members.services.accounts import profile_update
 
@@ -38,7 +35,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "completeness": completeness,
             "membership": membership,
             "payments": payments_for_member(user=request.user)[:5] if membership else [],
-            "certificates": certificates_for_member(user=request.user) if membership else [],
+            "panels": panels_load(DASHBOARD_PANELS, member=request.user, membership=membership),
         },
     )
 
@@ -60,16 +57,6 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
         request,
         "members/profile_form.html",
         {"form": form, "is_new": profile is None},
-    )
-
-
-@staff_member_required
-def staff_home(request: HttpRequest) -> HttpResponse:
-    erasures = (
-        erasure_requests_summary() if request.user.has_perm("members.handle_erasure") else None
-    )
-    return render(
-        request, "members/staff/home.html", {"overview": staff_overview(), "erasures": erasures}
     )
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from members.models import DataExport, ErasureRequest, User
-from members.services.privacy import erasure_request
+from members.privacy.services import erasure_request
 from tests.browser.conftest import assert_accessible
 from tests.browser.test_account_pages import sign_in
 from tests.factories import PASSWORD, ProfileFactory

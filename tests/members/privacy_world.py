@@ -24,7 +24,7 @@ from accreditation.services import (
     evidence_add,
 )
 from events.services import registration_create
-from igpm.audit import audit_record
+from members.audit import audit_record
 from members.models import (
     DataExport,
     Membership,
@@ -34,8 +34,8 @@ from members.models import (
     StripeEvent,
     User,
 )
+from members.privacy.services import erasure_request
 from members.services.payments import payment_create, payment_fulfil, refund_record
-from members.services.privacy import erasure_request
 from tests.accreditation.conftest import PDF, upload
 from tests.factories import (
     MembershipFactory,
@@ -202,7 +202,7 @@ def member_with_everything(pathway: Pathway) -> World:
     )
 
     # Privacy itself: a ready data export, and a request to be erased.
-    from members.services.privacy import data_export_request
+    from members.privacy.services import data_export_request
 
     data_export_request(user=user)
     erasure_request(user=user)

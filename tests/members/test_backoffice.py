@@ -351,7 +351,7 @@ def test_membership_page_links_to_the_whole_record(membership_client):
 
 
 def test_member_record_shows_an_open_erasure_request(client):
-    from members.services.privacy import erasure_request
+    from members.privacy.services import erasure_request
 
     member = ProfileFactory().user
     request = erasure_request(user=member)

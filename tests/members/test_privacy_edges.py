@@ -14,13 +14,13 @@ from accreditation.services import application_approve, application_assign
 from events.models import Registration
 from members.models import Membership, User
 from members.privacy.registry import holding_for
-from members.services.membership import membership_override_status
-from members.services.privacy import (
+from members.privacy.services import (
     data_export_build,
     data_export_request,
     erasure_confirm,
     erasure_request,
 )
+from members.services.membership import membership_override_status
 from tests.accreditation.test_applications import submitted_application
 from tests.factories import ProfileFactory, active_member, assessor, event, member_registration
 from tests.members.privacy_world import administrator

@@ -32,7 +32,7 @@ from members.models import (
 from members.privacy import registry
 from members.privacy.actions import Delete
 from members.privacy.registry import REGISTRY
-from members.services.privacy import (
+from members.privacy.services import (
     erasure_cancel,
     erasure_confirm,
     erasure_refuse,

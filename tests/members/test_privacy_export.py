@@ -16,7 +16,7 @@ from django.utils import timezone
 from members.exceptions import PrivacyRequestRefused
 from members.models import AuditEntry, DataExport
 from members.privacy.registry import REGISTRY
-from members.services.privacy import data_export_build, data_export_request
+from members.privacy.services import data_export_build, data_export_request
 from members.tasks import data_export_build_task, data_exports_expire_task
 from tests.accreditation.conftest import PDF
 from tests.conftest import reauthenticate

@@ -327,7 +327,7 @@ def test_staff_home_links_the_reports_only_for_those_with_the_permission(client)
 
 
 def reports_csv_slugs():
-    from members.views.reports import CSV_REPORTS
+    from members.reports.registry import CSV_REPORTS
 
     return list(CSV_REPORTS)
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from .seed_demo import MEMBER_PASSWORD, MEMBERS, STAFF_EMAIL, STAFF_PASSWORD
+from members.demo import MEMBER_PASSWORD, MEMBERS, STAFF_EMAIL, STAFF_PASSWORD
 
 
 class Command(BaseCommand):

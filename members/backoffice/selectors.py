@@ -1,5 +1,5 @@
-"""Reads for the staff back office: finding a member, a member's whole
-record, and the audit trail. Each is a fixed number of queries, however
+"""Reads for the staff back office: the staff home's counts, finding a
+member, a member's whole record, and the audit trail. Each is a fixed number of queries, however
 much a member has done or however many members there are."""
 
 import datetime
@@ -7,17 +7,46 @@ import re
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from .models import AuditEntry, Membership, MembershipPeriod, Payment, User
+from members.models import AuditEntry, Membership, MembershipPeriod, Payment, User
+from members.panels import RECORD_PANELS, ShownPanel, panels_load
 
 MEMBERSHIP_NUMBER = re.compile(r"^(?:IGPM-?)?(\d{1,9})$", re.IGNORECASE)
 ODS_CODE = re.compile(r"^[A-Z]\d{5}$", re.IGNORECASE)
-# The member record shows this many entries of a long CPD log; the rest are
-# counted in the total.
-CPD_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class StaffOverview:
+    accounts: int
+    verified: int
+    with_profile: int
+    joined_last_30_days: int
+    staff_without_mfa: int
+
+
+def staff_overview() -> StaffOverview:
+    """Headline counts for the staff home page, in one query."""
+    since = timezone.now() - timezone.timedelta(days=30)
+    member = Q(is_staff=False)
+    totals = User.objects.aggregate(
+        accounts=Count("pk", filter=member, distinct=True),
+        verified=Count("pk", filter=member & Q(emailaddress__verified=True), distinct=True),
+        with_profile=Count("pk", filter=member & Q(profile__isnull=False), distinct=True),
+        recent=Count("pk", filter=member & Q(date_joined__gte=since), distinct=True),
+        staff_without_mfa=Count(
+            "pk", filter=Q(is_staff=True, authenticator__isnull=True), distinct=True
+        ),
+    )
+    return StaffOverview(
+        accounts=totals["accounts"],
+        verified=totals["verified"],
+        with_profile=totals["with_profile"],
+        joined_last_30_days=totals["recent"],
+        staff_without_mfa=totals["staff_without_mfa"],
+    )
 
 
 def member_search(
@@ -57,13 +86,9 @@ class MemberRecord:
     member: User
     periods: list
     payments: list
-    applications: list
-    certificates: list
-    cpd_entries: list
-    cpd_total_hours: object
-    cpd_count: int
-    registrations: list
     erasure_requests: list
+    # Each app's part of the record (``members.panels``).
+    panels: list[ShownPanel]
 
     @property
     def profile(self):
@@ -75,18 +100,14 @@ class MemberRecord:
 
 
 def member_record(*, user_id: int) -> MemberRecord:
-    """Everything the portal holds about one member, for staff."""
-    from accreditation.models import Application, Certificate, CpdEntry
-    from events.models import Registration
-
+    """Everything the portal holds about one member, for staff: members'
+    own records, then each app's panel."""
     member = get_object_or_404(
         User.objects.filter(is_staff=False).select_related(
             "profile__care_board", "membership__grade"
         ),
         pk=user_id,
     )
-    cpd = CpdEntry.objects.filter(user=member)
-    cpd_totals = cpd.aggregate(hours=Sum("hours"), count=Count("pk"))
     return MemberRecord(
         member=member,
         periods=list(
@@ -100,25 +121,8 @@ def member_record(*, user_id: int) -> MemberRecord:
             .prefetch_related("refunds")
             .order_by("-created_at", "-pk")
         ),
-        applications=list(
-            Application.objects.filter(applicant=member)
-            .select_related("pathway", "assessor")
-            .order_by("-created_at", "-pk")
-        ),
-        certificates=list(
-            Certificate.objects.filter(holder=member)
-            .select_related("pathway")
-            .order_by("-issued_on", "-pk")
-        ),
-        cpd_entries=list(cpd.order_by("-date", "-pk")[:CPD_SHOWN]),
-        cpd_total_hours=cpd_totals["hours"] or 0,
-        cpd_count=cpd_totals["count"],
-        registrations=list(
-            Registration.objects.filter(user=member)
-            .select_related("event")
-            .order_by("-event__starts_at", "-pk")
-        ),
         erasure_requests=list(member.erasure_requests.order_by("-requested_at", "-pk")),
+        panels=panels_load(RECORD_PANELS, member=member),
     )
 
 

@@ -13,8 +13,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from igpm.audit import audit_record
 from igpm.emails import email_build
+from members.audit import audit_record
 from members.exceptions import IllegalTransition, PrivacyRequestRefused
 from members.models import DataExport, ErasureRequest, User
 from members.privacy.archive import archive_write

@@ -1,19 +1,22 @@
-"""The staff back office: find a member, read their whole record and
-timeline, and (administrators) read the audit trail."""
+"""The staff back office: the staff home page, find a member, read their
+whole record and timeline, and (administrators) read the audit trail."""
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from members.access import staff_permission_required
-from members.backoffice import (
+from members.access import staff_member_required, staff_permission_required
+from members.privacy.selectors import erasure_requests_summary
+
+from .forms import AuditFilterForm, MemberSearchForm
+from .selectors import (
     audit_filter_choices,
     audit_trail,
     member_record,
     member_search,
     member_timeline,
+    staff_overview,
 )
-from members.forms import AuditFilterForm, MemberSearchForm
 
 find_members_required = staff_permission_required(
     "members.find_members", "Member records are for the membership team and administrators."
@@ -24,6 +27,16 @@ audit_trail_required = staff_permission_required(
 
 MEMBERS_PER_PAGE = 25
 ENTRIES_PER_PAGE = 50
+
+
+@staff_member_required
+def staff_home(request: HttpRequest) -> HttpResponse:
+    erasures = (
+        erasure_requests_summary() if request.user.has_perm("members.handle_erasure") else None
+    )
+    return render(
+        request, "members/staff/home.html", {"overview": staff_overview(), "erasures": erasures}
+    )
 
 
 @find_members_required

@@ -11,18 +11,17 @@ from django.views.decorators.http import require_POST
 
 from members.access import staff_permission_required
 from members.exceptions import MembershipError
-from members.forms import ErasureDecisionForm, ErasureRequestForm
 from members.models import ErasureRequest
-from members.models.privacy import ERASURE_DUE_DAYS, ERASURE_WARN_DAYS
+from members.privacy.forms import ErasureDecisionForm, ErasureRequestForm
+from members.privacy.models import ERASURE_DUE_DAYS, ERASURE_WARN_DAYS
 from members.privacy.registry import REGISTRY
-from members.selectors import (
+from members.privacy.selectors import (
     erasure_request_review,
     erasure_requests_decided,
     erasure_requests_open,
     privacy_overview,
-    profile_get,
 )
-from members.services.privacy import (
+from members.privacy.services import (
     EXPORT_LINK_DAYS,
     data_export_for_download,
     data_export_request,
@@ -31,6 +30,7 @@ from members.services.privacy import (
     erasure_refuse,
     erasure_request,
 )
+from members.selectors import profile_get
 
 # A signed-in session is not enough to take a copy of everything or to ask
 # for the account to go: the password (or a two-factor code) from the last

@@ -1,3 +1,6 @@
+"""The audit trail's one way in: every service that changes something that
+matters writes its entry with ``audit_record``, in its own transaction."""
+
 from django.db import models
 
 from members.models import AuditEntry, User

@@ -1,0 +1,71 @@
+"""Panels that the apps above members add to members' pages about one
+member: the staff member record (``/staff/members/<id>/``) and the
+member's own dashboard.
+
+Each app registers its panels from its own ``panels.py``; the page shows
+its own sections, then every registered panel in order (members' first,
+then each app in INSTALLED_APPS order). A panel's ``load`` runs its queries
+for the member, a fixed number however much the member has done, and
+returns its template's context, under the name ``panel``; ``None`` leaves
+the panel out.
+
+- ``register_record_panel``: ``load(member=user)``, for staff.
+- ``register_dashboard_panel``: ``load(member=user, membership=m)``, where
+  ``membership`` may be ``None``.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+@dataclass(frozen=True)
+class Panel:
+    name: str
+    template: str
+    load: Callable[..., dict | None]
+    # Its heading's id and text, for the record's "On this page" links.
+    anchor: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class ShownPanel:
+    panel: Panel
+    context: dict
+
+    @property
+    def template(self) -> str:
+        return self.panel.template
+
+
+# Filled by the register functions, in the order the pages show them.
+RECORD_PANELS: list[Panel] = []
+DASHBOARD_PANELS: list[Panel] = []
+
+
+def _register(panels: list[Panel], panel: Panel) -> Panel:
+    if any(known.name == panel.name for known in panels):
+        raise ImproperlyConfigured(f"The {panel.name} panel is registered twice.")
+    panels.append(panel)
+    return panel
+
+
+def register_record_panel(panel: Panel) -> Panel:
+    return _register(RECORD_PANELS, panel)
+
+
+def register_dashboard_panel(panel: Panel) -> Panel:
+    return _register(DASHBOARD_PANELS, panel)
+
+
+def panels_load(panels: list[Panel], **about) -> list[ShownPanel]:
+    """Each panel with its context for one member, leaving out those with
+    nothing to show."""
+    shown = []
+    for panel in panels:
+        context = panel.load(**about)
+        if context is not None:
+            shown.append(ShownPanel(panel, context))
+    return shown
