@@ -12,7 +12,7 @@ from django.apps import apps
 from django.db import connection
 from django.urls import reverse
 
-from members.management.commands.seed_demo import STAFF_TOTP_SECRET
+from members.demo import STAFF_TOTP_SECRET
 from tests.factories import PASSWORD, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
