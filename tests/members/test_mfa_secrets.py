@@ -103,7 +103,7 @@ def test_the_migration_encrypts_secrets_stored_before_it_and_can_undo_it():
 def test_the_demo_staff_secret_still_gives_codes(settings, capsys):
     from django.core.management import call_command
 
-    from members.management.commands.seed_demo import STAFF_EMAIL
+    from members.demo import STAFF_EMAIL
 
     staff = StaffFactory(mfa=False, email=STAFF_EMAIL)
     TOTP.activate(staff, STAFF_TOTP_SECRET)
