@@ -1,7 +1,7 @@
 from .accounts import ODS_PRACTICE_CODE, CareBoard, Profile, User, UserManager
 from .audit import AuditEntry
 from .membership import Grade, Membership, MembershipNotice, MembershipPeriod
-from .payments import Payment, Refund, StripeEvent
+from .payments import InvoiceEmail, Payment, Refund, StripeEvent
 from .privacy import DataExport, ErasureRequest
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "DataExport",
     "ErasureRequest",
     "Grade",
+    "InvoiceEmail",
     "Membership",
     "MembershipNotice",
     "MembershipPeriod",
