@@ -6,45 +6,81 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('members', '0008_privacy'),
+        ("members", "0008_privacy"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='payment',
-            name='invoice_accounts_email',
-            field=models.EmailField(blank=True, max_length=254, verbose_name='accounts email'),
+            model_name="payment",
+            name="invoice_accounts_email",
+            field=models.EmailField(blank=True, max_length=254, verbose_name="accounts email"),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='invoice_address',
-            field=models.TextField(blank=True, verbose_name='billing address'),
+            model_name="payment",
+            name="invoice_address",
+            field=models.TextField(blank=True, verbose_name="billing address"),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='invoice_marked_paid_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="payment",
+            name="invoice_marked_paid_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='invoice_replaced_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='members.payment'),
+            model_name="payment",
+            name="invoice_replaced_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="members.payment",
+            ),
         ),
         migrations.CreateModel(
-            name='InvoiceEmail',
+            name="InvoiceEmail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('issued', 'Issued'), ('resent', 'Sent again')], max_length=10)),
-                ('recipients', models.JSONField(default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('payment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invoice_emails', to='members.payment')),
-                ('requested_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[("issued", "Issued"), ("resent", "Sent again")], max_length=10
+                    ),
+                ),
+                ("recipients", models.JSONField(default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="invoice_emails",
+                        to="members.payment",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'pk'],
+                "ordering": ["created_at", "pk"],
             },
         ),
     ]
