@@ -202,7 +202,12 @@ def payment_return(request: HttpRequest, payment_id: int) -> HttpResponse:
 @login_required
 def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
     payment = _own_payment(request, payment_id)
-    return render(request, "members/payment_detail.html", {"payment": payment})
+    context = {"payment": payment}
+    if payment.status == Payment.Status.PENDING:
+        context["period_start"] = membership_next_period_start(
+            membership=payment.membership, paid_on=timezone.localdate()
+        )
+    return render(request, "members/payment_detail.html", context)
 
 
 def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:

@@ -152,3 +152,24 @@ def test_renewal_in_grace_is_backdated_to_the_day_after_the_old_expiry(
     assert expected in attached
     assert expected in downloaded
     assert membership.periods.order_by("-starts_on").first().starts_on == D(2027, 1, 10)
+
+
+def test_an_open_invoice_in_grace_says_the_year_is_backdated(
+    client, django_capture_on_commit_callbacks
+):
+    membership = paid_up_until(D(2027, 1, 9), django_capture_on_commit_callbacks)
+    with on(D(2027, 1, 25)):
+        notices_sweep(enqueue=lambda ids: None)
+        client.force_login(membership.user)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("members:pay"),
+                {"method": "invoice", "invoice_organisation": "Riverside Surgery"},
+            )
+        page = flat(client.get(response["Location"]).content.decode())
+        [email] = mail.outbox
+        invoice = pdf_text(email.attachments[0][1])
+    expected = "Your new year is backdated to 10 January 2027, the day after your last year ended"
+    assert expected in page
+    assert expected in invoice
+    assert "Your membership starts as soon as" not in page
