@@ -80,6 +80,11 @@ urlpatterns = [
         name="staff_payment_mark_paid_confirm",
     ),
     path(
+        "staff/payments/<int:payment_id>/send-invoice/",
+        staff.payment_invoice_resend,
+        name="staff_payment_invoice_resend",
+    ),
+    path(
         "staff/payments/<int:payment_id>/refund/",
         staff.payment_refund,
         name="staff_payment_refund",

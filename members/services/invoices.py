@@ -114,14 +114,7 @@ def invoice_request(
         .first()
     )
     if current is not None and _unchanged(current, membership, details):
-        send = _email_queue(payment=current, reason=InvoiceEmail.Reason.RESENT, by=by)
-        audit_record(
-            actor=by,
-            subject=membership.user,
-            target=current,
-            action="invoice_resent",
-            data={"recipients": send.recipients},
-        )
+        send = _resend(payment=current, by=by)
         return InvoiceRequested(payment=current, outcome="resent", recipients=send.recipients)
 
     if current is not None:
@@ -158,6 +151,27 @@ def invoice_request(
         recipients=send.recipients,
         replaced=current,
     )
+
+
+@transaction.atomic
+def invoice_resend(*, payment: Payment, by: User) -> InvoiceEmail:
+    """Email an open invoice again, on purpose: a new, recorded sending."""
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.method != Payment.Method.INVOICE or payment.status != Payment.Status.PENDING:
+        raise IllegalTransition("Only an open invoice is sent again.")
+    return _resend(payment=payment, by=by)
+
+
+def _resend(*, payment: Payment, by: User) -> InvoiceEmail:
+    send = _email_queue(payment=payment, reason=InvoiceEmail.Reason.RESENT, by=by)
+    audit_record(
+        actor=by,
+        subject=payment.membership.user,
+        target=payment,
+        action="invoice_resent",
+        data={"recipients": send.recipients},
+    )
+    return send
 
 
 def _email_queue(*, payment: Payment, reason: str, by: User | None) -> InvoiceEmail:

@@ -14,7 +14,7 @@ from members.selectors import (
     invoices_outstanding,
     membership_record,
 )
-from members.services.invoices import invoice_mark_paid
+from members.services.invoices import invoice_mark_paid, invoice_resend
 from members.services.membership import (
     membership_decide,
     membership_next_period_start,
@@ -149,6 +149,20 @@ def payment_mark_paid_confirm(request: HttpRequest, payment_id: int) -> HttpResp
         {"form": form, **preview},
         status=400 if form.is_bound else 200,
     )
+
+
+@require_POST
+@membership_team_required
+def payment_invoice_resend(request: HttpRequest, payment_id: int) -> HttpResponse:
+    payment = get_object_or_404(Payment, pk=payment_id)
+    try:
+        send = invoice_resend(payment=payment, by=request.user)
+    except MembershipError as exc:
+        messages.error(request, str(exc))
+    else:
+        recipients = " and ".join(send.recipients)
+        messages.success(request, f"Invoice {payment.invoice_number} sent again to {recipients}.")
+    return redirect("members:staff_membership", payment.membership_id)
 
 
 @require_POST

@@ -409,3 +409,32 @@ def test_ten_concurrent_clicks_buy_one_year():
         thread.join(30)
     assert sorted(results) == ["already"] * 9 + ["paid"]
     assert MembershipPeriod.objects.filter(membership=membership).count() == 1
+
+
+def test_staff_send_an_open_invoice_again_as_a_new_recorded_sending(
+    member, team_client, django_capture_on_commit_callbacks
+):
+    ask(member, django_capture_on_commit_callbacks)
+    payment = Payment.objects.get()
+    mail.outbox.clear()
+    url = reverse("members:staff_payment_invoice_resend", args=[payment.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = team_client.post(url, follow=True)
+    assert f"Invoice {payment.invoice_number} sent again to" in response.content.decode()
+    [email] = mail.outbox
+    assert email.to == [member.membership.user.email, "accounts@riverside.example.org"]
+    assert email.attachments[0][0] == f"{payment.invoice_number}.pdf"
+    sends = InvoiceEmail.objects.filter(payment=payment).order_by("pk")
+    assert [s.reason for s in sends] == ["issued", "resent"]
+    assert sends.last().requested_by.first_name == "Sam"
+    assert AuditEntry.objects.filter(target_id=payment.pk, action="invoice_resent").exists()
+
+
+def test_a_cancelled_invoice_is_not_sent_again(
+    member, team_client, django_capture_on_commit_callbacks
+):
+    old, _new = two_invoices(member, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        team_client.post(reverse("members:staff_payment_invoice_resend", args=[old.pk]))
+    assert mail.outbox == []
+    assert InvoiceEmail.objects.filter(payment=old).count() == 1
