@@ -93,6 +93,14 @@ def invoice_request(
 ) -> InvoiceRequested:
     """Issue an invoice for the next year, or send the open one again if
     nothing on it would change. Either way it is emailed, with the PDF."""
+    # The open payments before the membership, in the order payment_fulfil
+    # takes them: staff marking the invoice paid at this moment is waited
+    # for, not deadlocked with.
+    open_payments = list(
+        Payment.objects.select_for_update()
+        .filter(membership_id=membership.pk, status=Payment.Status.PENDING)
+        .order_by("-pk")
+    )
     membership = (
         Membership.objects.select_for_update(of=("self",))
         .select_related("grade", "user")
@@ -103,16 +111,7 @@ def invoice_request(
     details = details.tidied()
     if not details.organisation:
         raise MembershipError("Enter the name of the organisation paying the invoice.")
-    current = (
-        Payment.objects.select_for_update()
-        .filter(
-            membership=membership,
-            method=Payment.Method.INVOICE,
-            status=Payment.Status.PENDING,
-        )
-        .order_by("-pk")
-        .first()
-    )
+    current = next((p for p in open_payments if p.method == Payment.Method.INVOICE), None)
     if current is not None and _unchanged(current, membership, details):
         send = _resend(payment=current, by=by)
         return InvoiceRequested(payment=current, outcome="resent", recipients=send.recipients)

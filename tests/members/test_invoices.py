@@ -438,3 +438,52 @@ def test_a_cancelled_invoice_is_not_sent_again(
         team_client.post(reverse("members:staff_payment_invoice_resend", args=[old.pk]))
     assert mail.outbox == []
     assert InvoiceEmail.objects.filter(payment=old).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_asking_again_while_staff_mark_it_paid_waits_instead_of_deadlocking(monkeypatch):
+    """Both take the invoice row before the membership, as payment_fulfil
+    does, so the member's request waits and then finds the year paid."""
+    membership = MembershipFactory()
+    details = InvoiceDetails(organisation="Riverside Surgery")
+    payment = invoice_request(membership=membership, by=membership.user, details=details).payment
+    staff = team_member()
+    holding, release = threading.Event(), threading.Event()
+    real_fulfil = invoices.payment_fulfil
+
+    def paused_fulfil(**kwargs):
+        holding.set()  # the invoice row is locked; the membership is not yet
+        release.wait(10)
+        return real_fulfil(**kwargs)
+
+    monkeypatch.setattr(invoices, "payment_fulfil", paused_fulfil)
+    errors = []
+
+    def run(work) -> None:
+        try:
+            work()
+        except Exception as exc:  # any failure, reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    marking = threading.Thread(
+        target=run, args=[lambda: invoice_mark_paid(payment=payment, by=staff)]
+    )
+    marking.start()
+    assert holding.wait(10)
+    asking = threading.Thread(
+        target=run,
+        args=[lambda: invoice_request(membership=membership, by=membership.user, details=details)],
+    )
+    asking.start()
+    asking.join(0.5)
+    release.set()
+    marking.join(15)
+    asking.join(15)
+
+    assert [type(exc) for exc in errors] == [invoices.MembershipError]
+    assert "nothing to pay" in str(errors[0])
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PAID
+    assert Payment.objects.filter(membership=membership).count() == 1
