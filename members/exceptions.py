@@ -16,3 +16,11 @@ class PaymentProviderError(MembershipError):
 
 class PrivacyRequestRefused(MembershipError):
     """A data export or erasure request that cannot go ahead now."""
+
+
+class InvoiceAlreadyPaid(IllegalTransition):
+    """A second "mark paid": the message says who recorded it, and when."""
+
+
+class ConfirmationNeeded(MembershipError):
+    """A cancelled invoice is marked paid only after staff confirm it."""

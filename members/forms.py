@@ -199,11 +199,29 @@ class PaymentMethodForm(forms.Form):
         help_text="Only for payment by invoice: usually your practice.",
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
+    invoice_address = forms.CharField(
+        label="Billing address (optional)",
+        max_length=500,
+        required=False,
+        help_text="Only for payment by invoice: printed on the invoice.",
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
+    )
     invoice_purchase_order = forms.CharField(
         label="Purchase order number (optional)",
         max_length=60,
         required=False,
         help_text="Only for payment by invoice, if your organisation uses them.",
+    )
+    invoice_accounts_email = forms.EmailField(
+        label="Accounts email (optional)",
+        max_length=254,
+        required=False,
+        help_text=(
+            "Only for payment by invoice: the invoice is emailed to you and to this "
+            "address, for example your practice's accounts team."
+        ),
+        error_messages={"invalid": "Enter an email address like accounts@example.org."},
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
     def __init__(self, *args, methods: list[tuple[str, str]], **kwargs):
@@ -218,6 +236,13 @@ class PaymentMethodForm(forms.Form):
                 "invoice_organisation", "Enter the name of the organisation paying the invoice."
             )
         return cleaned
+
+
+class MarkPaidConfirmForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="The practice paid this invoice",
+        error_messages={"required": "Tick the box to confirm that this invoice was paid."},
+    )
 
 
 class DecisionForm(forms.Form):

@@ -94,7 +94,9 @@ def payments_for_member(*, user: User) -> list[Payment]:
 
 def payment_visible_to(*, payment_id: int, user: User) -> Payment | None:
     """A payment the user may see: their own, or any for membership staff."""
-    payments = Payment.objects.select_related("membership__user", "grade", "user")
+    payments = Payment.objects.select_related(
+        "membership__user", "grade", "user", "invoice_replaced_by"
+    )
     if not user.has_perm("members.manage_memberships"):
         payments = payments.filter(membership__user=user)
     return payments.filter(pk=payment_id).first()
@@ -118,13 +120,40 @@ def invoices_outstanding() -> list[Payment]:
     )
 
 
+def invoice_mark_paid_preview(*, payment: Payment) -> dict:
+    """What marking this invoice paid would do, for the confirmation page:
+    the open payments it would cancel, a later payment that already bought
+    the year (which stops it)."""
+    payment = Payment.objects.select_related(
+        "membership__user", "membership__grade", "grade", "invoice_replaced_by"
+    ).get(pk=payment.pk)
+    others = Payment.objects.filter(membership_id=payment.membership_id).exclude(pk=payment.pk)
+    return {
+        "payment": payment,
+        "membership": payment.membership,
+        "to_cancel": list(others.filter(status=Payment.Status.PENDING)),
+        "later_paid": others.filter(
+            paid_at__gte=payment.created_at,
+            status__in=(
+                Payment.Status.PAID,
+                Payment.Status.PARTIALLY_REFUNDED,
+                Payment.Status.REFUNDED,
+            ),
+        )
+        .order_by("paid_at")
+        .first(),
+    }
+
+
 def membership_record(*, membership_id: int) -> Membership:
     """A membership with its payments, periods and audit trail, for staff."""
     membership = get_object_or_404(
         Membership.objects.select_related("user", "grade"), pk=membership_id
     )
     membership.payment_list = list(
-        membership.payments.select_related("grade").prefetch_related("refunds")
+        membership.payments.select_related("grade", "invoice_replaced_by").prefetch_related(
+            "refunds"
+        )
     )
     membership.period_list = list(membership.periods.order_by("-starts_on"))
     membership.audit_list = list(

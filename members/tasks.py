@@ -7,11 +7,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from igpm.emails import email_build
-from igpm.pdf import pdf_render
 
 from .models import Membership, Payment
 from .privacy.services import data_export_build, data_exports_expire, erasure_notify
 from .services.accounts import sessions_clear_expired
+from .services.documents import receipt_pdf, receipt_period_start
+from .services.invoices import invoice_email_send
 from .services.notices import notices_send, notices_sweep
 
 RETRY = {"autoretry_for": (SMTPException, OSError), "retry_backoff": True, "max_retries": 5}
@@ -44,16 +45,26 @@ def payment_receipt_email_task(payment_id: int) -> bool:
         )
         if payment.receipt_emailed_at is not None or payment.paid_at is None:
             return False
-        pdf = pdf_render("members/pdf/receipt.html", {"payment": payment})
+        pdf = receipt_pdf(payment=payment)
         email_build(
             to=payment.user.email,
             template="members/email/receipt",
-            context={"payment": payment, "membership": payment.membership},
+            context={
+                "payment": payment,
+                "membership": payment.membership,
+                "period_start": receipt_period_start(payment=payment),
+            },
             attachments=[(f"{payment.receipt_number}.pdf", pdf, "application/pdf")],
         ).send()
         payment.receipt_emailed_at = timezone.now()
         payment.save(update_fields=["receipt_emailed_at"])
     return True
+
+
+@shared_task(**RETRY)
+def invoice_email_task(send_id: int) -> bool:
+    """Email one recorded sending of an invoice, with the PDF attached."""
+    return invoice_email_send(send_id=send_id)
 
 
 @shared_task(**RETRY)

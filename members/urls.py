@@ -78,6 +78,16 @@ urlpatterns = [
         name="staff_payment_mark_paid",
     ),
     path(
+        "staff/payments/<int:payment_id>/mark-paid/confirm/",
+        staff.payment_mark_paid_confirm,
+        name="staff_payment_mark_paid_confirm",
+    ),
+    path(
+        "staff/payments/<int:payment_id>/send-invoice/",
+        staff.payment_invoice_resend,
+        name="staff_payment_invoice_resend",
+    ),
+    path(
         "staff/payments/<int:payment_id>/refund/",
         staff.payment_refund,
         name="staff_payment_refund",

@@ -112,6 +112,16 @@ MATRIX = {
         team_only("membership", status=400),
     ),
     "members:staff_payment_mark_paid": ("post", "payment", team_only("membership", status=302)),
+    "members:staff_payment_mark_paid_confirm": (
+        "get",
+        "invoice",
+        team_only("membership"),
+    ),
+    "members:staff_payment_invoice_resend": (
+        "post",
+        "invoice",
+        team_only("membership", status=302),
+    ),
     "members:staff_payment_refund": ("post", "payment", team_only("membership", status=400)),
     # Every team sees the reports; only those who may find members get the
     # member list, which is personal data.

@@ -3,7 +3,7 @@ from members.privacy.models import DataExport, ErasureRequest
 from .accounts import ODS_PRACTICE_CODE, CareBoard, Profile, User, UserManager
 from .audit import AuditEntry
 from .membership import Grade, Membership, MembershipNotice, MembershipPeriod
-from .payments import Payment, Refund, StripeEvent
+from .payments import InvoiceEmail, Payment, Refund, StripeEvent
 
 __all__ = [
     "ODS_PRACTICE_CODE",
@@ -12,6 +12,7 @@ __all__ = [
     "DataExport",
     "ErasureRequest",
     "Grade",
+    "InvoiceEmail",
     "Membership",
     "MembershipNotice",
     "MembershipPeriod",

@@ -56,6 +56,21 @@ class Payment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Invoices: where the invoice goes, what replaced it, who recorded the
+    # money. Which details make a new invoice: see services/invoices.py.
+    invoice_address = models.TextField("billing address", blank=True)
+    invoice_accounts_email = models.EmailField("accounts email", blank=True)
+    invoice_replaced_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    invoice_marked_paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
@@ -119,6 +134,31 @@ class Refund(models.Model):
     @property
     def amount_display(self) -> str:
         return format_pence(self.amount_pence)
+
+
+class InvoiceEmail(models.Model):
+    """One sending of an invoice by email. Written before it is sent, so a
+    task run twice sends nothing twice; sending it again on purpose is a
+    new row."""
+
+    class Reason(models.TextChoices):
+        ISSUED = "issued", "Issued"
+        RESENT = "resent", "Sent again"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="invoice_emails")
+    reason = models.CharField(max_length=10, choices=Reason.choices)
+    recipients = models.JSONField(default=list)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Invoice {self.payment_id} {self.get_reason_display().lower()}"
 
 
 class StripeEvent(models.Model):

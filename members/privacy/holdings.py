@@ -15,6 +15,7 @@ from members.models import (
     AuditEntry,
     DataExport,
     ErasureRequest,
+    InvoiceEmail,
     Membership,
     MembershipNotice,
     MembershipPeriod,
@@ -245,9 +246,25 @@ register(
     Holding(
         model=Payment,
         rows=lambda user: Payment.objects.filter(Q(user=user) | Q(membership__user=user)),
-        erase=Anonymise({"invoice_organisation": "", "invoice_purchase_order": ""}),
+        erase=Anonymise(
+            {
+                "invoice_organisation": "",
+                "invoice_purchase_order": "",
+                "invoice_address": "",
+                "invoice_accounts_email": "",
+            }
+        ),
         section="payments",
         about="Your payments: amounts, methods, invoice and receipt numbers.",
+    ),
+    Holding(
+        model=InvoiceEmail,
+        rows=lambda user: InvoiceEmail.objects.filter(
+            Q(payment__user=user) | Q(payment__membership__user=user)
+        ),
+        erase=Anonymise({"recipients": []}),
+        section="invoice_emails",
+        about="Each time an invoice was emailed, and to which addresses.",
     ),
     Holding(
         model=Refund,

@@ -1,7 +1,10 @@
 import datetime
+import enum
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from members.audit import audit_record
 from members.exceptions import IllegalTransition, MembershipError, ProfileIncomplete
@@ -26,12 +29,98 @@ def period_end(starts_on: datetime.date) -> datetime.date:
     return add_years(starts_on - datetime.timedelta(days=1), 1)
 
 
-def next_period_start(membership: Membership, today: datetime.date) -> datetime.date:
-    """Renewing while still a member (early, or in grace) continues from
-    the current expiry date; anyone else starts today."""
+class _Rule(enum.StrEnum):
+    ON_PAYMENT = "on_payment"
+    AFTER_EXPIRY = "after_expiry"
+    BACKDATED = "backdated"
+
+
+@dataclass(frozen=True)
+class PeriodStart:
+    """When the year a payment buys starts, and why. The pay page, the
+    receipt (email and PDF) and the README all state the rule from here."""
+
+    Rule = _Rule
+
+    starts_on: datetime.date
+    rule: _Rule
+    # Backdating holds only while the grace lasts: payment after this day
+    # starts a new year on the day it arrives.
+    pay_by: datetime.date | None = None
+
+    @property
+    def ends_on(self) -> datetime.date:
+        return period_end(self.starts_on)
+
+    @classmethod
+    def of_period(cls, *, starts_on: datetime.date, paid_on: datetime.date) -> "PeriodStart":
+        """The rule a paid year was bought under, read back from its dates
+        (a year starting on the payment day reads the same either way)."""
+        if starts_on > paid_on:
+            return cls(starts_on=starts_on, rule=_Rule.AFTER_EXPIRY)
+        if starts_on < paid_on:
+            return cls(starts_on=starts_on, rule=_Rule.BACKDATED)
+        return cls(starts_on=starts_on, rule=_Rule.ON_PAYMENT)
+
+    def ahead(self) -> str:
+        """Before payment: the sentence for the pay page."""
+        starts, ends = _long(self.starts_on), _long(self.ends_on)
+        if self.rule == _Rule.AFTER_EXPIRY:
+            return (
+                f"Your new year starts on {starts}, the day after your current year ends, "
+                f"and runs to {ends}: renewing early loses no days."
+            )
+        if self.rule == _Rule.BACKDATED:
+            return (
+                f"Your new year is backdated to {starts}, the day after your last year "
+                f"ended, and runs to {ends}, so there is no gap in your membership. This "
+                f"holds as long as payment arrives by {_long(self.pay_by)}; after that "
+                "a new year starts on the day your payment arrives."
+            )
+        return "Your year starts on the day your payment arrives and runs for 12 months."
+
+    def done(self) -> str:
+        """After payment: the sentence for the receipt."""
+        starts, ends = _long(self.starts_on), _long(self.ends_on)
+        if self.rule == _Rule.AFTER_EXPIRY:
+            return (
+                f"Your new year runs from {starts}, the day after your previous year "
+                f"ends, to {ends}."
+            )
+        if self.rule == _Rule.BACKDATED:
+            return (
+                f"Your new year is backdated to {starts}, the day after your last year "
+                f"ended, and runs to {ends}, so there is no gap in your membership."
+            )
+        return f"Your year runs from {starts}, the day your payment arrived, to {ends}."
+
+
+def _long(day: datetime.date | None) -> str:
+    return date_format(day, "j F Y") if day else ""
+
+
+def membership_next_period_start(*, membership: Membership, paid_on: datetime.date) -> PeriodStart:
+    """The start of the year a payment arriving on ``paid_on`` would buy.
+
+    A new joiner (or a lapsed member rejoining) starts on the day the
+    payment arrives. A member renewing early continues from the day after
+    the current expiry. A member in grace is backdated to the day after
+    the old expiry, so the year has no gap.
+    """
     if membership.status in Membership.IN_GOOD_STANDING and membership.expires_on:
-        return membership.expires_on + datetime.timedelta(days=1)
-    return today
+        starts_on = membership.expires_on + datetime.timedelta(days=1)
+        if starts_on > paid_on:
+            return PeriodStart(starts_on=starts_on, rule=_Rule.AFTER_EXPIRY)
+        return PeriodStart(
+            starts_on=starts_on,
+            rule=_Rule.BACKDATED,
+            pay_by=membership.expires_on + datetime.timedelta(days=GRACE_DAYS),
+        )
+    return PeriodStart(starts_on=paid_on, rule=_Rule.ON_PAYMENT)
+
+
+def next_period_start(membership: Membership, today: datetime.date) -> datetime.date:
+    return membership_next_period_start(membership=membership, paid_on=today).starts_on
 
 
 def status_for_expiry(expires_on: datetime.date, today: datetime.date) -> str:

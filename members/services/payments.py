@@ -186,14 +186,6 @@ def payment_close(*, payment_id: int, status: str, actor_label: str) -> bool:
     return True
 
 
-def invoice_mark_paid(*, payment: Payment, by: User) -> bool:
-    if payment.method != Payment.Method.INVOICE:
-        raise IllegalTransition("Only invoices are marked paid by hand.")
-    if payment.status not in Payment.FULFILLABLE:
-        raise IllegalTransition("This invoice is already settled.")
-    return payment_fulfil(payment_id=payment.pk, actor=by)
-
-
 @transaction.atomic
 def refund_record(
     *, payment: Payment, amount_pence: int, reason: str, effect: str, by: User

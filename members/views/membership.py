@@ -1,6 +1,3 @@
-import datetime
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,17 +11,17 @@ from members import stripe_gateway
 from members.access import staff_gate
 from members.exceptions import MembershipError
 from members.forms import GradeChoiceForm, PaymentMethodForm
-from members.models import Grade, Membership, MembershipPeriod, Payment
+from members.models import Grade, Membership, Payment
 from members.selectors import membership_get, payment_visible_to, profile_completeness
-from members.services.membership import membership_apply, next_period_start
+from members.services.documents import invoice_pdf, receipt_pdf
+from members.services.invoices import InvoiceDetails, InvoiceRequested, invoice_request
+from members.services.membership import membership_apply, membership_next_period_start
 from members.services.payments import (
     offline_provider_enabled,
     payment_checkout_start,
     payment_create,
     payment_fulfil,
 )
-
-INVOICE_DUE_DAYS = 30
 
 
 def grades_public(request: HttpRequest) -> HttpResponse:
@@ -83,15 +80,18 @@ def membership_pay(request: HttpRequest) -> HttpResponse:
     form = PaymentMethodForm(
         request.POST if request.method == "POST" else None, methods=_payment_methods()
     )
-    if request.method == "POST" and form.is_valid():
+    paying_by_invoice = form.is_bound and form.data.get("method") == Payment.Method.INVOICE
+    if paying_by_invoice and form.is_valid():
+        response = _pay_by_invoice(request, membership, form)
+        if response is not None:
+            return response
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             payment = payment_create(
                 membership=membership,
                 method=data["method"],
                 by=request.user,
-                invoice_organisation=data["invoice_organisation"].strip(),
-                invoice_purchase_order=data["invoice_purchase_order"].strip(),
             )
             if payment.method == Payment.Method.STRIPE:
                 return redirect(
@@ -104,15 +104,7 @@ def membership_pay(request: HttpRequest) -> HttpResponse:
         except MembershipError as exc:
             form.add_error(None, str(exc))
         else:
-            if payment.method == Payment.Method.OFFLINE:
-                return redirect("members:payment_offline", payment.pk)
-            messages.success(
-                request,
-                "Your invoice is ready. Your membership starts when the IGPM receives payment.",
-            )
-            return redirect("members:payment_detail", payment.pk)
-    today = timezone.localdate()
-    starts_on = next_period_start(membership, today)
+            return redirect("members:payment_offline", payment.pk)
     return render(
         request,
         "members/pay.html",
@@ -120,9 +112,50 @@ def membership_pay(request: HttpRequest) -> HttpResponse:
             "form": form,
             "membership": membership,
             "renewing": membership.status != Membership.Status.AWAITING_PAYMENT,
-            "starts_on": starts_on,
-            "continues_from_expiry": starts_on > today,
+            "period_start": membership_next_period_start(
+                membership=membership, paid_on=timezone.localdate()
+            ),
         },
+    )
+
+
+def _pay_by_invoice(request, membership: Membership, form) -> HttpResponse | None:
+    data = form.cleaned_data
+    try:
+        requested = invoice_request(
+            membership=membership,
+            by=request.user,
+            details=InvoiceDetails(
+                organisation=data["invoice_organisation"],
+                address=data["invoice_address"],
+                purchase_order=data["invoice_purchase_order"],
+                accounts_email=data["invoice_accounts_email"],
+            ),
+        )
+    except MembershipError as exc:
+        form.add_error(None, str(exc))
+        return None
+    messages.success(request, _invoice_message(requested))
+    return redirect("members:payment_detail", requested.payment.pk)
+
+
+def _invoice_message(requested: InvoiceRequested) -> str:
+    number = requested.payment.invoice_number
+    sent_to = " and ".join(requested.recipients)
+    if requested.outcome == "resent":
+        return (
+            f"Nothing on invoice {number} has changed, so it has been sent again to "
+            f"{sent_to}. It is the same invoice: pay it only once."
+        )
+    if requested.outcome == "replaced":
+        return (
+            f"Your invoice is ready. The details changed, so invoice "
+            f"{requested.replaced.invoice_number} is cancelled and replaced by {number}, "
+            f"emailed to {sent_to}."
+        )
+    return (
+        f"Your invoice is ready. Invoice {number} has been emailed to {sent_to}. "
+        "Your membership year starts as the invoice explains, once the IGPM receives payment."
     )
 
 
@@ -169,7 +202,12 @@ def payment_return(request: HttpRequest, payment_id: int) -> HttpResponse:
 @login_required
 def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
     payment = _own_payment(request, payment_id)
-    return render(request, "members/payment_detail.html", {"payment": payment})
+    context = {"payment": payment}
+    if payment.status == Payment.Status.PENDING:
+        context["period_start"] = membership_next_period_start(
+            membership=payment.membership, paid_on=timezone.localdate()
+        )
+    return render(request, "members/payment_detail.html", context)
 
 
 def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
@@ -184,9 +222,7 @@ def payment_receipt_pdf(request: HttpRequest, payment_id: int) -> HttpResponse:
     payment = _own_payment(request, payment_id)
     if not payment.receipt_number:
         raise Http404("This payment has no receipt yet.")
-    payment.period = MembershipPeriod.objects.filter(payment=payment).first()
-    pdf = pdf_render("members/pdf/receipt.html", {"payment": payment})
-    return _pdf_response(pdf, f"{payment.receipt_number}.pdf")
+    return _pdf_response(receipt_pdf(payment=payment), f"{payment.receipt_number}.pdf")
 
 
 @login_required
@@ -194,19 +230,7 @@ def payment_invoice_pdf(request: HttpRequest, payment_id: int) -> HttpResponse:
     payment = _own_payment(request, payment_id)
     if not payment.invoice_number:
         raise Http404("This payment has no invoice.")
-    context = {
-        "payment": payment,
-        "bank": {
-            "account_name": settings.IGPM_BANK_ACCOUNT_NAME,
-            "sort_code": settings.IGPM_BANK_SORT_CODE,
-            "account_number": settings.IGPM_BANK_ACCOUNT_NUMBER,
-        },
-        "due_on": timezone.localdate(payment.created_at)
-        + datetime.timedelta(days=INVOICE_DUE_DAYS),
-    }
-    return _pdf_response(
-        pdf_render("members/pdf/invoice.html", context), f"{payment.invoice_number}.pdf"
-    )
+    return _pdf_response(invoice_pdf(payment=payment), f"{payment.invoice_number}.pdf")
 
 
 @login_required

@@ -1,15 +1,26 @@
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from members.access import staff_permission_required
-from members.exceptions import MembershipError
-from members.forms import DecisionForm, RefundForm, StatusOverrideForm
+from members.exceptions import ConfirmationNeeded, InvoiceAlreadyPaid, MembershipError
+from members.forms import DecisionForm, MarkPaidConfirmForm, RefundForm, StatusOverrideForm
 from members.models import Membership, Payment
-from members.selectors import approvals_queue, invoices_outstanding, membership_record
-from members.services.membership import membership_decide, membership_override_status
-from members.services.payments import invoice_mark_paid, refund_record
+from members.selectors import (
+    approvals_queue,
+    invoice_mark_paid_preview,
+    invoices_outstanding,
+    membership_record,
+)
+from members.services.invoices import invoice_mark_paid, invoice_resend
+from members.services.membership import (
+    membership_decide,
+    membership_next_period_start,
+    membership_override_status,
+)
+from members.services.payments import refund_record
 
 membership_team_required = staff_permission_required(
     "members.manage_memberships", "Membership team only."
@@ -101,10 +112,56 @@ def payment_mark_paid(request: HttpRequest, payment_id: int) -> HttpResponse:
     payment = get_object_or_404(Payment, pk=payment_id)
     try:
         invoice_mark_paid(payment=payment, by=request.user)
+    except ConfirmationNeeded:
+        return redirect("members:staff_payment_mark_paid_confirm", payment.pk)
+    except InvoiceAlreadyPaid as exc:
+        messages.warning(request, str(exc))
     except MembershipError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Invoice {payment.invoice_number} marked paid.")
+    return redirect("members:staff_membership", payment.membership_id)
+
+
+@membership_team_required
+def payment_mark_paid_confirm(request: HttpRequest, payment_id: int) -> HttpResponse:
+    """Marking a cancelled invoice paid: what it will do, then a tick box."""
+    payment = get_object_or_404(Payment, pk=payment_id, method=Payment.Method.INVOICE)
+    form = MarkPaidConfirmForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            invoice_mark_paid(payment=payment, by=request.user, confirmed=True)
+        except InvoiceAlreadyPaid as exc:
+            messages.warning(request, str(exc))
+            return redirect("members:staff_membership", payment.membership_id)
+        except MembershipError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Invoice {payment.invoice_number} marked paid.")
+            return redirect("members:staff_membership", payment.membership_id)
+    preview = invoice_mark_paid_preview(payment=payment)
+    preview["period_start"] = membership_next_period_start(
+        membership=preview["membership"], paid_on=timezone.localdate()
+    )
+    return render(
+        request,
+        "members/staff/mark_paid_confirm.html",
+        {"form": form, **preview},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@require_POST
+@membership_team_required
+def payment_invoice_resend(request: HttpRequest, payment_id: int) -> HttpResponse:
+    payment = get_object_or_404(Payment, pk=payment_id)
+    try:
+        send = invoice_resend(payment=payment, by=request.user)
+    except MembershipError as exc:
+        messages.error(request, str(exc))
+    else:
+        recipients = " and ".join(send.recipients)
+        messages.success(request, f"Invoice {payment.invoice_number} sent again to {recipients}.")
     return redirect("members:staff_membership", payment.membership_id)
 
 

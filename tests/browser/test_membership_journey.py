@@ -1,16 +1,19 @@
 """Joining, paying and staff approval in Debian's Chromium, with axe on every page."""
 
+import io
 import re
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
-from members.models import Membership, Payment
+from members.models import Membership, MembershipPeriod, Payment
+from members.services.invoices import InvoiceDetails, invoice_request
 from members.services.payments import payment_create, payment_fulfil
 from tests.browser.conftest import assert_accessible
 from tests.browser.test_account_pages import sign_in
-from tests.factories import MembershipFactory, ProfileFactory, StaffFactory, grade
+from tests.factories import MembershipFactory, ProfileFactory, StaffFactory, grade, team_member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -135,6 +138,45 @@ def test_member_asks_for_an_invoice(page, live_server):
     assert payment.status == Payment.Status.PENDING
     assert Membership.objects.get(pk=membership.pk).status == Membership.Status.AWAITING_PAYMENT
 
+    # Asking again with the same details sends the same invoice again.
+    page.goto("/membership/pay/")
+    expect(page.locator(".summary-list")).to_contain_text(
+        "Your year starts on the day your payment arrives"
+    )
+    page.get_by_role("radio", name=re.compile(r"^Invoice")).check()
+    page.get_by_label("Organisation paying the invoice").fill("Moorside Surgery")
+    page.get_by_label("Purchase order number (optional)").fill("PO-9001")
+    page.get_by_role("button", name="Continue to payment").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        f"Nothing on invoice {payment.invoice_number} has changed, so it has been sent again"
+    )
+    assert Payment.objects.filter(membership=membership).count() == 1
+    assert_accessible(page)
+
+    # A new purchase order number: the old invoice is cancelled and stamped VOID.
+    page.goto("/membership/pay/")
+    page.get_by_role("radio", name=re.compile(r"^Invoice")).check()
+    page.get_by_label("Organisation paying the invoice").fill("Moorside Surgery")
+    page.get_by_label("Billing address (optional)").fill("1 Moor Road\nBolton BL1 1AA")
+    page.get_by_label("Purchase order number (optional)").fill("PO-9002")
+    page.get_by_label("Accounts email (optional)").fill("accounts@moorside.example.org")
+    page.get_by_role("button", name="Continue to payment").click()
+    replacement = Payment.objects.filter(membership=membership, status="pending").get()
+    expect(page.get_by_role("status")).to_contain_text(
+        f"invoice {payment.invoice_number} is cancelled and replaced by "
+        f"{replacement.invoice_number}"
+    )
+    expect(page.locator("dt:has-text('Invoice emailed to') + dd")).to_have_text(
+        f"{membership.user.email} and accounts@moorside.example.org"
+    )
+    assert_accessible(page)
+    page.goto(f"/membership/payments/{payment.pk}/")
+    expect(page.get_by_text(f"Invoice {payment.invoice_number} is cancelled")).to_be_visible()
+    assert_accessible(page)
+    old_pdf = page.request.get(f"/membership/payments/{payment.pk}/invoice.pdf").body()
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(old_pdf)).pages)
+    assert "VOID" in text
+
 
 def test_membership_team_approves_a_fellow_and_marks_an_invoice_paid(page, live_server):
     applicant = MembershipFactory(
@@ -199,6 +241,61 @@ def test_membership_team_approves_a_fellow_and_marks_an_invoice_paid(page, live_
     assert re.fullmatch(r"IGPM-\d{6}", invoiced.number)
     invoice.refresh_from_db()
     assert invoice.status == Payment.Status.PAID
+
+
+def test_membership_team_marks_a_cancelled_invoice_paid_after_confirming(page, live_server):
+    invoiced = MembershipFactory(
+        grade=grade("member"),
+        user=ProfileFactory(user__first_name="Ben", user__last_name="Okafor").user,
+    )
+    old = invoice_request(
+        membership=invoiced,
+        by=invoiced.user,
+        details=InvoiceDetails(organisation="Riverside Medical Centre", purchase_order="PO-1"),
+    ).payment
+    new = invoice_request(
+        membership=invoiced,
+        by=invoiced.user,
+        details=InvoiceDetails(organisation="Riverside Medical Centre", purchase_order="PO-2"),
+    ).payment
+    staff = team_member("Membership team")
+    sign_in(page, staff, live_server)
+
+    page.goto(f"/staff/membership/{invoiced.pk}/")
+    expect(
+        page.get_by_text(f"Cancelled and replaced by invoice {new.invoice_number}.")
+    ).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role(
+        "link", name=f"The practice paid cancelled invoice {old.invoice_number}: mark it paid"
+    ).click()
+    expect(heading(page)).to_have_text(f"Mark invoice {old.invoice_number} paid")
+    expect(page.get_by_text(f"Invoice {new.invoice_number} (issued")).to_contain_text(
+        "will be cancelled"
+    )
+    assert_accessible(page)
+
+    # Without the tick: the error sits by the box, nothing is paid.
+    page.get_by_role("button", name=f"Mark invoice {old.invoice_number} paid").click()
+    expect(page.locator("[data-error-summary]")).to_be_focused()
+    expect(page.locator("#id_confirm_error")).to_contain_text(
+        "Tick the box to confirm that this invoice was paid."
+    )
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    assert_accessible(page)
+
+    page.get_by_label("The practice paid this invoice").check()
+    page.get_by_role("button", name=f"Mark invoice {old.invoice_number} paid").click()
+    expect(heading(page)).to_have_text("Ben Okafor")
+    expect(page.get_by_role("status")).to_have_text(f"Invoice {old.invoice_number} marked paid.")
+    expect(page.locator("dt:has-text('Status') + dd")).to_have_text("Active")
+    expect(page.get_by_role("button", name=re.compile(r"^Mark invoice"))).to_have_count(0)
+    assert_accessible(page)
+
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert (old.status, new.status) == (Payment.Status.PAID, Payment.Status.CANCELLED)
+    assert MembershipPeriod.objects.filter(membership=invoiced).count() == 1
 
 
 @pytest.mark.parametrize("path", ["/membership/pay/", "/dashboard/"])

@@ -27,6 +27,7 @@ from events.services import registration_create
 from members.audit import audit_record
 from members.models import (
     DataExport,
+    InvoiceEmail,
     Membership,
     MembershipNotice,
     MembershipPeriod,
@@ -92,7 +93,7 @@ def member_with_everything(pathway: Pathway) -> World:
     refund_record(
         payment=paid, amount_pence=500, reason=f"Goodwill, {MENTION}", effect="none", by=staff
     )
-    Payment.objects.create(
+    invoice = Payment.objects.create(
         membership=membership,
         user=user,
         grade=membership.grade,
@@ -102,6 +103,11 @@ def member_with_everything(pathway: Pathway) -> World:
         invoice_number="INV-PRIVACY-1",
         invoice_organisation=f"{LAST} Family Practice",
         invoice_purchase_order="PO-ZQ-1",
+        invoice_address=f"{LAST} House, 1 Mill Lane",
+        invoice_accounts_email=f"accounts.{EMAIL}",
+    )
+    InvoiceEmail.objects.create(
+        payment=invoice, reason="issued", recipients=[EMAIL, f"accounts.{EMAIL}"]
     )
     Payment.objects.create(
         membership=membership,
