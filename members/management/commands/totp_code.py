@@ -13,7 +13,7 @@ from allauth.mfa.utils import decrypt
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from .seed_demo import STAFF_EMAIL
+from members.demo import STAFF_EMAIL
 
 
 class Command(BaseCommand):
