@@ -374,6 +374,31 @@ def offers_expire(*, now: datetime.datetime | None = None) -> int:
 
 
 @transaction.atomic
+def event_capacity_change(*, event: Event, capacity: int, by: User) -> list[Registration]:
+    """Set the number of places. Places that come free go, in the same
+    transaction, to the people waiting, first come first offered, so a
+    newcomer registering a moment later cannot take them. Fewer places
+    take nobody's away. Returns the registrations offered a place."""
+    event = _lock_event(event.pk)
+    old = event.capacity
+    if capacity != old:
+        event.capacity = capacity
+        event.save(update_fields=["capacity", "updated_at"])
+        audit_record(
+            actor=by,
+            target=event,
+            action="capacity_changed",
+            from_state=str(old),
+            to_state=str(capacity),
+        )
+    offered = []
+    if event.status == Event.Status.PUBLISHED:
+        while (registration := _offer_next(event)) is not None:
+            offered.append(registration)
+    return offered
+
+
+@transaction.atomic
 def event_cancel(*, event: Event, by: User) -> int:
     """Cancel the event and tell everyone registered or waiting; return how
     many were told. Cancelling twice tells nobody twice."""
