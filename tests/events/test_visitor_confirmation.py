@@ -530,3 +530,34 @@ def test_the_purge_task_deletes_through_the_service():
     with time_machine.travel(timezone.now() + datetime.timedelta(hours=49)):
         assert unconfirmed_registrations_purge_task() == 1
     assert not Registration.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_link_for_an_event_no_longer_open_says_so(client, django_capture_on_commit_callbacks):
+    ev = event()
+    registration, token = sent_token(ev, capture=django_capture_on_commit_callbacks)
+    ev.status = ev.Status.DRAFT
+    ev.save(update_fields=["status"])
+    response = client.post(reverse("events:confirm", args=[token]))
+    assert response.status_code == 409
+    assert "This event is no longer open." in response.content.decode()
+    registration.refresh_from_db()
+    assert registration.status == Status.UNCONFIRMED
+
+
+@pytest.mark.django_db
+def test_a_mangled_link_is_a_plain_not_found(client):
+    for token in ("%00", "x" * 500, "..%2F"):
+        assert client.get(f"/registrations/confirm/{token}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_the_check_in_code_but_not_the_private_tokens(client):
+    registration = visitor(event())
+    client.force_login(StaffFactory(mfa=True, is_superuser=True))
+    page = client.get(reverse("admin:events_registration_change", args=[registration.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert registration.checkin_code in html
+    assert registration.manage_token not in html
+    assert registration.confirm_token_hash not in html
