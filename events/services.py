@@ -195,7 +195,7 @@ def registration_create(
     return registration
 
 
-def registration_for_confirm_token(token: str) -> Registration | None:
+def registration_for_confirm_token(*, token: str) -> Registration | None:
     """The unconfirmed registration a confirmation link is for, or None
     when the link is unknown, used already or out of date."""
     registration = (
@@ -214,7 +214,7 @@ def registration_confirm_email(*, token: str) -> Registration:
     (or join the waiting list). The token works once, before it expires."""
     from .tasks import registration_email_task
 
-    found = registration_for_confirm_token(token)
+    found = registration_for_confirm_token(token=token)
     if found is None:
         raise RegistrationRefused(
             "This confirmation link has expired or has been used. Register again "

@@ -213,7 +213,7 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
     """The single-use link emailed to a visitor. GET shows a button (mail
     scanners follow links); POST confirms and opens the registration's
     own page. A link that is unknown, used or lapsed says so."""
-    registration = registration_for_confirm_token(token)
+    registration = registration_for_confirm_token(token=token)
     if registration is None:
         return render(request, "events/confirm_invalid.html", status=404)
     if request.method == "POST":
