@@ -132,7 +132,7 @@ def _visitor_allowed(request: HttpRequest, form: RegistrationForm) -> bool:
         form.add_error(
             None,
             "Too many registrations have come from your connection recently. "
-            "Wait an hour and try again, or sign in if you are a member.",
+            "Try again later, or sign in if you are a member.",
         )
         return False
     email = form.cleaned_data["email"].strip().lower()
@@ -140,7 +140,7 @@ def _visitor_allowed(request: HttpRequest, form: RegistrationForm) -> bool:
         form.add_error(
             "email",
             "This email address has been registered several times recently. "
-            "Check its inbox for the confirmation link, or try again in an hour.",
+            "Check its inbox for the confirmation link, or try again later.",
         )
         return False
     return True
