@@ -561,3 +561,19 @@ def test_the_admin_shows_the_check_in_code_but_not_the_private_tokens(client):
     assert registration.checkin_code in html
     assert registration.manage_token not in html
     assert registration.confirm_token_hash not in html
+
+
+@pytest.mark.django_db
+def test_a_flood_of_anonymous_registrations_fills_nothing(client):
+    """The probe's flood, over HTTP from many addresses: none of it holds a
+    place or a place in the queue, and the event still shows every place."""
+    ev = event(capacity=3)
+    for n in range(40):
+        response = post_register(client, ev, f"flood{n}@example.org", REMOTE_ADDR=f"10.0.{n}.1")
+        assert response.status_code == 302
+    assert Registration.objects.filter(event=ev, status=Status.UNCONFIRMED).count() == 40
+    assert "3 of 3 left" in client.get(ev.get_absolute_url()).content.decode()
+    member = active_member()
+    client.force_login(member)
+    post_register(client, ev, member.email)
+    assert Registration.objects.get(user=member).status == Status.CONFIRMED
