@@ -12,7 +12,7 @@ from .models import Event
 PRODID = "-//Institute of General Practice Management//Events//EN"
 
 
-def _vevent(event: Event, *, joining_link: str = "") -> icalendar.Event:
+def _vevent(event: Event, *, joining_link: str = "", checkin_code: str = "") -> icalendar.Event:
     item = icalendar.Event()
     item.add("uid", f"event-{event.pk}@igpm.org.uk")
     item.add("dtstamp", timezone.now())
@@ -24,6 +24,10 @@ def _vevent(event: Event, *, joining_link: str = "") -> icalendar.Event:
     description = event.summary
     if joining_link:
         description += f"\n\nJoin online: {joining_link}"
+    if checkin_code:
+        # The door code only: the link that manages the place stays in the
+        # email, as a calendar entry is often shared with colleagues.
+        description += f"\n\nYour check-in code: {checkin_code}"
     item.add("description", description)
     item.add("location", "Online" if event.is_online else event.venue.replace("\n", ", "))
     item.add("url", settings.SITE_URL + event.get_absolute_url())
@@ -32,11 +36,15 @@ def _vevent(event: Event, *, joining_link: str = "") -> icalendar.Event:
     return item
 
 
-def calendar_for(events: Iterable[Event], *, joining_link: str = "") -> bytes:
+def calendar_for(
+    events: Iterable[Event], *, joining_link: str = "", checkin_code: str = ""
+) -> bytes:
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "IGPM events")
     for event in events:
-        calendar.add_component(_vevent(event, joining_link=joining_link))
+        calendar.add_component(
+            _vevent(event, joining_link=joining_link, checkin_code=checkin_code)
+        )
     return calendar.to_ical()

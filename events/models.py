@@ -1,3 +1,4 @@
+import hashlib
 import secrets
 
 from django.conf import settings
@@ -5,9 +6,37 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+# Upper case without the characters people misread at a door (0/O, 1/I/L):
+# a check-in code is read aloud, typed on a phone and printed on a ticket.
+CHECKIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CHECKIN_LENGTH = 8
+
 
 def new_code() -> str:
+    """Kept for migration 0001, which names it as a default."""
     return secrets.token_urlsafe(12)
+
+
+def new_manage_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def new_checkin_code() -> str:
+    return "".join(secrets.choice(CHECKIN_ALPHABET) for _ in range(CHECKIN_LENGTH))
+
+
+def normalise_checkin_code(value: str) -> str:
+    """What door staff type, as stored: spaces and hyphens people add for
+    readability dropped, lower case raised. Anything that cannot be a code
+    gives "", which matches nothing."""
+    code = "".join(ch for ch in value.upper() if not ch.isspace() and ch != "-")
+    if len(code) != CHECKIN_LENGTH or not set(code) <= set(CHECKIN_ALPHABET):
+        return ""
+    return code
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class Event(models.Model):
@@ -116,6 +145,9 @@ class Registration(models.Model):
 
     # Statuses that hold one of the event's places.
     HOLDS_PLACE = frozenset({Status.CONFIRMED, Status.OFFERED})
+    # Statuses that hold a place or a place in the queue: one such row per
+    # address per event. An unconfirmed request holds nothing.
+    LIVE = frozenset({Status.CONFIRMED, Status.OFFERED, Status.WAITING})
 
     event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="registrations")
     user = models.ForeignKey(
@@ -132,7 +164,17 @@ class Registration(models.Model):
     access_requirements = models.TextField(blank=True)
     dietary_requirements = models.TextField(blank=True)
     status = models.CharField(max_length=15, choices=Status.choices, db_index=True)
-    code = models.CharField(max_length=40, unique=True, default=new_code)
+    # The private key to the registration's own page (cancel, accept an
+    # offer, the joining link): only ever in emails to the registrant.
+    manage_token = models.CharField(max_length=64, unique=True, default=new_manage_token)
+    # Printed on the ticket and read by door staff; it opens nothing.
+    checkin_code = models.CharField(
+        max_length=CHECKIN_LENGTH, unique=True, default=new_checkin_code
+    )
+    # SHA-256 of the single-use token in a visitor's confirmation email; the
+    # token itself is never stored. Cleared once used.
+    confirm_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    confirm_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
     offer_expires_at = models.DateTimeField(null=True, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
     # Set when the person's details were removed: a visitor's after the
@@ -144,11 +186,18 @@ class Registration(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
         constraints = [
-            # One live registration per person per event.
+            # One place, or place in the queue, per person per event.
             models.UniqueConstraint(
                 fields=["event", "email"],
-                condition=~Q(status="cancelled"),
+                condition=Q(status__in=["confirmed", "offered", "waiting"]),
                 name="events_one_live_registration_per_email",
+            ),
+            # One request waiting for its address to be confirmed, too: a
+            # new request replaces the old one.
+            models.UniqueConstraint(
+                fields=["event", "email"],
+                condition=Q(status="unconfirmed"),
+                name="events_one_unconfirmed_registration_per_email",
             ),
             models.CheckConstraint(
                 condition=~Q(status="offered") | Q(offer_expires_at__isnull=False),
@@ -160,7 +209,7 @@ class Registration(models.Model):
         return f"{self.name} at {self.event} ({self.get_status_display()})"
 
     def get_absolute_url(self) -> str:
-        return reverse("events:registration", args=[self.code])
+        return reverse("events:registration", args=[self.manage_token])
 
 
 class RegistrationEmail(models.Model):

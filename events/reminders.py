@@ -63,11 +63,16 @@ def event_emails_sweep(*, now: datetime.datetime | None = None, enqueue=None) ->
 
 def _requeue_unsent(enqueue) -> int:
     """Queue again emails recorded here but still unsent an hour later."""
-    stale = RegistrationEmail.objects.filter(
-        sent_at__isnull=True,
-        created_at__lt=timezone.now() - RESEND_AFTER,
-        registration__anonymised_at__isnull=True,
-    ).values_list("kind", "registration_id")
+    stale = (
+        RegistrationEmail.objects.filter(
+            sent_at__isnull=True,
+            created_at__lt=timezone.now() - RESEND_AFTER,
+            registration__anonymised_at__isnull=True,
+        )
+        # Its single-use token was never stored; the visitor registers again.
+        .exclude(kind="confirm_email")
+        .values_list("kind", "registration_id")
+    )
     by_kind: dict[str, list[int]] = {}
     for kind, registration_id in stale.iterator():
         by_kind.setdefault(kind, []).append(registration_id)

@@ -6,18 +6,20 @@ cannot both see it free.
 """
 
 import datetime
+import secrets
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from members.audit import audit_record
-from members.models import Membership, User
+from members.models import AuditEntry, Membership, User
 
-from .models import Event, Registration
+from .models import Event, Registration, new_checkin_code, token_hash
 
 Status = Registration.Status
 OFFER_HOURS_DEFAULT = 48
+CONFIRM_HOURS_DEFAULT = 48
 
 
 class RegistrationRefused(Exception):
@@ -34,6 +36,50 @@ def places_taken(event: Event) -> int:
 
 def _offer_hours() -> int:
     return getattr(settings, "EVENTS_OFFER_HOURS", OFFER_HOURS_DEFAULT)
+
+
+def confirm_hours() -> int:
+    return getattr(settings, "EVENTS_CONFIRM_HOURS", CONFIRM_HOURS_DEFAULT)
+
+
+def _unused_checkin_code() -> str:
+    """A fresh check-in code. Collisions are rare (31^8 codes) but the
+    column is unique, so draw again rather than fail the registration."""
+    while True:
+        code = new_checkin_code()
+        if not Registration.objects.filter(checkin_code=code).exists():
+            return code
+
+
+def _visitor_audit_relabel(registration_ids: list[int]) -> None:
+    """A visitor's own steps name them by address in the audit trail; once
+    their row is deleted nothing would ever remove that, so the label
+    becomes "visitor" (entries are otherwise never changed)."""
+    AuditEntry.objects.filter(
+        target_type=Registration._meta.model_name,
+        target_id__in=registration_ids,
+        actor__isnull=True,
+    ).exclude(actor_label="system").update(actor_label="visitor")
+
+
+def _unconfirmed_supersede(*, event: Event, email: str, by: User | None, reason: str) -> None:
+    """Remove the request for ``email`` still waiting for its address to
+    be confirmed: it holds no place, so a member with the address, or a
+    fresh request, replaces it. The caller holds the event's lock."""
+    for stale in Registration.objects.select_for_update().filter(
+        event=event, email=email, status=Status.UNCONFIRMED
+    ):
+        _visitor_audit_relabel([stale.pk])
+        audit_record(
+            actor=by,
+            actor_label=by.email if by else "visitor",
+            target=stale,
+            action="registration_superseded",
+            from_state=Status.UNCONFIRMED,
+            to_state="deleted",
+            reason=reason,
+        )
+        stale.delete()
 
 
 def _allocate(event: Event, registration: Registration) -> None:
@@ -100,19 +146,24 @@ def registration_create(
     user: User | None = None,
 ) -> Registration:
     """Register someone. A signed-in member gets a place (or the waiting
-    list) at once; anyone else first confirms their email address."""
+    list) at once; anyone else is emailed a single-use link to confirm the
+    address first, and holds nothing until they follow it."""
     from .tasks import registration_email_task
 
     now = timezone.now()
     event = _lock_event(event.pk)
     _check_open(event, user=user, now=now)
     email = email.strip().lower()
-    if (
-        Registration.objects.filter(event=event, email=email)
-        .exclude(status=Status.CANCELLED)
-        .exists()
-    ):
+    if Registration.objects.filter(
+        event=event, email=email, status__in=Registration.LIVE
+    ).exists():
         raise RegistrationRefused("This email address is already registered for this event.")
+    _unconfirmed_supersede(
+        event=event,
+        email=email,
+        by=user,
+        reason="member registered" if user else "registered again",
+    )
     registration = Registration(
         event=event,
         user=user,
@@ -122,35 +173,106 @@ def registration_create(
         role=role.strip(),
         access_requirements=access_requirements.strip(),
         dietary_requirements=dietary_requirements.strip(),
+        checkin_code=_unused_checkin_code(),
     )
+    confirm_token = ""
     if user is None:
         registration.status = Status.UNCONFIRMED
+        # The token travels only to the email; the row keeps its hash.
+        confirm_token = secrets.token_urlsafe(32)
+        registration.confirm_token_hash = token_hash(confirm_token)
+        registration.confirm_expires_at = now + datetime.timedelta(hours=confirm_hours())
     else:
         _allocate(event, registration)
     registration.save()
     _audit_status(registration, old="", action="registered", by=user)
-    kind = "confirm_email" if user is None else registration.status
-    registration_email_task.delay_on_commit(registration.pk, kind)
+    if user is None:
+        registration_email_task.delay_on_commit(
+            registration.pk, "confirm_email", confirm_token=confirm_token
+        )
+    else:
+        registration_email_task.delay_on_commit(registration.pk, registration.status)
+    return registration
+
+
+def registration_for_confirm_token(*, token: str) -> Registration | None:
+    """The unconfirmed registration a confirmation link is for, or None
+    when the link is unknown, used already or out of date."""
+    registration = (
+        Registration.objects.select_related("event")
+        .filter(confirm_token_hash=token_hash(token), status=Status.UNCONFIRMED)
+        .first()
+    )
+    if registration is None or registration.confirm_expires_at <= timezone.now():
+        return None
     return registration
 
 
 @transaction.atomic
-def registration_confirm_email(*, registration: Registration) -> Registration:
-    """The person followed the link we emailed: now they get a place (or
-    join the waiting list). Following it twice changes nothing."""
+def registration_confirm_email(*, token: str) -> Registration:
+    """The person followed the link emailed to them: now they get a place
+    (or join the waiting list). The token works once, before it expires."""
     from .tasks import registration_email_task
 
-    event = _lock_event(registration.event_id)
-    registration = Registration.objects.select_for_update().get(pk=registration.pk)
-    if registration.status != Status.UNCONFIRMED:
-        return registration
+    found = registration_for_confirm_token(token=token)
+    if found is None:
+        raise RegistrationRefused(
+            "This confirmation link has expired or has been used. Register again "
+            "and a new link will be emailed to you."
+        )
+    event = _lock_event(found.event_id)
+    registration = Registration.objects.select_for_update().filter(pk=found.pk).first()
+    if (
+        registration is None  # deleted meanwhile: lapsed or replaced
+        or registration.status != Status.UNCONFIRMED
+        or registration.confirm_token_hash != token_hash(token)
+    ):
+        raise RegistrationRefused("This confirmation link has been used.")
     if event.status != Event.Status.PUBLISHED:
         raise RegistrationRefused("This event is no longer open.")
+    # Another confirmed request or a member may have taken the address
+    # while this one waited: the partial unique constraint forbids two.
+    if Registration.objects.filter(
+        event=event, email=registration.email, status__in=Registration.LIVE
+    ).exists():
+        raise RegistrationRefused("This email address is already registered for this event.")
     _allocate(event, registration)
-    registration.save(update_fields=["status", "updated_at"])
+    registration.confirm_token_hash = None
+    registration.confirm_expires_at = None
+    registration.save(
+        update_fields=["status", "confirm_token_hash", "confirm_expires_at", "updated_at"]
+    )
     _audit_status(registration, old=Status.UNCONFIRMED, action="email_confirmed")
     registration_email_task.delay_on_commit(registration.pk, registration.status)
     return registration
+
+
+def unconfirmed_registrations_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete visitors' requests whose confirmation link has lapsed; return
+    how many. Safe to run twice: a second run finds nothing.
+
+    The audit entries of those requests named the visitor by address: that
+    label becomes "visitor", as it does when visitors are anonymised.
+    """
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        lapsed = Registration.objects.select_for_update(skip_locked=True).filter(
+            status=Status.UNCONFIRMED, confirm_expires_at__lte=now
+        )
+        ids = list(lapsed.values_list("pk", flat=True))
+        if not ids:
+            return 0
+        _visitor_audit_relabel(ids)
+        Registration.objects.filter(pk__in=ids).delete()
+        AuditEntry.objects.create(
+            actor_label="system",
+            target_type=Registration._meta.model_name,
+            target_id=0,
+            action="unconfirmed_registrations_deleted",
+            data={"count": len(ids), "lapsed_before": now.isoformat()},
+        )
+    return len(ids)
 
 
 @transaction.atomic
@@ -252,6 +374,31 @@ def offers_expire(*, now: datetime.datetime | None = None) -> int:
 
 
 @transaction.atomic
+def event_capacity_change(*, event: Event, capacity: int, by: User) -> list[Registration]:
+    """Set the number of places. Places that come free go, in the same
+    transaction, to the people waiting, first come first offered, so a
+    newcomer registering a moment later cannot take them. Fewer places
+    take nobody's away. Returns the registrations offered a place."""
+    event = _lock_event(event.pk)
+    old = event.capacity
+    if capacity != old:
+        event.capacity = capacity
+        event.save(update_fields=["capacity", "updated_at"])
+        audit_record(
+            actor=by,
+            target=event,
+            action="capacity_changed",
+            from_state=str(old),
+            to_state=str(capacity),
+        )
+    offered = []
+    if event.status == Event.Status.PUBLISHED:
+        while (registration := _offer_next(event)) is not None:
+            offered.append(registration)
+    return offered
+
+
+@transaction.atomic
 def event_cancel(*, event: Event, by: User) -> int:
     """Cancel the event and tell everyone registered or waiting; return how
     many were told. Cancelling twice tells nobody twice."""
@@ -274,14 +421,18 @@ def event_cancel(*, event: Event, by: User) -> int:
         .filter(event=event)
         .exclude(status=Status.CANCELLED)
     )
+    told = 0
     for registration in live:
         old = registration.status
         registration.status = Status.CANCELLED
         registration.offer_expires_at = None
         registration.save(update_fields=["status", "offer_expires_at", "updated_at"])
         _audit_status(registration, old=old, action="event_cancelled", by=by)
-        registration_email_task.delay_on_commit(registration.pk, "cancelled")
-    return len(live)
+        # An address never confirmed is not written to about anything else.
+        if old != Status.UNCONFIRMED:
+            registration_email_task.delay_on_commit(registration.pk, "cancelled")
+            told += 1
+    return told
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from igpm.csv import csv_response
 from members.access import staff_permission_required
 
-from .models import Event, Registration
+from .models import Event, Registration, normalise_checkin_code
 from .services import RegistrationRefused, registration_check_in
 
 Status = Registration.Status
@@ -48,12 +48,12 @@ def attendees(request: HttpRequest, event_id: int) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     registrations = event.registrations.order_by("name", "pk")
     if query:
-        registrations = registrations.filter(
-            Q(name__icontains=query)
-            | Q(email__icontains=query)
-            | Q(code=query)
-            | Q(organisation__icontains=query)
+        match = (
+            Q(name__icontains=query) | Q(email__icontains=query) | Q(organisation__icontains=query)
         )
+        if code := normalise_checkin_code(query):
+            match |= Q(checkin_code=code)
+        registrations = registrations.filter(match)
     counts = event.registrations.aggregate(**_counts("pk", ""))
     return render(
         request,
@@ -65,13 +65,13 @@ def attendees(request: HttpRequest, event_id: int) -> HttpResponse:
 @require_POST
 @events_team_required
 def check_in(request: HttpRequest, event_id: int) -> HttpResponse:
-    """Check in by the ticket code (typed or read from the QR code) or from
-    the list. Refusals say why, next to the search box."""
+    """Check in by the check-in code (typed, or read by a scanner that
+    types) or from the list. Refusals say why, next to the search box."""
     event = get_object_or_404(Event, pk=event_id)
-    code = request.POST.get("code", "").strip()
-    registration = event.registrations.filter(code=code).first() if code else None
+    code = normalise_checkin_code(request.POST.get("code", ""))
+    registration = event.registrations.filter(checkin_code=code).first() if code else None
     if registration is None:
-        messages.error(request, "No registration for this event has that ticket code.")
+        messages.error(request, "No registration for this event has that check-in code.")
         return redirect("events:staff_attendees", event.pk)
     try:
         done = registration_check_in(registration=registration, by=request.user)

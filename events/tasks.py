@@ -12,16 +12,21 @@ from .ics import calendar_for
 from .models import Registration, RegistrationEmail
 from .reminders import event_emails_sweep
 from .retention import visitor_registrations_anonymise
-from .services import attendance_pdf, offers_expire
+from .services import attendance_pdf, offers_expire, unconfirmed_registrations_purge
 
 
 @shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=True, max_retries=5)
-def registration_email_task(registration_id: int, kind: str) -> bool:
+def registration_email_task(registration_id: int, kind: str, confirm_token: str = "") -> bool:
     """Send one kind of email about a registration, once.
 
     The record is written, under its unique constraint, in the same
     transaction that sends; a second run finds it and sends nothing.
+    ``confirm_token`` is the raw single-use token for a visitor's
+    confirmation link: only its hash is stored, so it comes with the task
+    and cannot be sent again later.
     """
+    if kind == "confirm_email" and not confirm_token:
+        return False
     with transaction.atomic():
         try:
             record, _ = RegistrationEmail.objects.get_or_create(
@@ -38,7 +43,11 @@ def registration_email_task(registration_id: int, kind: str) -> bool:
         confirmed = registration.status == Registration.Status.CONFIRMED
         attachments = []
         if kind == "confirmed" and confirmed:
-            ics = calendar_for([registration.event], joining_link=registration.event.joining_link)
+            ics = calendar_for(
+                [registration.event],
+                joining_link=registration.event.joining_link,
+                checkin_code=registration.checkin_code,
+            )
             attachments.append(("event.ics", ics, "text/calendar"))
         if kind == "thank_you" and registration.checked_in_at:
             attachments.append(
@@ -52,6 +61,7 @@ def registration_email_task(registration_id: int, kind: str) -> bool:
                 "event": registration.event,
                 # The joining link goes only to someone holding a confirmed place.
                 "joining_link": registration.event.joining_link if confirmed else "",
+                "confirm_token": confirm_token,
             },
             attachments=attachments,
         ).send()
@@ -73,3 +83,8 @@ def event_emails_sweep_task() -> dict:
 @shared_task
 def visitor_registrations_anonymise_task() -> int:
     return visitor_registrations_anonymise()
+
+
+@shared_task
+def unconfirmed_registrations_purge_task() -> int:
+    return unconfirmed_registrations_purge()

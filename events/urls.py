@@ -9,12 +9,15 @@ urlpatterns = [
     path("events/calendar.ics", views.events_feed, name="feed"),
     path("events/<slug:slug>/", views.event_detail, name="detail"),
     path("events/<slug:slug>/event.ics", views.event_ics, name="ics"),
-    path("registrations/<str:code>/", views.registration_detail, name="registration"),
-    path("registrations/<str:code>/confirm/", views.confirm_email, name="confirm"),
-    path("registrations/<str:code>/cancel/", views.registration_cancel_view, name="cancel"),
-    path("registrations/<str:code>/accept/", views.offer_claim_view, name="accept"),
+    path("events/<slug:slug>/check-your-email/", views.check_email, name="check_email"),
+    # The confirmation link's token is not a registration's key: its own
+    # path, so the old /registrations/<code>/confirm/ form cannot be used.
+    path("registrations/confirm/<str:token>/", views.confirm_email, name="confirm"),
+    path("registrations/<str:token>/", views.registration_detail, name="registration"),
+    path("registrations/<str:token>/cancel/", views.registration_cancel_view, name="cancel"),
+    path("registrations/<str:token>/accept/", views.offer_claim_view, name="accept"),
     path(
-        "registrations/<str:code>/certificate.pdf",
+        "registrations/<str:token>/certificate.pdf",
         views.attendance_certificate,
         name="certificate",
     ),

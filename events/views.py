@@ -1,3 +1,4 @@
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -13,10 +14,12 @@ from .models import Event, Registration
 from .services import (
     RegistrationRefused,
     attendance_pdf,
+    confirm_hours,
     offer_claim,
     registration_cancel,
     registration_confirm_email,
     registration_create,
+    registration_for_confirm_token,
 )
 
 PUBLIC = [Event.Status.PUBLISHED, Event.Status.CANCELLED]
@@ -80,17 +83,23 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     form = RegistrationForm(
         request.POST if request.method == "POST" else None, initial=_profile_initial(request)
     )
+    status = 200
     if request.method == "POST" and form.is_valid():
         user = request.user if request.user.is_authenticated else None
         # A member registering someone else's address is a visitor for that.
         if user is not None and form.cleaned_data["email"].lower() != user.email.lower():
             user = None
-        try:
-            registration = registration_create(event=event, user=user, **form.cleaned_data)
-        except RegistrationRefused as exc:
-            form.add_error(None, str(exc))
+        if user is None and not _visitor_allowed(request, form):
+            status = 429
         else:
-            return redirect("events:registration", registration.code)
+            try:
+                registration = registration_create(event=event, user=user, **form.cleaned_data)
+            except RegistrationRefused as exc:
+                form.add_error(None, str(exc))
+            else:
+                if user is None:
+                    return redirect("events:check_email", event.slug)
+                return redirect("events:registration", registration.manage_token)
     local = (
         event.local_events.filter(status__in=PUBLIC).order_by("region", "starts_at")
         if event.type == Event.Type.NPM_DAY and event.umbrella_id is None
@@ -110,7 +119,39 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "regions": Event.Region.choices,
             "region": region,
         },
-        status=400 if form.errors else 200,
+        status=400 if form.errors and status == 200 else status,
+    )
+
+
+def _visitor_allowed(request: HttpRequest, form: RegistrationForm) -> bool:
+    """Registering without an account is limited per client address and
+    per email address (rates in ``ACCOUNT_RATE_LIMITS``, counted in the
+    shared cache, the client address found as allauth finds it behind the
+    trusted proxies). A refusal is explained on the form."""
+    if not ratelimit.consume(request, action="events_register_visitor"):
+        form.add_error(
+            None,
+            "Too many registrations have come from your connection recently. "
+            "Try again later, or sign in if you are a member.",
+        )
+        return False
+    email = form.cleaned_data["email"].strip().lower()
+    if not ratelimit.consume(request, action="events_register_email", key=email):
+        form.add_error(
+            "email",
+            "This email address has been registered several times recently. "
+            "Check its inbox for the confirmation link, or try again later.",
+        )
+        return False
+    return True
+
+
+def check_email(request: HttpRequest, slug: str) -> HttpResponse:
+    """Where a visitor lands after registering: it names no registration,
+    so only the emailed link can confirm the address."""
+    event = get_object_or_404(Event, slug=slug, status__in=PUBLIC)
+    return render(
+        request, "events/check_email.html", {"event": event, "confirm_hours": confirm_hours()}
     )
 
 
@@ -126,11 +167,13 @@ def events_feed(request: HttpRequest) -> HttpResponse:
     return HttpResponse(calendar_for(events), content_type="text/calendar; charset=utf-8")
 
 
-def registration_detail(request: HttpRequest, code: str) -> HttpResponse:
-    """The attendee's own page, reached by the unguessable link in their
+def registration_detail(request: HttpRequest, token: str) -> HttpResponse:
+    """The attendee's own page, reached by the private link in their
     emails: status, cancel, accept an offer; the joining link only with a
     confirmed place."""
-    registration = get_object_or_404(Registration.objects.select_related("event"), code=code)
+    registration = get_object_or_404(
+        Registration.objects.select_related("event"), manage_token=token
+    )
     confirmed = registration.status == Registration.Status.CONFIRMED
     return render(
         request,
@@ -144,43 +187,53 @@ def registration_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-def registration_cancel_view(request: HttpRequest, code: str) -> HttpResponse:
-    registration = get_object_or_404(Registration, code=code)
+def registration_cancel_view(request: HttpRequest, token: str) -> HttpResponse:
+    registration = get_object_or_404(Registration, manage_token=token)
     registration_cancel(
         registration=registration,
         by=request.user if request.user.is_authenticated else None,
     )
     messages.success(request, "Your registration is cancelled.")
-    return redirect("events:registration", code)
+    return redirect("events:registration", token)
 
 
 @require_POST
-def offer_claim_view(request: HttpRequest, code: str) -> HttpResponse:
-    registration = get_object_or_404(Registration, code=code)
+def offer_claim_view(request: HttpRequest, token: str) -> HttpResponse:
+    registration = get_object_or_404(Registration, manage_token=token)
     try:
         offer_claim(registration=registration)
     except RegistrationRefused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, "The place is yours. See you there.")
-    return redirect("events:registration", code)
+    return redirect("events:registration", token)
 
 
-def confirm_email(request: HttpRequest, code: str) -> HttpResponse:
-    """The link emailed to a visitor. GET shows a button (mail scanners
-    follow links); POST confirms."""
-    registration = get_object_or_404(Registration.objects.select_related("event"), code=code)
+def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
+    """The single-use link emailed to a visitor. GET shows a button (mail
+    scanners follow links); POST confirms and opens the registration's
+    own page. A link that is unknown, used or lapsed says so."""
+    registration = registration_for_confirm_token(token=token)
+    if registration is None:
+        return render(request, "events/confirm_invalid.html", status=404)
     if request.method == "POST":
         try:
-            registration_confirm_email(registration=registration)
+            registration = registration_confirm_email(token=token)
         except RegistrationRefused as exc:
-            messages.error(request, str(exc))
-        return redirect("events:registration", code)
+            return render(
+                request,
+                "events/confirm_invalid.html",
+                {"message": str(exc), "event": registration.event},
+                status=409,
+            )
+        return redirect("events:registration", registration.manage_token)
     return render(request, "events/confirm.html", {"registration": registration})
 
 
-def attendance_certificate(request: HttpRequest, code: str) -> HttpResponse:
-    registration = get_object_or_404(Registration.objects.select_related("event"), code=code)
+def attendance_certificate(request: HttpRequest, token: str) -> HttpResponse:
+    registration = get_object_or_404(
+        Registration.objects.select_related("event"), manage_token=token
+    )
     if registration.checked_in_at is None:
         raise Http404("Certificates of attendance are for people who attended.")
     response = HttpResponse(attendance_pdf(registration), content_type="application/pdf")

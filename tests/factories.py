@@ -166,6 +166,26 @@ def member_registration(event, user):
     )
 
 
+def confirm_token_issue(registration) -> str:
+    """A fresh confirmation token for an unconfirmed visitor's registration,
+    as the emailed link would carry (tests that are not about the email)."""
+    import secrets
+
+    from events.models import token_hash
+
+    token = secrets.token_urlsafe(32)
+    registration.confirm_token_hash = token_hash(token)
+    registration.save(update_fields=["confirm_token_hash"])
+    return token
+
+
+def visitor_confirm(registration):
+    """The visitor follows their confirmation link."""
+    from events.services import registration_confirm_email
+
+    return registration_confirm_email(token=confirm_token_issue(registration))
+
+
 SEEDING_MIGRATIONS = [
     "members.migrations.0004_seed_grades_and_membership_team",
     "accreditation.migrations.0002_seed_pathways_and_assessors",

@@ -23,7 +23,7 @@ from events.services import registration_check_in, registration_create
 from members.models import Payment
 from members.privacy.services import data_export_build, data_export_request, erasure_request
 from tests.accreditation.test_applications import submitted_application
-from tests.factories import ProfileFactory, StaffFactory, event
+from tests.factories import ProfileFactory, StaffFactory, confirm_token_issue, event
 
 ROLES = ["anon", "other", "staff", "membership", "assessor", "events", "admin", "owner"]
 TEAMS = {
@@ -155,9 +155,11 @@ MATRIX = {
     "events:feed": ("get", None, every(200)),
     "events:detail": ("get", "slug", every(200)),
     "events:ics": ("get", "slug", every(200)),
-    # Registration links carry an unguessable code: having it is the key.
+    "events:check_email": ("get", "slug", every(200)),
+    # Registration links carry an unguessable token: having it is the key.
     "events:registration": ("get", "registration", every(200)),
-    "events:confirm": ("get", "registration", every(200)),
+    # A visitor's single-use confirmation link (a GET shows the button).
+    "events:confirm": ("get", "confirm", every(200)),
     "events:cancel": ("post", "registration", every(302)),
     "events:accept": ("post", "registration", every(302)),
     "events:certificate": ("get", "registration", every(200)),
@@ -209,6 +211,13 @@ def world(client, pathway, django_capture_on_commit_callbacks):
             role="Practice Manager",
         )
         registration_check_in(registration=registration, by=reviewer)
+        visitor = registration_create(
+            event=ev,
+            name="Val Visitor",
+            email="val@example.org",
+            organisation="Hilltop Surgery",
+            role="Receptionist",
+        )
     membership = owner.membership
     payment = Payment.objects.get(membership=membership, status="paid")
     invoice = Payment.objects.create(
@@ -240,7 +249,8 @@ def world(client, pathway, django_capture_on_commit_callbacks):
         "code": certificate.verification_code,
         "slug": ev.slug,
         "event": ev.pk,
-        "registration": registration.code,
+        "registration": registration.manage_token,
+        "confirm": confirm_token_issue(visitor),
         "export": export.token,
         "erasure": erasure.pk,
         "report": "movement",

@@ -231,6 +231,21 @@ REPORTS_CACHE_SECONDS = env.int("REPORTS_CACHE_SECONDS", default=600)
 # registered without an account) are anonymised.
 EVENTS_VISITOR_RETENTION_DAYS = env.int("EVENTS_VISITOR_RETENTION_DAYS", default=365)
 
+# --- Events -----------------------------------------------------------------
+
+# Hours a visitor's emailed confirmation link works; unconfirmed requests
+# are deleted once it lapses.
+EVENTS_CONFIRM_HOURS = env.int("EVENTS_CONFIRM_HOURS", default=48)
+# Registering without an account, in allauth's rate syntax: per client
+# address, and per email address registered. Added to allauth's table,
+# whose cache and client-address rules (ALLAUTH_TRUSTED_PROXY_COUNT) apply.
+ACCOUNT_RATE_LIMITS["events_register_visitor"] = env(
+    "EVENTS_VISITOR_RATE_LIMIT", default="10/h/ip"
+)
+ACCOUNT_RATE_LIMITS["events_register_email"] = env(
+    "EVENTS_VISITOR_EMAIL_RATE_LIMIT", default="3/h/key"
+)
+
 # --- Celery -----------------------------------------------------------------
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
@@ -273,6 +288,10 @@ CELERY_BEAT_SCHEDULE = {
     "members-data-exports-expire": {
         "task": "members.tasks.data_exports_expire_task",
         "schedule": crontab(hour=3, minute=30),
+    },
+    "events-unconfirmed-registrations-purge": {
+        "task": "events.tasks.unconfirmed_registrations_purge_task",
+        "schedule": crontab(minute=25),
     },
     "events-visitor-registrations-anonymise": {
         "task": "events.tasks.visitor_registrations_anonymise_task",

@@ -74,19 +74,23 @@ def test_visitor_registers_and_confirms_their_email(page):
     page.get_by_label("Email address").fill("sam@example.org")
     page.get_by_role("button", name="Register").click()
 
-    expect(heading(page)).to_have_text("Your registration")
-    expect(status(page)).to_have_text("Email not yet confirmed")
-    expect(page.get_by_text("Check your email")).to_be_visible()
-    expect(page.get_by_text(JOINING_LINK)).to_have_count(0)
+    # The page after registering names no registration: only the emailed
+    # link confirms the address.
+    expect(heading(page)).to_have_text("Check your email")
+    expect(page.get_by_text("No place is held for you until you follow the link.")).to_be_visible()
+    registration = Registration.objects.get(event=ev)
+    assert registration.status == Registration.Status.UNCONFIRMED
+    for secret in (registration.manage_token, registration.checkin_code):
+        assert secret not in page.url
+        assert secret not in page.content()
     assert JOINING_LINK not in page.content()
     assert_accessible(page)
 
-    registration = Registration.objects.get(event=ev)
     assert registration.access_requirements == "Captions, please."
     (confirm_email,) = emails_to("sam@example.org", "Confirm your place")
     assert JOINING_LINK not in confirm_email.body
-    confirm_path = re.search(r"/registrations/[\w-]+/confirm/", confirm_email.body).group(0)
-    assert registration.code in confirm_path
+    confirm_path = re.search(r"/registrations/confirm/[\w-]+/", confirm_email.body).group(0)
+    assert registration.manage_token not in confirm_path
 
     page.goto(confirm_path)
     expect(heading(page)).to_have_text("Confirm your email address")
@@ -96,8 +100,15 @@ def test_visitor_registers_and_confirms_their_email(page):
 
     expect(heading(page)).to_have_text("Your registration")
     expect(status(page)).to_have_text("Confirmed")
-    expect(page.locator("dt:has-text('Ticket code') + dd")).to_have_text(registration.code)
+    expect(page.locator("dt:has-text('Check-in code') + dd")).to_have_text(
+        registration.checkin_code
+    )
     expect(page.get_by_role("link", name=JOINING_LINK)).to_be_visible()
+    assert_accessible(page)
+
+    # The link worked once.
+    page.goto(confirm_path)
+    expect(heading(page)).to_have_text("This confirmation link does not work")
     assert_accessible(page)
 
     (confirmed,) = emails_to("sam@example.org", "is confirmed")

@@ -137,8 +137,8 @@ def test_events_team_checks_in_and_member_gets_cpd_and_certificate(page, member_
     )
     expect(count(page, "Attended")).to_have_text("1")
 
-    # Tom shows his ticket code at the door.
-    page.get_by_label("Ticket code", exact=True).fill(tom.code)
+    # Tom reads out his check-in code at the door, in lower case.
+    page.get_by_label("Check-in code", exact=True).fill(tom.checkin_code.lower())
     page.get_by_role("button", name="Check in", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("Tom Reilly is checked in.")
     expect(attendees.filter(has_text="Tom Reilly")).to_contain_text(
@@ -147,10 +147,10 @@ def test_events_team_checks_in_and_member_gets_cpd_and_certificate(page, member_
     expect(count(page, "Attended")).to_have_text("2")
 
     # A mistyped code is refused and nobody else is checked in.
-    page.get_by_label("Ticket code", exact=True).fill("not-a-ticket-code")
+    page.get_by_label("Check-in code", exact=True).fill("not-a-check-in-code")
     page.get_by_role("button", name="Check in", exact=True).click()
     expect(page.get_by_role("status")).to_have_text(
-        "No registration for this event has that ticket code."
+        "No registration for this event has that check-in code."
     )
     expect(count(page, "Attended")).to_have_text("2")
     assert_accessible(page)
@@ -178,7 +178,7 @@ def test_events_team_checks_in_and_member_gets_cpd_and_certificate(page, member_
     expect(member_page.locator(".lead")).to_contain_text("1.5 hours")
 
     # Her registration page offers the certificate of attendance.
-    member_page.goto(f"/registrations/{grace.code}/")
+    member_page.goto(f"/registrations/{grace.manage_token}/")
     expect(heading(member_page)).to_have_text("Your registration")
     assert_accessible(member_page)
     with member_page.expect_download() as download:

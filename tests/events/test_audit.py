@@ -13,11 +13,16 @@ from events.services import (
     offer_claim,
     offers_expire,
     registration_cancel,
-    registration_confirm_email,
     registration_create,
 )
 from members.models import AuditEntry
-from tests.factories import StaffFactory, active_member, event, member_registration
+from tests.factories import (
+    StaffFactory,
+    active_member,
+    event,
+    member_registration,
+    visitor_confirm,
+)
 
 pytestmark = pytest.mark.django_db
 Status = Registration.Status
@@ -69,7 +74,7 @@ def test_a_visitors_registration_and_a_cancelled_event():
         organisation="Hillside Surgery",
         role="Receptionist",
     )
-    registration_confirm_email(registration=visitor)
+    visitor_confirm(visitor)
     staff = StaffFactory(mfa=True)
     event_cancel(event=ev, by=staff)
     event_cancel(event=ev, by=staff)  # twice: nothing more to record

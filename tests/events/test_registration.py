@@ -2,6 +2,7 @@
 emails once, the joining link only for confirmed places, and .ics."""
 
 import datetime
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -157,6 +158,11 @@ def test_refusals_are_explained():
         registration_create(event=members_only, **person(1))
 
 
+def confirm_path(message) -> str:
+    """The confirmation link in a visitor's email."""
+    return re.search(r"/registrations/confirm/[\w-]+/", message.body).group(0)
+
+
 @pytest.mark.django_db
 def test_a_visitor_confirms_their_address_before_the_place_is_theirs(
     client, django_capture_on_commit_callbacks
@@ -168,29 +174,35 @@ def test_a_visitor_confirms_their_address_before_the_place_is_theirs(
             {**person(7), "access_requirements": "Captions, please"},
         )
     registration = Registration.objects.get()
-    assert response["Location"] == reverse("events:registration", args=[registration.code])
+    assert response["Location"] == reverse("events:check_email", args=[ev.slug])
     assert registration.status == Status.UNCONFIRMED
     assert registration.user is None
     [message] = mail.outbox
-    assert reverse("events:confirm", args=[registration.code]) in message.body
+    path = confirm_path(message)
     assert ev.joining_link not in message.body
-
-    page = client.get(reverse("events:registration", args=[registration.code])).content.decode()
-    assert ev.joining_link not in page
+    assert registration.manage_token not in message.body
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("events:confirm", args=[registration.code]))
-        client.post(reverse("events:confirm", args=[registration.code]))  # twice: harmless
+        response = client.post(path)
+    assert response["Location"] == registration.get_absolute_url()
+    # The link works once.
+    assert client.post(path).status_code == 404
     registration.refresh_from_db()
     assert registration.status == Status.CONFIRMED
+    assert registration.confirm_token_hash is None
     confirmed = [m for m in mail.outbox if "is confirmed" in m.subject]
     assert len(confirmed) == 1
     assert ev.joining_link in confirmed[0].body
+    assert registration.checkin_code in confirmed[0].body
+    assert registration.get_absolute_url() in confirmed[0].body
     name, content, mimetype = confirmed[0].attachments[0]
     assert (name, mimetype) == ("event.ics", "text/calendar")
-    assert icalendar.Calendar.from_ical(content).walk("VEVENT")
-    page = client.get(reverse("events:registration", args=[registration.code])).content.decode()
+    [vevent] = icalendar.Calendar.from_ical(content).walk("VEVENT")
+    assert registration.checkin_code in str(vevent.get("description"))
+    assert registration.manage_token not in str(content)
+    page = client.get(registration.get_absolute_url()).content.decode()
     assert ev.joining_link in page
+    assert registration.checkin_code in page
 
 
 @pytest.mark.django_db
@@ -204,7 +216,7 @@ def test_the_joining_link_is_never_shown_without_a_confirmed_place(
         waiting = member_registration(ev, waiter)
     for url in (
         reverse("events:detail", args=[ev.slug]),
-        reverse("events:registration", args=[waiting.code]),
+        reverse("events:registration", args=[waiting.manage_token]),
         reverse("events:ics", args=[ev.slug]),
         reverse("events:feed"),
         reverse("events:list"),

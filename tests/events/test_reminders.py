@@ -98,6 +98,6 @@ def test_attendance_certificate_only_for_attendees(client):
     ev = event()
     came, absent = confirmed(ev), confirmed(ev)
     registration_check_in(registration=came, by=StaffFactory(mfa=True))
-    ok = client.get(reverse("events:certificate", args=[came.code]))
+    ok = client.get(reverse("events:certificate", args=[came.manage_token]))
     assert ok.content.startswith(b"%PDF")
-    assert client.get(reverse("events:certificate", args=[absent.code])).status_code == 404
+    assert client.get(reverse("events:certificate", args=[absent.manage_token])).status_code == 404

@@ -127,11 +127,8 @@ def test_anonymised_attendees_get_no_more_emails():
 
 
 def test_a_visitors_email_leaves_the_audit_trail_with_their_details():
-    from events.services import (
-        registration_cancel,
-        registration_confirm_email,
-        registration_create,
-    )
+    from events.services import registration_cancel, registration_create
+    from tests.factories import visitor_confirm
 
     ev = ended(400)
     booked = registration_create(
@@ -141,7 +138,7 @@ def test_a_visitors_email_leaves_the_audit_trail_with_their_details():
         organisation="Hilltop Surgery",
         role="Receptionist",
     )
-    registration_confirm_email(registration=booked)
+    visitor_confirm(booked)
     registration_cancel(registration=booked)
     staff = StaffFactory()
     staff_entry = AuditEntry.objects.create(

@@ -37,14 +37,14 @@ def test_check_in_by_code_gives_a_member_cpd_once(client, events_team):
     member = active_member()
     registration = register(ev, member)
     url = reverse("events:staff_check_in", args=[ev.pk])
-    response = client.post(url, {"code": registration.code})
+    response = client.post(url, {"code": registration.checkin_code})
     assert response.status_code == 302
     registration.refresh_from_db()
     assert registration.checked_in_at is not None
     entry = CpdEntry.objects.get(user=member)
     assert (entry.hours, entry.source, entry.activity) == (2, "event", ev.title)
 
-    client.post(url, {"code": registration.code})
+    client.post(url, {"code": registration.checkin_code})
     assert CpdEntry.objects.filter(user=member).count() == 1
 
     page = client.get(reverse("events:staff_attendees", args=[ev.pk])).content.decode()
@@ -58,12 +58,14 @@ def test_only_confirmed_places_check_in(client, events_team):
     waiting = register(ev, active_member())
     unconfirmed = register(ev, n=1)
     for registration in (waiting, unconfirmed):
-        client.post(reverse("events:staff_check_in", args=[ev.pk]), {"code": registration.code})
+        client.post(
+            reverse("events:staff_check_in", args=[ev.pk]), {"code": registration.checkin_code}
+        )
         registration.refresh_from_db()
         assert registration.checked_in_at is None
     response = client.post(reverse("events:staff_check_in", args=[ev.pk]), {"code": "nope"})
     page = client.get(response["Location"]).content.decode()
-    assert "No registration for this event has that ticket code." in page
+    assert "No registration for this event has that check-in code." in page
 
 
 def test_search_counts_and_csv(client, events_team):
@@ -111,7 +113,7 @@ def test_only_the_events_team_may_see_or_check_in(client, method, name, data):
     ev = event()
     registration = register(ev, active_member())
     url = reverse(name, args=[] if name == "events:staff_overview" else [ev.pk])
-    payload = {"code": registration.code} if data else None
+    payload = {"code": registration.checkin_code} if data else None
     assert getattr(client, method)(url, payload)["Location"].startswith(reverse("account_login"))
     client.force_login(StaffFactory(mfa=True))
     assert getattr(client, method)(url, payload).status_code == 403
