@@ -12,14 +12,14 @@ from django.utils import timezone
 from igpm.pdf import pdf_render
 from members import stripe_gateway
 from members.access import staff_gate
-from members.exceptions import MembershipError
+from members.exceptions import MembershipError, PaymentProviderError
 from members.forms import GradeChoiceForm, PaymentMethodForm
 from members.models import Grade, Membership, MembershipPeriod, Payment
 from members.selectors import membership_get, payment_visible_to, profile_completeness
+from members.services.card_payments import card_checkout_url, card_payment_start
 from members.services.membership import membership_apply, next_period_start
 from members.services.payments import (
     offline_provider_enabled,
-    payment_checkout_start,
     payment_create,
     payment_fulfil,
 )
@@ -85,6 +85,8 @@ def membership_pay(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if data["method"] == Payment.Method.STRIPE:
+            return _card_checkout(request, membership, form)
         try:
             payment = payment_create(
                 membership=membership,
@@ -93,14 +95,6 @@ def membership_pay(request: HttpRequest) -> HttpResponse:
                 invoice_organisation=data["invoice_organisation"].strip(),
                 invoice_purchase_order=data["invoice_purchase_order"].strip(),
             )
-            if payment.method == Payment.Method.STRIPE:
-                return redirect(
-                    payment_checkout_start(
-                        payment=payment,
-                        success_url=_absolute(request, "members:payment_return", payment.pk),
-                        cancel_url=_absolute(request, "members:pay"),
-                    )
-                )
         except MembershipError as exc:
             form.add_error(None, str(exc))
         else:
@@ -111,6 +105,10 @@ def membership_pay(request: HttpRequest) -> HttpResponse:
                 "Your invoice is ready. Your membership starts when the IGPM receives payment.",
             )
             return redirect("members:payment_detail", payment.pk)
+    return _pay_page(request, membership, form)
+
+
+def _pay_page(request: HttpRequest, membership: Membership, form) -> HttpResponse:
     today = timezone.localdate()
     starts_on = next_period_start(membership, today)
     return render(
@@ -124,6 +122,25 @@ def membership_pay(request: HttpRequest) -> HttpResponse:
             "continues_from_expiry": starts_on > today,
         },
     )
+
+
+def _card_checkout(request: HttpRequest, membership: Membership, form) -> HttpResponse:
+    """Send the member to Stripe Checkout: the open session of their card
+    payment, or a new one. When Stripe does not answer in time, a page
+    that says so (and offers an invoice) instead of an error."""
+    try:
+        payment = card_payment_start(membership=membership, by=request.user)
+        url = card_checkout_url(
+            payment=payment,
+            success_url=_absolute(request, "members:payment_return", payment.pk),
+            cancel_url=_absolute(request, "members:pay"),
+        )
+    except PaymentProviderError:
+        return render(request, "members/card_unavailable.html", status=503)
+    except MembershipError as exc:
+        form.add_error(None, str(exc))
+        return _pay_page(request, membership, form)
+    return redirect(url)
 
 
 def _absolute(request: HttpRequest, name: str, *args) -> str:
@@ -163,7 +180,35 @@ def payment_return(request: HttpRequest, payment_id: int) -> HttpResponse:
     """Where Stripe sends the member back. It never fulfils anything: only
     the webhook does, so this page just reports what the portal knows."""
     payment = _own_payment(request, payment_id)
-    return render(request, "members/payment_return.html", {"payment": payment})
+    return render(
+        request,
+        "members/payment_return.html",
+        {"payment": payment, "outcome": _return_outcome(payment)},
+    )
+
+
+def _return_outcome(payment: Payment) -> dict:
+    """What the return page tells the member about ``payment`` now."""
+    status = Payment.Status
+    if payment.status == status.HELD:
+        key = "checking" if payment.attention_reason == Payment.Attention.WRONG_AMOUNT else "held"
+    elif payment.status in (status.REFUNDED, status.PARTIALLY_REFUNDED):
+        key = "refunded"
+    elif payment.status in (status.PAID, status.FAILED, status.EXPIRED, status.CANCELLED):
+        key = payment.status
+    else:
+        key = "waiting"
+    titles = {
+        "paid": "Thank you",
+        "waiting": "Thank you",
+        "failed": "Your payment did not go through",
+        "expired": "Your payment was not completed",
+        "cancelled": "This payment was replaced",
+        "checking": "We are checking your payment",
+        "held": "We received a payment you did not need to make",
+        "refunded": "Payment refunded",
+    }
+    return {"key": key, "title": titles[key]}
 
 
 @login_required
