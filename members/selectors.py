@@ -266,3 +266,24 @@ def erasure_request_review(*, request_id: int) -> tuple[ErasureRequest, list[dic
         for holding in REGISTRY
     ]
     return request, holdings
+
+
+def payments_needing_attention() -> list[Payment]:
+    """The membership team's queue: every payment flagged and not yet
+    resolved, oldest first, with what each row shows (member, grade, the
+    emails sent about it) in a fixed number of queries."""
+    return list(
+        Payment.objects.filter(attention_resolved_at__isnull=True)
+        .exclude(attention_reason="")
+        .select_related("membership__user", "grade")
+        .prefetch_related("notices")
+        .order_by("attention_since", "pk")
+    )
+
+
+def payments_needing_attention_count() -> int:
+    return (
+        Payment.objects.filter(attention_resolved_at__isnull=True)
+        .exclude(attention_reason="")
+        .count()
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, backoffice, membership, privacy, reports, staff, webhooks
+from .views import accounts, attention, backoffice, membership, privacy, reports, staff, webhooks
 
 app_name = "members"
 
@@ -78,6 +78,12 @@ urlpatterns = [
         "staff/payments/<int:payment_id>/refund/",
         staff.payment_refund,
         name="staff_payment_refund",
+    ),
+    path("staff/payments/attention/", attention.attention_queue, name="staff_attention"),
+    path(
+        "staff/payments/attention/<int:payment_id>/",
+        attention.attention_action,
+        name="staff_attention_action",
     ),
     path(
         "staff/privacy/erasure/",

@@ -113,6 +113,13 @@ MATRIX = {
     ),
     "members:staff_payment_mark_paid": ("post", "payment", team_only("membership", status=302)),
     "members:staff_payment_refund": ("post", "payment", team_only("membership", status=400)),
+    "members:staff_attention": ("get", None, team_only("membership")),
+    # An empty action form: refused with its message beside the field.
+    "members:staff_attention_action": (
+        "post",
+        "payment",
+        team_only("membership", status=400),
+    ),
     # Every team sees the reports; only those who may find members get the
     # member list, which is personal data.
     "members:staff_reports": ("get", None, team_only("membership", "assessor", "events")),

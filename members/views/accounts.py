@@ -18,6 +18,7 @@ from members.selectors import (
     erasure_requests_summary,
     membership_get,
     payments_for_member,
+    payments_needing_attention_count,
     profile_completeness,
     profile_get,
     staff_overview,
@@ -68,8 +69,15 @@ def staff_home(request: HttpRequest) -> HttpResponse:
     erasures = (
         erasure_requests_summary() if request.user.has_perm("members.handle_erasure") else None
     )
+    attention_count = (
+        payments_needing_attention_count()
+        if request.user.has_perm("members.manage_memberships")
+        else None
+    )
     return render(
-        request, "members/staff/home.html", {"overview": staff_overview(), "erasures": erasures}
+        request,
+        "members/staff/home.html",
+        {"overview": staff_overview(), "erasures": erasures, "attention_count": attention_count},
     )
 
 
