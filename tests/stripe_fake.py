@@ -28,6 +28,8 @@ class StripeFake:
         self.refunds: dict[str, dict] = {}
         self.requests: list[tuple[str, str]] = []
         self.delay = 0.0
+        # Off, to show what the portal's own locking does without Stripe's.
+        self.idempotency = True
         self._idempotent: dict[str, dict] = {}
         self._lock = threading.Lock()
         self._ids = count(1)
@@ -162,7 +164,7 @@ class StripeFake:
                 form = parse_qs(self.rfile.read(length).decode())
                 if fake.delay:
                     time.sleep(fake.delay)
-                key = self.headers.get("Idempotency-Key")
+                key = fake.idempotency and self.headers.get("Idempotency-Key")
                 if key and key in fake._idempotent:
                     return self._reply(*fake._idempotent[key])
                 path = self.path

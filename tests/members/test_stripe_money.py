@@ -86,6 +86,9 @@ def test_continue_to_payment_twice_reuses_the_open_session(client, stripe_fake):
 
 @pytest.mark.django_db(transaction=True)
 def test_ten_concurrent_continue_clicks_make_one_open_session(stripe_fake):
+    # The portal's lock alone, not Stripe's idempotency keys, keeps it to one.
+    stripe_fake.delay = 0.2
+    stripe_fake.idempotency = False
     membership = MembershipFactory()
     barrier = threading.Barrier(10)
     locations: list[str] = []
@@ -423,3 +426,36 @@ def test_charge_events_for_an_unknown_payment_are_not_kept(client, stripe_fake):
     response = post_event(client, "charge.dispute.created", dispute_object(session), "evt_u")
     assert response.content == b"unknown charge"
     assert not StripeEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_the_payment_lock_concurrent_clicks_do_make_several_sessions(
+    stripe_fake, monkeypatch
+):
+    """Negative control for the test above: with Stripe's idempotency keys
+    ignored too, the advisory lock is what keeps it to one session."""
+    import contextlib
+
+    from members.services import card_payments
+
+    monkeypatch.setattr(card_payments, "_payment_lock", lambda pk: contextlib.nullcontext())
+    stripe_fake.delay = 0.2  # Stripe takes a moment, as it does
+    stripe_fake.idempotency = False
+    membership = MembershipFactory()
+    barrier = threading.Barrier(10)
+
+    def click() -> None:
+        try:
+            client = Client()
+            client.force_login(membership.user)
+            barrier.wait()
+            client.post(PAY, {"method": "stripe"})
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(stripe_fake.sessions) > 1
