@@ -416,3 +416,12 @@ class AttentionActionForm(forms.Form):
         if can_accept(payment):
             allowed.add("accept")
         self.fields["action"].choices = [c for c in self.ACTIONS if c[0] in allowed]
+
+
+class RefundRequestForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you asking for a refund? (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

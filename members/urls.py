@@ -26,6 +26,11 @@ urlpatterns = [
         name="payment_return",
     ),
     path(
+        "membership/payments/<int:payment_id>/refund-request/",
+        membership.payment_refund_request_view,
+        name="payment_refund_request",
+    ),
+    path(
         "membership/payments/<int:payment_id>/receipt.pdf",
         membership.payment_receipt_pdf,
         name="payment_receipt",

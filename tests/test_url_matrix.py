@@ -83,6 +83,9 @@ MATRIX = {
     "members:payment_offline": ("get", "payment", owned()),
     "members:payment_return": ("get", "payment", owned(team="membership")),
     "members:payment_receipt": ("get", "payment", owned(team="membership")),
+    # The owner's own payment only; refused with a message when not a
+    # recent card payment, still a redirect.
+    "members:payment_refund_request": ("post", "payment", owned(owner=302)),
     "members:payment_invoice": ("get", "invoice", owned(team="membership")),
     "members:stripe_webhook": ("get", None, every(405)),
     "members:privacy": ("get", None, signed_in(200)),

@@ -13,6 +13,9 @@ from members.models import Membership, Payment, PaymentNotice, Refund, User
 from .payments import _buy_year, attention_flag_fields, payment_notice_queue, refund_record
 
 Attention = Payment.Attention
+# A member may ask for a card payment back within this many days of paying
+# (the UK's cooling-off expectation for subscriptions).
+REFUND_REQUEST_DAYS = 14
 # The actions each reason allows (besides "mark resolved", always there).
 ACCEPTABLE = frozenset({Attention.SUPERSEDED, Attention.WRONG_AMOUNT})
 REFUNDABLE = frozenset(
@@ -185,3 +188,33 @@ def payment_flag(
     if reason == Attention.DISPUTED:
         payment_notice_queue(payment=payment, kind=PaymentNotice.Kind.DISPUTE_TEAM)
     return True
+
+
+def can_request_refund(payment: Payment, *, user: User) -> bool:
+    return (
+        payment.membership.user_id == user.pk
+        and payment.method == Payment.Method.STRIPE
+        and payment.status == Payment.Status.PAID
+        and payment.paid_at is not None
+        and payment.paid_at >= timezone.now() - timezone.timedelta(days=REFUND_REQUEST_DAYS)
+        and not payment.needs_attention
+    )
+
+
+def payment_refund_request(*, payment: Payment, by: User, reason: str) -> bool:
+    """The member asks for their card payment back: it goes to the
+    membership team's queue. False when it is there already."""
+    if payment.attention_reason == Attention.REFUND_REQUESTED and payment.needs_attention:
+        return False
+    if not can_request_refund(payment, user=by):
+        raise IllegalTransition(
+            f"A refund can be asked for online within {REFUND_REQUEST_DAYS} days of paying "
+            "by card. Contact the membership team about this payment."
+        )
+    return payment_flag(
+        payment_id=payment.pk,
+        reason=Attention.REFUND_REQUESTED,
+        actor=by,
+        actor_label="",
+        note=reason.strip(),
+    )

@@ -206,7 +206,9 @@ MEMBER_TOLD = {
     ),
     Payment.Attention.AFTER_ERASURE: "Nothing: the account had been erased.",
     Payment.Attention.DISPUTED: "Nothing: the member opened the dispute with their bank.",
-    Payment.Attention.REFUND_REQUESTED: "Nothing yet: they asked for the refund.",
+    Payment.Attention.REFUND_REQUESTED: (
+        "Shown on their payment page: the request has reached the membership team."
+    ),
 }
 NOTICE_FOR = {
     Payment.Attention.SUPERSEDED: PaymentNotice.Kind.HELD,

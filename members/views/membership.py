@@ -8,14 +8,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from igpm.pdf import pdf_render
 from members import stripe_gateway
 from members.access import staff_gate
 from members.exceptions import MembershipError, PaymentProviderError
-from members.forms import GradeChoiceForm, PaymentMethodForm
+from members.forms import GradeChoiceForm, PaymentMethodForm, RefundRequestForm
 from members.models import Grade, Membership, MembershipPeriod, Payment
 from members.selectors import membership_get, payment_visible_to, profile_completeness
+from members.services.attention import can_request_refund, payment_refund_request
 from members.services.card_payments import card_checkout_url, card_payment_start
 from members.services.membership import membership_apply, next_period_start
 from members.services.payments import (
@@ -214,7 +216,35 @@ def _return_outcome(payment: Payment) -> dict:
 @login_required
 def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
     payment = _own_payment(request, payment_id)
-    return render(request, "members/payment_detail.html", {"payment": payment})
+    context = {
+        "payment": payment,
+        "refund_form": RefundRequestForm()
+        if can_request_refund(payment, user=request.user)
+        else None,
+    }
+    return render(request, "members/payment_detail.html", context)
+
+
+@require_POST
+@login_required
+def payment_refund_request_view(request: HttpRequest, payment_id: int) -> HttpResponse:
+    """The member asks for a card payment back (within 14 days)."""
+    payment = get_object_or_404(Payment, pk=payment_id, membership__user=request.user)
+    form = RefundRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            payment_refund_request(
+                payment=payment, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except MembershipError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                "Your request has reached the membership team. They will email you "
+                "within two working days.",
+            )
+    return redirect("members:payment_detail", payment.pk)
 
 
 def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:

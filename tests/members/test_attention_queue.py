@@ -202,3 +202,44 @@ def test_money_after_erasure_lands_in_the_queue(django_capture_on_commit_callbac
     assert payment.attention_reason == Payment.Attention.AFTER_ERASURE
     assert payment.needs_attention
     assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_a_member_asks_for_a_recent_card_payment_back_and_it_reaches_the_queue(
+    client, stripe_fake, django_capture_on_commit_callbacks
+):
+    from tests.members.test_stripe_money import paid_card_payment
+
+    payment = paid_card_payment(client, stripe_fake, django_capture_on_commit_callbacks)
+    detail = reverse("members:payment_detail", args=[payment.pk])
+    assert b"Ask for a refund" in client.get(detail).content
+    url = reverse("members:payment_refund_request", args=[payment.pk])
+    client.post(url, {"reason": "Changed jobs"})
+    client.post(url, {"reason": "Changed jobs"})
+    payment.refresh_from_db()
+    assert payment.attention_reason == Payment.Attention.REFUND_REQUESTED
+    assert payment.needs_attention
+    entries = AuditEntry.objects.filter(target_id=payment.pk, action="attention_refund_requested")
+    assert [e.reason for e in entries] == ["Changed jobs"]
+    assert b"You have asked for a refund" in client.get(detail).content
+
+    staff = team_member("Membership team")
+    client.force_login(staff)
+    assert b"Refund requested" in client.get(reverse(QUEUE)).content
+
+
+@pytest.mark.django_db
+def test_a_refund_cannot_be_asked_for_online_after_14_days(
+    client, stripe_fake, django_capture_on_commit_callbacks
+):
+    from tests.members.test_stripe_money import paid_card_payment
+
+    payment = paid_card_payment(client, stripe_fake, django_capture_on_commit_callbacks)
+    Payment.objects.filter(pk=payment.pk).update(
+        paid_at=timezone.now() - timezone.timedelta(days=15)
+    )
+    response = client.post(
+        reverse("members:payment_refund_request", args=[payment.pk]), follow=True
+    )
+    assert b"within 14 days of paying" in response.content
+    assert not Payment.objects.get(pk=payment.pk).needs_attention
