@@ -34,6 +34,7 @@ from members.models import (
     MembershipNotice,
     MembershipPeriod,
     Payment,
+    PaymentNotice,
     Profile,
     Refund,
     StripeEvent,
@@ -344,6 +345,13 @@ REGISTRY: list[Holding] = [
         erase=Anonymise({"invoice_organisation": "", "invoice_purchase_order": ""}),
         section="payments",
         about="Your payments: amounts, methods, invoice and receipt numbers.",
+    ),
+    Holding(
+        model=PaymentNotice,
+        rows=lambda user: PaymentNotice.objects.filter(payment__membership__user=user),
+        erase=Keep("the kind and date of each payment email, nothing else"),
+        section="payment_notices",
+        about="Emails sent to you about a payment (failed, refunded, being checked).",
     ),
     Holding(
         model=Refund,
