@@ -10,7 +10,7 @@ from members import stripe_gateway
 from members.exceptions import IllegalTransition, MembershipError
 from members.models import Membership, Payment, PaymentNotice, Refund, User
 
-from .payments import _buy_year, attention_flag_fields, payment_notice_queue, refund_record
+from .payments import attention_flag_fields, payment_notice_queue, refund_record, year_buy_locked
 
 Attention = Payment.Attention
 # A member may ask for a card payment back within this many days of paying
@@ -92,7 +92,7 @@ def payment_accept(*, payment: Payment, by: User, reason: str) -> bool:
         to_state="resolved",
         reason=reason,
     )
-    _buy_year(payment=payment, membership=membership, actor=by, label=by.email)
+    year_buy_locked(payment=payment, membership=membership, actor=by, label=by.email)
     return True
 
 

@@ -120,7 +120,7 @@ def payment_fulfil(*, payment_id: int, actor: User | None = None, actor_label: s
             "or accept it.",
         )
         return True
-    _buy_year(payment=payment, membership=membership, actor=actor, label=label)
+    year_buy_locked(payment=payment, membership=membership, actor=actor, label=label)
     return True
 
 
@@ -138,7 +138,7 @@ def _superseded(payment: Payment) -> bool:
     )
 
 
-def _buy_year(
+def year_buy_locked(
     *, payment: Payment, membership: Membership, actor: User | None, label: str
 ) -> MembershipPeriod:
     """Make the locked ``payment`` paid and the year it buys; queue the

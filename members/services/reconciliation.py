@@ -91,7 +91,7 @@ def stripe_reconcile(
             )
             if outcome == "fulfilled":
                 result.fulfilled += 1
-            elif outcome == "amount mismatch":
+            elif outcome in ("amount mismatch", "held"):
                 result.held += 1
             logger.warning(
                 "Reconciliation: session %s for payment %s: %s", session.id, payment.pk, outcome

@@ -147,8 +147,11 @@ def session_settle(
             received_currency=session.currency,
         )
         return "amount mismatch"
-    done = payment_fulfil(payment_id=payment.pk, actor_label=actor_label)
-    return "fulfilled" if done else "no change"
+    if not payment_fulfil(payment_id=payment.pk, actor_label=actor_label):
+        return "no change"
+    # Money for a replaced payment, or after erasure, is held, not applied.
+    held = Payment.objects.filter(pk=payment.pk, status=Payment.Status.HELD).exists()
+    return "held" if held else "fulfilled"
 
 
 def _charge_event(event) -> str:

@@ -15,7 +15,7 @@ from tests.factories import grade
 # one, to load the page's payments.
 QUERIES_PER_SETTLED_PAGE = 1
 # Queries to settle one missed session (locks, the year, audit entries).
-QUERIES_PER_FULFILMENT = 14
+QUERIES_PER_FULFILMENT = 15
 
 
 def card_world(stripe_fake, count: int, missing: set[int]) -> list[Payment]:
