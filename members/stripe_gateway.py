@@ -171,11 +171,16 @@ def payment_intent_charge(payment_intent_id: str) -> str:
 def refund_create(*, payment_intent_id: str, amount_pence: int, key: str) -> StripeRefund:
     """Refund (part of) a card payment. ``key`` makes a retry of the same
     refund return the first one instead of refunding twice."""
-    refund = _call(
-        _client().v1.refunds.create,
-        params={"payment_intent": payment_intent_id, "amount": amount_pence},
-        options={"idempotency_key": key},
-    ).to_dict()
+    try:
+        made = _client().v1.refunds.create(
+            params={"payment_intent": payment_intent_id, "amount": amount_pence},
+            options={"idempotency_key": key},
+        )
+    except stripe.InvalidRequestError as exc:
+        raise PaymentProviderError(f"Stripe refused the refund: {exc.user_message}") from exc
+    except stripe.StripeError as exc:
+        raise PaymentProviderError(NOT_ANSWERING) from exc
+    refund = made.to_dict()
     return StripeRefund(id=refund["id"], amount=refund["amount"], status=refund.get("status", ""))
 
 

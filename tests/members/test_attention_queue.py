@@ -243,3 +243,20 @@ def test_a_refund_cannot_be_asked_for_online_after_14_days(
     )
     assert b"within 14 days of paying" in response.content
     assert not Payment.objects.get(pk=payment.pk).needs_attention
+
+
+@pytest.mark.django_db
+def test_a_refund_stripe_refuses_is_explained_and_nothing_is_recorded(team_client, stripe_fake):
+    payment = flagged(Payment.Attention.SUPERSEDED, stripe_fake=stripe_fake)
+    # Stripe already refunded it all (in its dashboard, say), unknown here.
+    stripe_fake.refunds["re_elsewhere"] = {
+        "id": "re_elsewhere",
+        "amount": 9500,
+        "charge": f"ch_{payment.stripe_payment_intent_id.removeprefix('pi_')}",
+        "status": "succeeded",
+    }
+    response = act(team_client, payment, "refund")
+    assert response.status_code == 400
+    assert "Stripe refused the refund: Cannot refund" in response.content.decode()
+    assert not Refund.objects.exists()
+    assert Payment.objects.get(pk=payment.pk).needs_attention
