@@ -71,7 +71,9 @@ def attention_action(request: HttpRequest, payment_id: int) -> HttpResponse:
                 payment=payment,
                 amount_pence=payment.refundable_pence,
                 reason=reason,
-                effect=Refund.Effect.NONE,
+                # Takes off the year the payment bought, if it bought one
+                # (held money bought none: the service leaves it alone).
+                effect=Refund.Effect.SHORTEN,
                 by=request.user,
             )
             done = f"Refunded {payment.refundable_display} through Stripe."

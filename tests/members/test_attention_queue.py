@@ -260,3 +260,23 @@ def test_a_refund_stripe_refuses_is_explained_and_nothing_is_recorded(team_clien
     assert "Stripe refused the refund: Cannot refund" in response.content.decode()
     assert not Refund.objects.exists()
     assert Payment.objects.get(pk=payment.pk).needs_attention
+
+
+@pytest.mark.django_db
+def test_refunding_a_requested_refund_takes_off_the_year_it_bought(
+    client, stripe_fake, django_capture_on_commit_callbacks
+):
+    from members.models import Membership
+    from members.services.attention import payment_refund_request
+    from tests.members.test_stripe_money import paid_card_payment
+
+    payment = paid_card_payment(client, stripe_fake, django_capture_on_commit_callbacks)
+    payment_refund_request(payment=payment, by=payment.membership.user, reason="")
+    client.force_login(team_member("Membership team"))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert act(client, payment, "refund", reason="Asked within 14 days").status_code == 302
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.REFUNDED and not payment.needs_attention
+    assert Refund.objects.get(payment=payment).effect == Refund.Effect.SHORTEN
+    assert payment.membership.status == Membership.Status.CANCELLED
+    assert len(stripe_fake.refunds) == 1
