@@ -15,6 +15,7 @@ from .models import (
 )
 from .models.membership import format_pence
 from .selectors import care_board_choices
+from .services.attention import can_accept, can_refund
 
 PHONE_ALLOWED = re.compile(r"^\+?[0-9 ()-]+$")
 
@@ -313,3 +314,43 @@ class RefundForm(forms.Form):
                 "the amount not yet refunded."
             )
         return pence
+
+
+class AttentionActionForm(forms.Form):
+    """One action on a payment in the needs-attention queue."""
+
+    ACTIONS = [
+        ("refund", "Refund it in full through Stripe"),
+        ("accept", "Accept it as payment for the member's next year"),
+        ("resolve", "Mark resolved (nothing more to do)"),
+    ]
+    action = forms.ChoiceField(
+        label="Action",
+        choices=ACTIONS,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what to do with this payment."},
+    )
+    reason = forms.CharField(
+        label="Reason (kept in the audit trail)",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Give a reason: it is kept in the audit trail."},
+    )
+
+    def __init__(self, *args, payment: Payment, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = {"resolve"}
+        if can_refund(payment):
+            allowed.add("refund")
+        if can_accept(payment):
+            allowed.add("accept")
+        self.fields["action"].choices = [c for c in self.ACTIONS if c[0] in allowed]
+
+
+class RefundRequestForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you asking for a refund? (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -180,3 +180,24 @@ def directory_search(*, query: str = "", care_board_id: int | None = None, role:
     if role in Profile.Role.values:
         listed = listed.filter(role=role)
     return listed.order_by("user__last_name", "user__first_name", "pk")
+
+
+def payments_needing_attention() -> list[Payment]:
+    """The membership team's queue: every payment flagged and not yet
+    resolved, oldest first, with what each row shows (member, grade, the
+    emails sent about it) in a fixed number of queries."""
+    return list(
+        Payment.objects.filter(attention_resolved_at__isnull=True)
+        .exclude(attention_reason="")
+        .select_related("membership__user", "grade")
+        .prefetch_related("notices")
+        .order_by("attention_since", "pk")
+    )
+
+
+def payments_needing_attention_count() -> int:
+    return (
+        Payment.objects.filter(attention_resolved_at__isnull=True)
+        .exclude(attention_reason="")
+        .count()
+    )

@@ -8,12 +8,16 @@ from django.utils import timezone
 
 from igpm.emails import email_build
 
+from .exceptions import PaymentProviderError
 from .models import Membership, Payment
 from .privacy.services import data_export_build, data_exports_expire, erasure_notify
 from .services.accounts import sessions_clear_expired
+from .services.card_payments import payment_sessions_expire
 from .services.documents import receipt_pdf, receipt_period_start
 from .services.invoices import invoice_email_send
 from .services.notices import notices_send, notices_sweep
+from .services.payment_notices import payment_notice_send
+from .services.reconciliation import stripe_reconcile
 
 RETRY = {"autoretry_for": (SMTPException, OSError), "retry_backoff": True, "max_retries": 5}
 
@@ -97,3 +101,19 @@ def erasure_completed_email_task(request_id: int, address: str) -> bool:
     """The account no longer has an address; the erasure passes the one it
     had, for this last email only."""
     return erasure_notify(request_id=request_id, template="erasure_completed", address=address)
+
+
+@shared_task(autoretry_for=(PaymentProviderError,), retry_backoff=True, max_retries=8)
+def checkout_sessions_expire_task(payment_ids: list[int]) -> int:
+    """Close the Checkout sessions of replaced card payments at Stripe."""
+    return payment_sessions_expire(payment_ids=payment_ids)
+
+
+@shared_task(**RETRY)
+def payment_notice_send_task(notice_id: int) -> bool:
+    return payment_notice_send(notice_id=notice_id)
+
+
+@shared_task
+def stripe_reconcile_task() -> dict:
+    return stripe_reconcile().as_dict()

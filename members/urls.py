@@ -3,7 +3,7 @@ from django.urls import path
 from .backoffice import views as backoffice
 from .privacy import views as privacy
 from .reports import views as reports
-from .views import accounts, membership, staff, webhooks
+from .views import accounts, attention, membership, staff, webhooks
 
 app_name = "members"
 
@@ -27,6 +27,11 @@ urlpatterns = [
         "membership/payments/<int:payment_id>/return/",
         membership.payment_return,
         name="payment_return",
+    ),
+    path(
+        "membership/payments/<int:payment_id>/refund-request/",
+        membership.payment_refund_request_view,
+        name="payment_refund_request",
     ),
     path(
         "membership/payments/<int:payment_id>/receipt.pdf",
@@ -91,6 +96,12 @@ urlpatterns = [
         "staff/payments/<int:payment_id>/refund/",
         staff.payment_refund,
         name="staff_payment_refund",
+    ),
+    path("staff/payments/attention/", attention.attention_queue, name="staff_attention"),
+    path(
+        "staff/payments/attention/<int:payment_id>/",
+        attention.attention_action,
+        name="staff_attention_action",
     ),
     path(
         "staff/privacy/erasure/",

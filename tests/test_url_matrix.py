@@ -83,6 +83,9 @@ MATRIX = {
     "members:payment_offline": ("get", "payment", owned()),
     "members:payment_return": ("get", "payment", owned(team="membership")),
     "members:payment_receipt": ("get", "payment", owned(team="membership")),
+    # The owner's own payment only; refused with a message when not a
+    # recent card payment, still a redirect.
+    "members:payment_refund_request": ("post", "payment", owned(owner=302)),
     "members:payment_invoice": ("get", "invoice", owned(team="membership")),
     "members:stripe_webhook": ("get", None, every(405)),
     "members:privacy": ("get", None, signed_in(200)),
@@ -123,6 +126,13 @@ MATRIX = {
         team_only("membership", status=302),
     ),
     "members:staff_payment_refund": ("post", "payment", team_only("membership", status=400)),
+    "members:staff_attention": ("get", None, team_only("membership")),
+    # An empty action form: refused with its message beside the field.
+    "members:staff_attention_action": (
+        "post",
+        "payment",
+        team_only("membership", status=400),
+    ),
     # Every team sees the reports; only those who may find members get the
     # member list, which is personal data.
     "members:staff_reports": ("get", None, team_only("membership", "assessor", "events")),

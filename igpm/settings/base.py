@@ -211,6 +211,17 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
+# Seconds to connect to Stripe and to wait for each read, and retries after
+# a timeout or a 5xx. The worst call is (connect + read) x (retries + 1)
+# plus 0.5 s per retry: 12.5 s with these defaults. Web workers' timeout
+# (gunicorn) must be longer than that.
+STRIPE_CONNECT_TIMEOUT = env.float("STRIPE_CONNECT_TIMEOUT", default=2.0)
+STRIPE_READ_TIMEOUT = env.float("STRIPE_READ_TIMEOUT", default=4.0)
+STRIPE_MAX_RETRIES = env.int("STRIPE_MAX_RETRIES", default=1)
+# Where disputes and other card-money problems are reported to the team.
+MEMBERSHIP_TEAM_EMAIL = env("MEMBERSHIP_TEAM_EMAIL", default="membership@igpm.org.uk")
+# Days of Checkout sessions the daily reconciliation reads back from Stripe.
+STRIPE_RECONCILE_DAYS = env.int("STRIPE_RECONCILE_DAYS", default=3)
 # The clearly labelled offline provider: completes a payment with no money
 # moving. On only where no Stripe key is configured; never in production.
 PAYMENTS_OFFLINE_PROVIDER = env.bool("PAYMENTS_OFFLINE_PROVIDER", default=not STRIPE_SECRET_KEY)
@@ -284,6 +295,10 @@ CELERY_BEAT_SCHEDULE = {
     "accreditation-notices-sweep": {
         "task": "accreditation.tasks.certificate_notices_sweep_task",
         "schedule": crontab(hour=7, minute=20),
+    },
+    "members-stripe-reconcile": {
+        "task": "members.tasks.stripe_reconcile_task",
+        "schedule": crontab(hour=4, minute=10),
     },
     "members-data-exports-expire": {
         "task": "members.tasks.data_exports_expire_task",

@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from members.access import staff_member_required, staff_permission_required
 from members.privacy.selectors import erasure_requests_summary
+from members.selectors import payments_needing_attention_count
 
 from .forms import AuditFilterForm, MemberSearchForm
 from .selectors import (
@@ -34,8 +35,15 @@ def staff_home(request: HttpRequest) -> HttpResponse:
     erasures = (
         erasure_requests_summary() if request.user.has_perm("members.handle_erasure") else None
     )
+    attention_count = (
+        payments_needing_attention_count()
+        if request.user.has_perm("members.manage_memberships")
+        else None
+    )
     return render(
-        request, "members/staff/home.html", {"overview": staff_overview(), "erasures": erasures}
+        request,
+        "members/staff/home.html",
+        {"overview": staff_overview(), "erasures": erasures, "attention_count": attention_count},
     )
 
 

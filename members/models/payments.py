@@ -22,6 +22,9 @@ class Payment(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         REFUNDED = "refunded", "Refunded"
         PARTIALLY_REFUNDED = "partially_refunded", "Partly refunded"
+        # Money arrived but bought no year (paid for a superseded payment,
+        # the wrong amount, or after erasure): only a paid payment buys one.
+        HELD = "held", "Received, not applied"
 
     class Purpose(models.TextChoices):
         JOIN = "join", "Joining"
@@ -30,6 +33,15 @@ class Payment(models.Model):
     # Money that arrives is honoured even if the portal had given up on the
     # payment (a late card or bank confirmation).
     FULFILLABLE = frozenset({Status.PENDING, Status.EXPIRED, Status.CANCELLED})
+    # Money that is (still partly) with the IGPM and can be refunded.
+    REFUNDABLE = frozenset({Status.PAID, Status.PARTIALLY_REFUNDED, Status.HELD})
+
+    class Attention(models.TextChoices):
+        SUPERSEDED = "superseded", "Paid for a cancelled or superseded payment"
+        WRONG_AMOUNT = "wrong_amount", "Paid the wrong amount or currency"
+        AFTER_ERASURE = "after_erasure", "Paid after the account was erased"
+        REFUND_REQUESTED = "refund_requested", "Refund requested"
+        DISPUTED = "disputed", "Disputed with the card issuer"
 
     membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="payments")
     user = models.ForeignKey(
@@ -71,6 +83,21 @@ class Payment(models.Model):
         related_name="+",
     )
 
+    # --- Card money that needs the membership team (needs-attention queue).
+    # Separate from ``status``: a paid payment that bought its year can still
+    # be disputed. Blank reason: nothing to look at.
+    stripe_charge_id = models.CharField(max_length=255, blank=True, db_index=True)
+    received_pence = models.PositiveIntegerField(null=True, blank=True)
+    received_currency = models.CharField(max_length=3, blank=True)
+    attention_reason = models.CharField(
+        max_length=20, choices=Attention.choices, blank=True, db_index=True
+    )
+    attention_since = models.DateTimeField(null=True, blank=True)
+    attention_member_told = models.CharField(max_length=300, blank=True)
+    attention_resolved_at = models.DateTimeField(null=True, blank=True)
+    attention_resolution = models.TextField(blank=True)
+    checkout_started_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
@@ -81,6 +108,18 @@ class Payment(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(status="paid") | models.Q(paid_at__isnull=False),
                 name="members_payment_paid_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="held") | models.Q(paid_at__isnull=False),
+                name="members_payment_held_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["attention_since"],
+                condition=models.Q(attention_resolved_at__isnull=True)
+                & ~models.Q(attention_reason=""),
+                name="members_payment_attention",
             ),
         ]
 
@@ -102,6 +141,14 @@ class Payment(models.Model):
     def refundable_pence(self) -> int:
         return self.amount_pence - self.refunded_pence
 
+    @property
+    def refundable_display(self) -> str:
+        return format_pence(self.refundable_pence)
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.attention_reason) and self.attention_resolved_at is None
+
 
 class Refund(models.Model):
     """A refund staff have made (in Stripe or by bank) and recorded here."""
@@ -116,9 +163,17 @@ class Refund(models.Model):
     reason = models.TextField()
     effect = models.CharField(max_length=10, choices=Effect.choices)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="Empty when Stripe reported a refund made in its dashboard.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set for refunds made through (or reported by) Stripe: the guard
+    # against recording one twice when ``charge.refunded`` arrives.
+    stripe_refund_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -175,3 +230,32 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class PaymentNotice(models.Model):
+    """An email about a payment, recorded before it is sent: one per
+    (payment, kind), so a webhook retry or a second sweep sends nothing
+    twice."""
+
+    class Kind(models.TextChoices):
+        FAILED = "failed", "Card payment failed"
+        EXPIRED = "expired", "Checkout expired unpaid"
+        HELD = "held", "Money received but not applied"
+        CHECKING = "checking", "Payment being checked by the membership team"
+        DISPUTE_TEAM = "dispute_team", "Dispute: membership team told"
+        REFUNDED = "refunded", "Refund made"
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payment", "kind"], name="members_payment_notice_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for payment {self.payment_id}"

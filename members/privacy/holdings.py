@@ -20,6 +20,7 @@ from members.models import (
     MembershipNotice,
     MembershipPeriod,
     Payment,
+    PaymentNotice,
     Profile,
     Refund,
     StripeEvent,
@@ -256,6 +257,13 @@ register(
         ),
         section="payments",
         about="Your payments: amounts, methods, invoice and receipt numbers.",
+    ),
+    Holding(
+        model=PaymentNotice,
+        rows=lambda user: PaymentNotice.objects.filter(payment__membership__user=user),
+        erase=Keep("the kind and date of each payment email, nothing else"),
+        section="payment_notices",
+        about="Emails sent to you about a payment (failed, refunded, being checked).",
     ),
     Holding(
         model=InvoiceEmail,

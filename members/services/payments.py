@@ -7,7 +7,7 @@ from django.utils import timezone
 from members import stripe_gateway
 from members.audit import audit_record
 from members.exceptions import IllegalTransition, MembershipError
-from members.models import Membership, MembershipPeriod, Payment, Refund, User
+from members.models import Membership, MembershipPeriod, Payment, PaymentNotice, Refund, User
 
 from .membership import next_period_start, period_end, status_for_expiry
 
@@ -39,9 +39,17 @@ def payment_create(
         raise MembershipError("The offline test provider is not available here.")
     if method == Payment.Method.STRIPE and not stripe_gateway.is_configured():
         raise MembershipError("Card payments are not available at the moment.")
-    Payment.objects.filter(membership=membership, status=PaymentStatus.PENDING).update(
-        status=PaymentStatus.CANCELLED, updated_at=timezone.now()
+    superseded = Payment.objects.filter(membership=membership, status=PaymentStatus.PENDING)
+    open_sessions = list(
+        superseded.filter(stripe_session_id__isnull=False).values_list("pk", flat=True)
     )
+    superseded.update(status=PaymentStatus.CANCELLED, updated_at=timezone.now())
+    if open_sessions:
+        # A cancelled card payment's Checkout page must stop taking money:
+        # closed at Stripe after commit, by a task, outside this transaction.
+        from members.tasks import checkout_sessions_expire_task
+
+        checkout_sessions_expire_task.delay_on_commit(open_sessions)
     purpose = (
         Payment.Purpose.JOIN
         if membership.status == Membership.Status.AWAITING_PAYMENT
@@ -71,36 +79,19 @@ def payment_create(
     return payment
 
 
-def payment_checkout_start(*, payment: Payment, success_url: str, cancel_url: str) -> str:
-    """Create the Stripe Checkout session for ``payment``; return its URL.
-
-    Called after ``payment_create`` has committed: no database transaction
-    is held open while Stripe is asked.
-    """
-    session = stripe_gateway.checkout_session_create(
-        payment_id=payment.pk,
-        amount_pence=payment.amount_pence,
-        description=f"IGPM {payment.grade.name} membership, 12 months",
-        customer_email=payment.user.email,
-        success_url=success_url,
-        cancel_url=cancel_url,
-    )
-    Payment.objects.filter(pk=payment.pk).update(
-        stripe_session_id=session.id, checkout_url=session.url, updated_at=timezone.now()
-    )
-    return session.url
-
-
 @transaction.atomic
 def payment_fulfil(*, payment_id: int, actor: User | None = None, actor_label: str = "") -> bool:
     """Record that the money arrived and extend the membership by a year.
 
     Safe to call any number of times, from any number of processes: the
-    payment row is locked, and a payment that is already paid changes
+    payment row is locked, and a payment that is already settled changes
     nothing. Returns whether this call did the work.
-    """
-    from members.tasks import payment_receipt_email_task
 
+    Card money for a payment the portal had replaced by a newer one, or
+    that arrives after the account was erased, buys no year: it is held
+    and put in the membership team's needs-attention queue (a year is
+    bought by exactly one paid payment).
+    """
     payment = Payment.objects.select_for_update().get(pk=payment_id)
     if payment.status not in Payment.FULFILLABLE:
         return False
@@ -109,30 +100,68 @@ def payment_fulfil(*, payment_id: int, actor: User | None = None, actor_label: s
         .select_related("user")
         .get(pk=payment.membership_id)
     )
+    label = actor_label or (actor.email if actor else "system")
+    if membership.user.erased_at is not None:
+        payment_hold_locked(
+            payment=payment,
+            reason=Payment.Attention.AFTER_ERASURE,
+            actor_label=label,
+            action="payment_received_after_erasure",
+            audit_reason="The account was erased before this payment arrived: refund it.",
+        )
+        return True
+    if payment.method == Payment.Method.STRIPE and _superseded(payment):
+        payment_hold_locked(
+            payment=payment,
+            reason=Payment.Attention.SUPERSEDED,
+            actor_label=label,
+            action="payment_received_superseded",
+            audit_reason="Paid for a card payment the member had replaced: refund it "
+            "or accept it.",
+        )
+        return True
+    year_buy_locked(payment=payment, membership=membership, actor=actor, label=label)
+    return True
+
+
+def _superseded(payment: Payment) -> bool:
+    """Whether card money for ``payment`` comes too late to buy a year:
+    the member replaced it by another payment (or the portal cancelled it).
+    An expired or failed payment with nothing newer is still honoured (a
+    late bank confirmation)."""
+    if payment.status == PaymentStatus.CANCELLED:
+        return True
+    return (
+        Payment.objects.filter(membership_id=payment.membership_id, pk__gt=payment.pk)
+        .filter(status__in=[PaymentStatus.PENDING, PaymentStatus.PAID])
+        .exists()
+    )
+
+
+def year_buy_locked(
+    *, payment: Payment, membership: Membership, actor: User | None, label: str
+) -> MembershipPeriod:
+    """Make the locked ``payment`` paid and the year it buys; queue the
+    receipt."""
+    from members.tasks import payment_receipt_email_task
+
     now = timezone.now()
     today = timezone.localdate(now)
     old_payment_status = payment.status
     payment.status = PaymentStatus.PAID
-    payment.paid_at = now
+    payment.paid_at = payment.paid_at or now
     payment.receipt_number = f"RCT-{today:%Y}-{payment.pk:06d}"
     payment.save(update_fields=["status", "paid_at", "receipt_number", "updated_at"])
-    label = actor_label or (actor.email if actor else "system")
-    # A checkout can finish after its account was erased: the money is
-    # recorded, but nothing is renewed or emailed, and staff refund it.
-    erased = membership.user.erased_at is not None
     audit_record(
         actor=actor,
         actor_label=label,
         subject=membership.user,
         target=payment,
-        action="payment_received_after_erasure" if erased else "payment_received",
+        action="payment_received",
         from_state=old_payment_status,
         to_state=payment.status,
-        reason="The account was erased before this payment arrived: refund it." if erased else "",
         data={"amount_pence": payment.amount_pence, "method": payment.method},
     )
-    if erased:
-        return True
 
     starts_on = next_period_start(membership, today)
     period = MembershipPeriod.objects.create(
@@ -161,7 +190,98 @@ def payment_fulfil(*, payment_id: int, actor: User | None = None, actor_label: s
         data={"starts_on": str(starts_on), "expires_on": str(period.ends_on)},
     )
     payment_receipt_email_task.delay_on_commit(payment.pk)
-    return True
+    return period
+
+
+# --- Card money that buys no year: held for the membership team ----------
+
+# What the member is told, by reason (shown to staff in the queue).
+MEMBER_TOLD = {
+    Payment.Attention.SUPERSEDED: (
+        "Emailed: the money arrived for a payment they had replaced, bought no "
+        "extra year, and will be refunded."
+    ),
+    Payment.Attention.WRONG_AMOUNT: (
+        "Emailed, and shown on their payment page: the membership team is checking the payment."
+    ),
+    Payment.Attention.AFTER_ERASURE: "Nothing: the account had been erased.",
+    Payment.Attention.DISPUTED: "Nothing: the member opened the dispute with their bank.",
+    Payment.Attention.REFUND_REQUESTED: (
+        "Shown on their payment page: the request has reached the membership team."
+    ),
+}
+NOTICE_FOR = {
+    Payment.Attention.SUPERSEDED: PaymentNotice.Kind.HELD,
+    Payment.Attention.WRONG_AMOUNT: PaymentNotice.Kind.CHECKING,
+}
+
+
+def payment_hold_locked(
+    *,
+    payment: Payment,
+    reason: str,
+    actor_label: str,
+    action: str,
+    audit_reason: str,
+    received_pence: int | None = None,
+    received_currency: str = "",
+) -> None:
+    """Record that money arrived for the locked ``payment`` without buying
+    a year, flag it for the membership team and tell the member (once)."""
+    now = timezone.now()
+    old_status = payment.status
+    payment.status = PaymentStatus.HELD
+    payment.paid_at = now
+    payment.received_pence = payment.amount_pence if received_pence is None else received_pence
+    payment.received_currency = received_currency or payment.currency
+    fields = ["status", "paid_at", "received_pence", "received_currency", "updated_at"]
+    fields += attention_flag_fields(payment=payment, reason=reason, now=now)
+    payment.save(update_fields=fields)
+    audit_record(
+        actor=None,
+        actor_label=actor_label,
+        subject=payment.membership.user,
+        target=payment,
+        action=action,
+        from_state=old_status,
+        to_state=payment.status,
+        reason=audit_reason,
+        data={
+            "amount_pence": payment.received_pence,
+            "currency": payment.received_currency,
+            "attention": reason,
+        },
+    )
+    if kind := NOTICE_FOR.get(reason):
+        payment_notice_queue(payment=payment, kind=kind)
+
+
+def attention_flag_fields(*, payment: Payment, reason: str, now) -> list[str]:
+    """Put ``payment`` (in memory) in the needs-attention queue for
+    ``reason``; return the fields to save."""
+    payment.attention_reason = reason
+    payment.attention_since = now
+    payment.attention_member_told = MEMBER_TOLD[reason]
+    payment.attention_resolved_at = None
+    payment.attention_resolution = ""
+    return [
+        "attention_reason",
+        "attention_since",
+        "attention_member_told",
+        "attention_resolved_at",
+        "attention_resolution",
+    ]
+
+
+def payment_notice_queue(*, payment: Payment, kind: str) -> bool:
+    """Record a ``kind`` email about ``payment`` unless one exists, and send
+    it after commit. Returns whether this call recorded it."""
+    from members.tasks import payment_notice_send_task
+
+    notice, created = PaymentNotice.objects.get_or_create(payment=payment, kind=kind)
+    if created:
+        payment_notice_send_task.delay_on_commit(notice.pk)
+    return created
 
 
 @transaction.atomic
@@ -183,17 +303,35 @@ def payment_close(*, payment_id: int, status: str, actor_label: str) -> bool:
         from_state=PaymentStatus.PENDING,
         to_state=status,
     )
+    if status in (PaymentStatus.FAILED, PaymentStatus.EXPIRED):
+        payment_notice_queue(payment=payment, kind=status)
     return True
 
 
 @transaction.atomic
 def refund_record(
-    *, payment: Payment, amount_pence: int, reason: str, effect: str, by: User
+    *,
+    payment: Payment,
+    amount_pence: int,
+    reason: str,
+    effect: str,
+    by: User | None,
+    stripe_refund_id: str | None = None,
+    actor_label: str = "",
 ) -> Refund:
-    """Record a refund made outside the portal and apply its effect."""
+    """Record a refund (made outside the portal, or through Stripe) and
+    apply its effect. A Stripe refund already recorded is returned as it
+    is: the staff action and Stripe's ``charge.refunded`` both record it."""
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
-    if payment.status not in (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED):
+    if stripe_refund_id:
+        known = Refund.objects.filter(stripe_refund_id=stripe_refund_id).first()
+        if known is not None:
+            return known
+    if payment.status not in Payment.REFUNDABLE:
         raise IllegalTransition("Only a paid payment can be refunded.")
+    if payment.status == PaymentStatus.HELD:
+        # Held money bought no year: there is nothing to take off.
+        effect = Refund.Effect.NONE
     if not 0 < amount_pence <= payment.refundable_pence:
         raise MembershipError(
             f"Enter an amount between £0.01 and the £{payment.refundable_pence / 100:.2f} "
@@ -206,18 +344,28 @@ def refund_record(
         # The year this payment bought has already been taken off.
         effect = Refund.Effect.NONE
     refund = Refund.objects.create(
-        payment=payment, amount_pence=amount_pence, reason=reason, effect=effect, recorded_by=by
+        payment=payment,
+        amount_pence=amount_pence,
+        reason=reason,
+        effect=effect,
+        recorded_by=by,
+        stripe_refund_id=stripe_refund_id or None,
     )
     old_payment_status = payment.status
     payment.refunded_pence += amount_pence
-    payment.status = (
-        PaymentStatus.REFUNDED
-        if payment.refunded_pence == payment.amount_pence
-        else PaymentStatus.PARTIALLY_REFUNDED
-    )
-    payment.save(update_fields=["refunded_pence", "status", "updated_at"])
+    fields = ["refunded_pence", "status", "updated_at"]
+    if payment.refunded_pence == payment.amount_pence:
+        payment.status = PaymentStatus.REFUNDED
+        if payment.needs_attention and payment.attention_reason != Payment.Attention.DISPUTED:
+            payment.attention_resolved_at = timezone.now()
+            payment.attention_resolution = f"Refunded in full: {reason}"
+            fields += ["attention_resolved_at", "attention_resolution"]
+    elif payment.status != PaymentStatus.HELD:
+        payment.status = PaymentStatus.PARTIALLY_REFUNDED
+    payment.save(update_fields=fields)
     audit_record(
         actor=by,
+        actor_label=actor_label,
         subject=membership.user,
         target=payment,
         action="refunded",

@@ -5,20 +5,22 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from igpm.pdf import pdf_render
 from members import stripe_gateway
 from members.access import staff_gate
-from members.exceptions import MembershipError
-from members.forms import GradeChoiceForm, PaymentMethodForm
+from members.exceptions import MembershipError, PaymentProviderError
+from members.forms import GradeChoiceForm, PaymentMethodForm, RefundRequestForm
 from members.models import Grade, Membership, Payment
 from members.selectors import membership_get, payment_visible_to, profile_completeness
+from members.services.attention import can_request_refund, payment_refund_request
+from members.services.card_payments import card_checkout_url, card_payment_start
 from members.services.documents import invoice_pdf, receipt_pdf
 from members.services.invoices import InvoiceDetails, InvoiceRequested, invoice_request
 from members.services.membership import membership_apply, membership_next_period_start
 from members.services.payments import (
     offline_provider_enabled,
-    payment_checkout_start,
     payment_create,
     payment_fulfil,
 )
@@ -87,24 +89,22 @@ def membership_pay(request: HttpRequest) -> HttpResponse:
             return response
     elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if data["method"] == Payment.Method.STRIPE:
+            return _card_checkout(request, membership, form)
         try:
             payment = payment_create(
                 membership=membership,
                 method=data["method"],
                 by=request.user,
             )
-            if payment.method == Payment.Method.STRIPE:
-                return redirect(
-                    payment_checkout_start(
-                        payment=payment,
-                        success_url=_absolute(request, "members:payment_return", payment.pk),
-                        cancel_url=_absolute(request, "members:pay"),
-                    )
-                )
         except MembershipError as exc:
             form.add_error(None, str(exc))
         else:
             return redirect("members:payment_offline", payment.pk)
+    return _pay_page(request, membership, form)
+
+
+def _pay_page(request: HttpRequest, membership: Membership, form) -> HttpResponse:
     return render(
         request,
         "members/pay.html",
@@ -159,6 +159,25 @@ def _invoice_message(requested: InvoiceRequested) -> str:
     )
 
 
+def _card_checkout(request: HttpRequest, membership: Membership, form) -> HttpResponse:
+    """Send the member to Stripe Checkout: the open session of their card
+    payment, or a new one. When Stripe does not answer in time, a page
+    that says so (and offers an invoice) instead of an error."""
+    try:
+        payment = card_payment_start(membership=membership, by=request.user)
+        url = card_checkout_url(
+            payment=payment,
+            success_url=_absolute(request, "members:payment_return", payment.pk),
+            cancel_url=_absolute(request, "members:pay"),
+        )
+    except PaymentProviderError:
+        return render(request, "members/card_unavailable.html", status=503)
+    except MembershipError as exc:
+        form.add_error(None, str(exc))
+        return _pay_page(request, membership, form)
+    return redirect(url)
+
+
 def _absolute(request: HttpRequest, name: str, *args) -> str:
     return request.build_absolute_uri(reverse(name, args=args))
 
@@ -196,18 +215,73 @@ def payment_return(request: HttpRequest, payment_id: int) -> HttpResponse:
     """Where Stripe sends the member back. It never fulfils anything: only
     the webhook does, so this page just reports what the portal knows."""
     payment = _own_payment(request, payment_id)
-    return render(request, "members/payment_return.html", {"payment": payment})
+    return render(
+        request,
+        "members/payment_return.html",
+        {"payment": payment, "outcome": _return_outcome(payment)},
+    )
+
+
+def _return_outcome(payment: Payment) -> dict:
+    """What the return page tells the member about ``payment`` now."""
+    status = Payment.Status
+    if payment.status == status.HELD:
+        key = "checking" if payment.attention_reason == Payment.Attention.WRONG_AMOUNT else "held"
+    elif payment.status in (status.REFUNDED, status.PARTIALLY_REFUNDED):
+        key = "refunded"
+    elif payment.status in (status.PAID, status.FAILED, status.EXPIRED, status.CANCELLED):
+        key = payment.status
+    else:
+        key = "waiting"
+    titles = {
+        "paid": "Thank you",
+        "waiting": "Thank you",
+        "failed": "Your payment did not go through",
+        "expired": "Your payment was not completed",
+        "cancelled": "This payment was replaced",
+        "checking": "We are checking your payment",
+        "held": "We received a payment you did not need to make",
+        "refunded": "Payment refunded",
+    }
+    return {"key": key, "title": titles[key]}
 
 
 @login_required
 def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
     payment = _own_payment(request, payment_id)
-    context = {"payment": payment}
+    context = {
+        "payment": payment,
+        "refund_form": RefundRequestForm()
+        if can_request_refund(payment, user=request.user)
+        else None,
+    }
     if payment.status == Payment.Status.PENDING:
         context["period_start"] = membership_next_period_start(
             membership=payment.membership, paid_on=timezone.localdate()
         )
     return render(request, "members/payment_detail.html", context)
+
+
+@require_POST
+@login_required
+def payment_refund_request_view(request: HttpRequest, payment_id: int) -> HttpResponse:
+    """The member asks for a card payment back (within 14 days)."""
+    payment = get_object_or_404(Payment, pk=payment_id, membership__user=request.user)
+    form = RefundRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            payment_refund_request(
+                payment=payment, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except MembershipError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                "Your request has reached the membership team. They will email you "
+                "within two working days.",
+            )
+    return redirect("members:payment_detail", payment.pk)
 
 
 def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:

@@ -21,7 +21,8 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         event = stripe_gateway.event_construct(
             request.body, request.headers.get("Stripe-Signature", "")
         )
-    except (ValueError, stripe.SignatureVerificationError):
+    except (ValueError, stripe.SignatureVerificationError) as exc:
+        logger.warning("Stripe webhook refused: %s", exc)
         return HttpResponseBadRequest("Invalid signature or payload.")
     outcome = stripe_event_receive(event=event)
     logger.info("Stripe event %s (%s): %s", event["id"], event["type"], outcome)

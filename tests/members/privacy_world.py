@@ -32,6 +32,7 @@ from members.models import (
     MembershipNotice,
     MembershipPeriod,
     Payment,
+    PaymentNotice,
     StripeEvent,
     User,
 )
@@ -90,6 +91,7 @@ def member_with_everything(pathway: Pathway) -> World:
     membership = Membership.objects.get(pk=membership.pk)
     period = MembershipPeriod.objects.get(payment=paid)
     MembershipNotice.objects.create(period=period, kind="renewal_60", sent_at=timezone.now())
+    PaymentNotice.objects.create(payment=paid, kind="refunded", sent_at=timezone.now())
     refund_record(
         payment=paid, amount_pence=500, reason=f"Goodwill, {MENTION}", effect="none", by=staff
     )

@@ -468,7 +468,10 @@ def test_a_payment_arriving_after_erasure_renews_nothing(django_capture_on_commi
 
     payment.refresh_from_db()
     membership.refresh_from_db()
-    assert payment.status == Payment.Status.PAID
+    # Held, not paid: money after erasure buys no year and waits in the
+    # membership team's needs-attention queue for a refund.
+    assert payment.status == Payment.Status.HELD
+    assert payment.attention_reason == Payment.Attention.AFTER_ERASURE
     assert membership.status == status_after_erasure == Membership.Status.CANCELLED
     assert not membership.periods.exists()
     assert len(mail.outbox) == sent  # no receipt to an erased address

@@ -191,7 +191,9 @@ def test_a_paid_session_for_the_wrong_amount_is_not_fulfilled(client, stripe_fak
     stripe_fake.set_session(payment.stripe_session_id, payment_status="paid", amount_total=100)
     response = deliver(client, stripe_fake, payment, "checkout.session.completed")
     assert response.content == b"amount mismatch"
-    assert Payment.objects.get(pk=payment.pk).status == Payment.Status.PENDING
+    # Held for the membership team (tests/members/test_stripe_money.py).
+    assert Payment.objects.get(pk=payment.pk).status == Payment.Status.HELD
+    assert not MembershipPeriod.objects.exists()
 
 
 @pytest.mark.django_db

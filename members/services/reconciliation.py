@@ -1,0 +1,99 @@
+"""The daily safety net under the webhooks: read back from Stripe the
+Checkout sessions of the last few days and settle every paid one the
+portal has not, through the same idempotent path as the webhook.
+
+Work goes a page of sessions at a time: one query loads the payments of a
+whole page, so a page where everything is already settled costs one query
+however many sessions it holds. Running it twice changes nothing the
+second time.
+"""
+
+import datetime
+import logging
+from dataclasses import asdict, dataclass
+
+from django.conf import settings
+from django.utils import timezone
+
+from members import stripe_gateway
+from members.models import Payment
+
+from .stripe_webhooks import session_settle
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 100
+
+
+@dataclass
+class ReconcileResult:
+    sessions: int = 0
+    paid: int = 0
+    fulfilled: int = 0
+    held: int = 0
+    unknown: int = 0
+    pages: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def stripe_reconcile(
+    *, now: datetime.datetime | None = None, page_size: int = PAGE_SIZE
+) -> ReconcileResult:
+    """Settle the paid sessions of the last ``STRIPE_RECONCILE_DAYS`` days
+    that the portal missed; return what was found and done."""
+    now = now or timezone.now()
+    since = now - datetime.timedelta(days=settings.STRIPE_RECONCILE_DAYS)
+    result = ReconcileResult()
+    for page in stripe_gateway.checkout_sessions_since(
+        int(since.timestamp()), page_size=page_size
+    ):
+        result.pages += 1
+        result.sessions += len(page)
+        paid = [s for s in page if s.payment_status == "paid"]
+        result.paid += len(paid)
+        ids = {int(s.client_reference_id) for s in paid if s.client_reference_id.isdigit()}
+        payments = (
+            Payment.objects.filter(pk__in=ids)
+            .only("pk", "status", "stripe_session_id", "amount_pence", "method")
+            .in_bulk()
+        )
+        for session in paid:
+            payment = payments.get(int(session.client_reference_id or 0))
+            if payment is None or payment.method != Payment.Method.STRIPE:
+                result.unknown += 1
+                logger.error(
+                    "Stripe session %s is paid but names no card payment of the portal (%r)",
+                    session.id,
+                    session.client_reference_id,
+                )
+                continue
+            if payment.status not in Payment.FULFILLABLE:
+                continue  # settled already (paid, held, refunded)
+            if payment.stripe_session_id not in (None, session.id):
+                logger.error(
+                    "Stripe session %s is paid for payment %s, whose session is %s",
+                    session.id,
+                    payment.pk,
+                    payment.stripe_session_id,
+                )
+                result.unknown += 1
+                continue
+            if payment.stripe_session_id is None:
+                # The portal stopped between Stripe making the session and
+                # the session id being stored.
+                Payment.objects.filter(pk=payment.pk, stripe_session_id__isnull=True).update(
+                    stripe_session_id=session.id
+                )
+            outcome = session_settle(
+                payment=payment, session=session, actor_label="stripe reconciliation"
+            )
+            if outcome == "fulfilled":
+                result.fulfilled += 1
+            elif outcome in ("amount mismatch", "held"):
+                result.held += 1
+            logger.warning(
+                "Reconciliation: session %s for payment %s: %s", session.id, payment.pk, outcome
+            )
+    return result
