@@ -2,6 +2,7 @@
 a few members. Safe to run again; it never touches a production database."""
 
 import datetime
+import io
 from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
@@ -14,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from pypdf import PdfWriter
 
 from members.models import CareBoard, Grade, Membership, Payment, Profile, User
 from members.services.membership import membership_apply
@@ -81,9 +83,13 @@ MEMBERS = [
 
 
 def _demo_pdf(name: str) -> SimpleUploadedFile:
-    """A tiny but well-formed PDF to stand in for a scanned certificate."""
-    content = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-    return SimpleUploadedFile(name, content, content_type="application/pdf")
+    """A blank one-page PDF to stand in for a scanned certificate: evidence
+    must parse as a PDF."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    content = io.BytesIO()
+    writer.write(content)
+    return SimpleUploadedFile(name, content.getvalue(), content_type="application/pdf")
 
 
 class Command(BaseCommand):
