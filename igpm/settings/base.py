@@ -297,9 +297,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2621440
 # Evidence images above this many pixels are refused before decoding.
 UPLOAD_IMAGE_MAX_PIXELS = env.int("UPLOAD_IMAGE_MAX_PIXELS", default=50_000_000)
-# Public certificate look-ups (/verify/), per client address: allauth's
-# limiter, so they share its cache and ALLAUTH_TRUSTED_PROXY_COUNT.
-ACCOUNT_RATE_LIMITS["verify_certificate"] = env("VERIFY_RATE_LIMIT", default="10/m/ip,100/h/ip")
+# Public certificate searches (/verify/) per client address, in allauth's
+# rate format; counted by allauth's limiter, so behind a proxy the address
+# is found as for sign-in (ALLAUTH_TRUSTED_PROXY_COUNT).
+VERIFY_RATE_LIMIT = env("VERIFY_RATE_LIMIT", default="10/m/ip,100/h/ip")
 
 LOGGING = {
     "version": 1,
