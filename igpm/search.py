@@ -10,7 +10,7 @@ from django import forms
 from django.http import HttpRequest
 
 SEARCH_MAX_LENGTH = 100
-NUL_MESSAGE = "Search terms cannot contain control characters. Type the search again."
+NUL_MESSAGE = "Search terms cannot contain a null character. Type the search again."
 
 
 class SearchForm(forms.Form):
