@@ -192,19 +192,25 @@ def _pdf_walk(root) -> None:
             raise _Refused("unreadable")
         if isinstance(obj, DictionaryObject):
             keys = set(obj.keys())
-            if keys & _JAVASCRIPT_KEYS or obj.get("/S") == "/JavaScript":
+            action = _direct(obj.get("/S"))
+            if keys & _JAVASCRIPT_KEYS or action == "/JavaScript":
                 raise _Refused("javascript")
-            if "/Launch" in keys or obj.get("/S") == "/Launch":
+            if "/Launch" in keys or action == "/Launch":
                 raise _Refused("launch")
             if (
                 keys & _EMBEDDED_KEYS
-                or obj.get("/Type") == "/EmbeddedFile"
-                or obj.get("/Subtype") == "/FileAttachment"
+                or _direct(obj.get("/Type")) == "/EmbeddedFile"
+                or _direct(obj.get("/Subtype")) == "/FileAttachment"
             ):
                 raise _Refused("embedded")
             stack.extend(obj.values())
         elif isinstance(obj, ArrayObject):
             stack.extend(obj)
+
+
+def _direct(value):
+    """A dictionary value, followed if it is a reference to another object."""
+    return value.get_object() if isinstance(value, IndirectObject) else value
 
 
 # --- Images -----------------------------------------------------------------
@@ -222,7 +228,8 @@ def _image_reencode(data: bytes, name: str, content_type: str) -> bytes:
             if width * height > limit:
                 raise _too_many_pixels(name, width, height, limit)
             expected = "PNG" if content_type == PNG else "JPEG"
-            if image.format != expected:
+            # Phones save photos as MPO: a JPEG with extra views after it.
+            if image.format != expected and not (expected == "JPEG" and image.format == "MPO"):
                 raise _not_a_known_type(name)
             image.load()
             # Turn the picture the way its camera said, before that note

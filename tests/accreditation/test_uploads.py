@@ -329,3 +329,26 @@ def test_cpd_evidence_is_checked_the_same_way(db, client):
     assert response.status_code == 400
     assert "contains JavaScript" in response.content.decode()
     assert not Evidence.objects.exists()
+
+
+def test_javascript_behind_a_reference_is_found():
+    """/S given as a reference to a name object, not the name itself."""
+    pdf = pdf_bytes(
+        b"<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R >>",
+        PAGES,
+        PAGE,
+        b"<< /S 5 0 R /F (x) >>",
+        b"/Launch",
+    )
+    with pytest.raises(ValidationError, match="starts another program"):
+        evidence_check(upload("indirect.pdf", pdf))
+
+
+def test_a_phone_photo_saved_as_mpo_is_accepted_as_jpeg():
+    out = io.BytesIO()
+    frames = [Image.new("RGB", (8, 8), colour) for colour in ("red", "blue")]
+    frames[0].save(out, format="MPO", save_all=True, append_images=frames[1:])
+    assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
+    checked = evidence_check(upload("photo.jpg", out.getvalue(), "image/jpeg"))
+    assert checked.content_type == "image/jpeg"
+    assert Image.open(io.BytesIO(checked.content)).format == "JPEG"
