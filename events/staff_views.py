@@ -7,7 +7,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from igpm.csv import csv_response
-from igpm.search import search_query
+from igpm.search import form_text, search_query
 from members.access import staff_permission_required
 
 from .models import Event, Registration
@@ -73,7 +73,7 @@ def check_in(request: HttpRequest, event_id: int) -> HttpResponse:
     """Check in by the ticket code (typed or read from the QR code) or from
     the list. Refusals say why, next to the search box."""
     event = get_object_or_404(Event, pk=event_id)
-    code = request.POST.get("code", "").strip()
+    code = form_text(request.POST.get("code", ""))
     registration = event.registrations.filter(code=code).first() if code else None
     if registration is None:
         messages.error(request, "No registration for this event has that ticket code.")

@@ -32,6 +32,15 @@ def search_query(request: HttpRequest) -> tuple[str, str]:
     return "", form.errors["q"][0]
 
 
+def form_text(value: str) -> str | None:
+    """A text value from a request (a typed code, say), cleaned by a
+    CharField; None if the field refuses it."""
+    try:
+        return forms.CharField(required=False).clean(value)
+    except forms.ValidationError:
+        return None
+
+
 def shown_as_typed(request: HttpRequest) -> str:
     """What was typed in the search box, fit to show back in it."""
     return request.GET.get("q", "").replace("\x00", "")[:SEARCH_MAX_LENGTH]

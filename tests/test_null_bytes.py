@@ -116,3 +116,14 @@ def test_a_nul_byte_in_a_search_box_says_what_is_wrong(world, name, role, about)
     response = client.get(url, {"q": f"Smith{NUL}"})
     assert response.status_code == 400
     assert "Search terms cannot contain" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_nul_byte_in_a_typed_ticket_code_finds_no_one(world):  # noqa: F811
+    """The check-in box posts its code; a NUL in it is no code at all."""
+    client = Client()
+    client.force_login(world["users"]["events"])
+    url = reverse("events:staff_check_in", args=[world["event"]])
+    response = client.post(url, {"code": f"ABC{NUL}"}, follow=True)
+    assert response.status_code == 200
+    assert "No registration for this event has that ticket code." in response.content.decode()
