@@ -22,6 +22,7 @@ from accreditation.services import (
     evidence_remove,
     revalidation_apply,
 )
+from accreditation.uploads import download_name
 from members.access import staff_gate
 
 
@@ -107,7 +108,7 @@ def application_detail(request: HttpRequest, application_id: int) -> HttpRespons
             upload = evidence_form.cleaned_data["file"]
             if upload:
                 evidence_add(application=application, upload=upload, by=request.user)
-                messages.success(request, f"“{upload.name}” uploaded.")
+                messages.success(request, f"“{upload.download_name}” uploaded.")
             if "submit" in request.POST:
                 application_submit(application=application, by=request.user)
                 messages.success(
@@ -171,7 +172,10 @@ def evidence_download(request: HttpRequest, evidence_id: int) -> HttpResponse:
         refusal = staff_gate(request)
         if refusal is not None:
             return refusal
-    return _private_download(evidence.file, evidence.original_name, evidence.content_type)
+    # Named again from the detected type: files stored before names were
+    # checked may still carry the uploader's extension.
+    name = download_name(evidence.original_name, evidence.content_type)
+    return _private_download(evidence.file, name, evidence.content_type)
 
 
 @require_POST

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "csp",
     "members",
     "accreditation",
     "events",
@@ -41,6 +42,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "igpm.security.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Before anything that reads a request body (sessions, CSRF, views).
+    "igpm.security.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -337,6 +342,39 @@ STORAGES = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Every script and style comes from static/: no inline code, no other
+# origin. Card payments leave by a form whose redirect goes to Stripe
+# Checkout, which form-action must allow (Chrome checks the redirect too).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", "https://checkout.stripe.com"],
+    },
+}
+
+# Request bodies over this size are refused with 413 before they are read
+# (igpm.security.RequestSizeLimitMiddleware); the reverse proxy's
+# client_max_body_size should match. Room for one 10 MB evidence file and
+# the form around it.
+REQUEST_BODY_MAX_BYTES = env.int("DJANGO_REQUEST_BODY_MAX_BYTES", default=12 * 1024 * 1024)
+# Uploads under the request limit stay in memory: nothing from a request is
+# written to a web node's disk.
+FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+# Form fields other than files: Django's default, said out loud.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2621440
+# Evidence images above this many pixels are refused before decoding.
+UPLOAD_IMAGE_MAX_PIXELS = env.int("UPLOAD_IMAGE_MAX_PIXELS", default=50_000_000)
+# Public certificate searches (/verify/) per client address, in allauth's
+# rate format; counted by allauth's limiter, so behind a proxy the address
+# is found as for sign-in (ALLAUTH_TRUSTED_PROXY_COUNT).
+VERIFY_RATE_LIMIT = env("VERIFY_RATE_LIMIT", default="10/m/ip,100/h/ip")
 
 LOGGING = {
     "version": 1,
