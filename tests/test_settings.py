@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "IGPM_BANK_ACCOUNT_NAME": "Institute of General Practice Management",
     "IGPM_BANK_SORT_CODE": "12-34-56",
     "IGPM_BANK_ACCOUNT_NUMBER": "12345678",
+    "AWS_STORAGE_BUCKET_NAME": "igpm-private",
 }
 
 
@@ -51,3 +52,15 @@ def test_production_never_offers_the_offline_payment_provider():
     result = manage("shell", "-c", code, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_production_keeps_private_files_in_object_storage():
+    code = "from django.conf import settings; print(settings.STORAGES['default']['BACKEND'])"
+    result = manage("shell", "-c", code, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "storages.backends.s3.S3Storage"
+
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "AWS_STORAGE_BUCKET_NAME"}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "AWS_STORAGE_BUCKET_NAME" in result.stderr

@@ -7,6 +7,7 @@ This is the one place that reads the environment. ``local``, ``test`` and
 from pathlib import Path
 
 import environ
+from botocore.config import Config as BotoConfig
 from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -252,11 +253,46 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "private"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# --- Private files ------------------------------------------------------------
+
+# Evidence, certificates and data exports. On this machine's disk by default;
+# on S3-compatible object storage when a bucket is named, so any number of
+# web nodes and workers see the same files. Either way they are served only
+# through the permission-checked views (igpm.files.private_file_response).
+MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "private"))
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            # Unset keys leave boto3 to its own chain (instance or pod role).
+            "access_key": env("AWS_ACCESS_KEY_ID", default=None),
+            "secret_key": env("AWS_SECRET_ACCESS_KEY", default=None),
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            # Any S3-compatible store (MinIO, Ceph, R2...); blank for AWS.
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=None),
+            "region_name": env("AWS_S3_REGION_NAME", default=None),
+            # "path" for stores without a DNS name per bucket (MinIO).
+            "addressing_style": env("AWS_S3_ADDRESSING_STYLE", default=None),
+            # A key prefix, so one bucket can hold several portals.
+            "location": env("AWS_LOCATION", default=""),
+            # The bucket is private: no ACL that could make an object public,
+            # and Django's own unique names rather than silent overwrites.
+            "default_acl": None,
+            "file_overwrite": False,
+            "object_parameters": env.json("AWS_S3_OBJECT_PARAMETERS", default={}),
+            # Short timeouts, bounded retries: a stalled store must not hold
+            # a web worker for a minute (boto3's defaults).
+            "client_config": BotoConfig(
+                connect_timeout=5, read_timeout=20, retries={"max_attempts": 3, "mode": "standard"}
+            ),
+        },
+    }
 
 # --- Security shared by all environments ------------------------------------
 

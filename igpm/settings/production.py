@@ -28,6 +28,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {}
 
 vars().update(env.email_url("EMAIL_URL"))
 
+# Private files live in object storage (base.py builds the storage from the
+# AWS_* variables): a web node's disk is not shared with the next one.
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME")
+
 SITE_URL = env("SITE_URL").rstrip("/")
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
