@@ -9,6 +9,7 @@ from pathlib import Path
 import environ
 from botocore.config import Config as BotoConfig
 from celery.schedules import crontab
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -209,6 +210,49 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Europe/London"
+# Work is split by kind so each kind gets its own workers and concurrency
+# (README, "Production topology"): emails wait on SMTP, PDFs and archives
+# are CPU-heavy, sweeps are the scheduled batch jobs. Anything unrouted
+# goes to "celery". A worker started without -Q consumes every queue listed
+# here, so one local worker (bin/run) still runs everything.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [Queue(name) for name in ("celery", "emails", "pdfs", "sweeps")]
+CELERY_TASK_ROUTES = {
+    **{
+        task: {"queue": "emails"}
+        for task in (
+            "accreditation.tasks.application_decision_email_task",
+            "accreditation.tasks.certificate_notices_send_task",
+            "events.tasks.registration_email_task",
+            "members.tasks.membership_notices_send_task",
+            "members.tasks.membership_decision_email_task",
+            "members.tasks.erasure_refused_email_task",
+            "members.tasks.erasure_completed_email_task",
+        )
+    },
+    **{
+        task: {"queue": "pdfs"}
+        for task in (
+            "accreditation.tasks.certificate_render_task",
+            # The receipt email's cost is the PDF it attaches.
+            "members.tasks.payment_receipt_email_task",
+            # Builds a ZIP of everything held about a member.
+            "members.tasks.data_export_build_task",
+        )
+    },
+    **{
+        task: {"queue": "sweeps"}
+        for task in (
+            "members.tasks.clear_expired_sessions_task",
+            "members.tasks.membership_notices_sweep_task",
+            "members.tasks.data_exports_expire_task",
+            "accreditation.tasks.certificate_notices_sweep_task",
+            "events.tasks.event_emails_sweep_task",
+            "events.tasks.offers_expire_task",
+            "events.tasks.visitor_registrations_anonymise_task",
+        )
+    },
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "members-clear-expired-sessions": {
