@@ -128,4 +128,3 @@ def test_certificate_pdf_lands_in_the_bucket_and_downloads_for_its_holder(s3, cl
 
     client.force_login(active_member())
     assert client.get(url).status_code == 404
-
