@@ -54,13 +54,29 @@ def test_production_never_offers_the_offline_payment_provider():
     assert result.stdout.strip().splitlines()[-1] == "False"
 
 
+STORAGE_OF = (
+    "from django.core.files.storage import default_storage as s; "
+    "print(s.__class__.__name__, "
+    "getattr(s, 'bucket_name', '-'), getattr(s, 'endpoint_url', '-'))"
+)
+
+
 def test_production_keeps_private_files_in_object_storage():
-    code = "from django.conf import settings; print(settings.STORAGES['default']['BACKEND'])"
-    result = manage("shell", "-c", code, env=PRODUCTION_ENV)
+    env = {**PRODUCTION_ENV, "AWS_S3_ENDPOINT_URL": "https://objects.igpm.internal"}
+    result = manage("shell", "-c", STORAGE_OF, env=env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "storages.backends.s3.S3Storage"
+    assert result.stdout.strip().splitlines()[-1] == (
+        "S3Storage igpm-private https://objects.igpm.internal"
+    )
 
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "AWS_STORAGE_BUCKET_NAME"}
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "AWS_STORAGE_BUCKET_NAME" in result.stderr
+
+
+def test_the_embedded_default_keeps_private_files_on_disk():
+    env = {"DJANGO_SETTINGS_MODULE": "igpm.settings.local"}
+    result = manage("shell", "-c", STORAGE_OF, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "FileSystemStorage - -"
