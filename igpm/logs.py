@@ -45,6 +45,36 @@ class RequestIdMiddleware:
         return response
 
 
+# A task carries the id of the request that queued it, so the lines a
+# worker logs for it can be found beside that request's own.
+TASK_HEADER = "igpm_request_id"
+
+
+def task_publishing(headers: dict | None = None, **kwargs) -> None:
+    """Celery's before_task_publish: stamp the current id on the message."""
+    current = _request_id.get()
+    if headers is not None and current != "-":
+        headers.setdefault(TASK_HEADER, current)
+
+
+def task_starting(task_id: str | None = None, task=None, **kwargs) -> None:
+    """Celery's task_prerun: log under the queuing request's id; a task run
+    inline keeps the id already current; one queued by beat gets its own
+    task id."""
+    current = _request_id.get()
+    given = getattr(task.request, TASK_HEADER, None) if task is not None else None
+    token = _request_id.set(given or (current if current != "-" else None) or task_id or "-")
+    if task is not None:
+        task.request.igpm_log_token = token
+
+
+def task_finished(task=None, **kwargs) -> None:
+    """Celery's task_postrun: back to the id from before the task."""
+    token = getattr(task.request, "igpm_log_token", None) if task is not None else None
+    if token is not None:
+        _request_id.reset(token)
+
+
 class RequestIdFilter(logging.Filter):
     """Adds ``request_id`` to every record, for either formatter."""
 

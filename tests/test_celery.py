@@ -2,6 +2,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from celery import shared_task
 from celery.contrib.testing.worker import start_worker
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
@@ -129,3 +130,33 @@ def test_a_routed_task_is_queued_once_on_its_own_queue(transactional_db):
     finally:
         broker.delete(*QUEUES)
         celery_app.conf.task_always_eager = eager
+
+
+seen_request_ids: list[str] = []
+
+
+@shared_task
+def request_id_probe_task() -> None:
+    from igpm.logs import request_id
+
+    seen_request_ids.append(request_id())
+
+
+def test_a_task_logs_under_the_id_of_the_request_that_queued_it(celery_worker):
+    from igpm.logs import _request_id
+
+    seen_request_ids.clear()
+    token = _request_id.set("req-queued-here")
+    try:
+        request_id_probe_task.delay()
+    finally:
+        _request_id.reset(token)
+    request_id_probe_task.delay()  # queued outside any request
+
+    deadline = time.monotonic() + 20
+    while len(seen_request_ids) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    first, second = seen_request_ids
+    assert first == "req-queued-here"
+    # Nothing to inherit: the task's own id (a UUID), never "-".
+    assert len(second) == 36
