@@ -48,7 +48,11 @@ def json_lines():
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(JsonFormatter())
     log.addHandler(handler)
+    # A Celery test worker earlier in the run leaves the root logger at ERROR.
+    level = log.level
+    log.setLevel(logging.INFO)
     yield lines
+    log.setLevel(level)
     log.removeHandler(handler)
 
 
