@@ -57,7 +57,8 @@ def test_production_never_offers_the_offline_payment_provider():
 STORAGE_OF = (
     "from django.core.files.storage import default_storage as s; "
     "print(s.__class__.__name__, "
-    "getattr(s, 'bucket_name', '-'), getattr(s, 'endpoint_url', '-'))"
+    "getattr(s, 'bucket_name', '-'), getattr(s, 'endpoint_url', '-'), "
+    "getattr(s, 'querystring_expire', '-'), getattr(s, 'file_overwrite', '-'))"
 )
 
 
@@ -66,7 +67,7 @@ def test_production_keeps_private_files_in_object_storage():
     result = manage("shell", "-c", STORAGE_OF, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == (
-        "S3Storage igpm-private https://objects.igpm.internal"
+        "S3Storage igpm-private https://objects.igpm.internal 60 False"
     )
 
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "AWS_STORAGE_BUCKET_NAME"}
@@ -79,4 +80,4 @@ def test_the_embedded_default_keeps_private_files_on_disk():
     env = {"DJANGO_SETTINGS_MODULE": "igpm.settings.local"}
     result = manage("shell", "-c", STORAGE_OF, env=env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "FileSystemStorage - -"
+    assert result.stdout.strip().splitlines()[-1] == "FileSystemStorage - - - -"

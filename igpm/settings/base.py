@@ -331,6 +331,9 @@ if AWS_STORAGE_BUCKET_NAME:
             # and Django's own unique names rather than silent overwrites.
             "default_acl": None,
             "file_overwrite": False,
+            # Nothing links to the bucket (downloads are streamed by the
+            # views); should anything ever ask for a URL, it lasts a minute.
+            "querystring_expire": 60,
             "object_parameters": env.json("AWS_S3_OBJECT_PARAMETERS", default={}),
             # Short timeouts, bounded retries: a stalled store must not hold
             # a web worker for a minute (boto3's defaults).
