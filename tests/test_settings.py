@@ -81,3 +81,10 @@ def test_the_embedded_default_keeps_private_files_on_disk():
     result = manage("shell", "-c", STORAGE_OF, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "FileSystemStorage - - - -"
+
+
+def test_the_embedded_default_uses_a_bucket_when_one_is_named():
+    env = {"DJANGO_SETTINGS_MODULE": "igpm.settings.local", "AWS_STORAGE_BUCKET_NAME": "demo"}
+    result = manage("shell", "-c", STORAGE_OF, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith("S3Storage demo ")

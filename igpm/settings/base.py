@@ -320,10 +320,10 @@ if AWS_STORAGE_BUCKET_NAME:
             "access_key": env("AWS_ACCESS_KEY_ID", default=None),
             "secret_key": env("AWS_SECRET_ACCESS_KEY", default=None),
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            # Any S3-compatible store (MinIO, Ceph, R2...); blank for AWS.
+            # Any S3-compatible store (SeaweedFS, Ceph, R2...); blank for AWS.
             "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=None),
             "region_name": env("AWS_S3_REGION_NAME", default=None),
-            # "path" for stores without a DNS name per bucket (MinIO).
+            # "path" for stores without a DNS name per bucket.
             "addressing_style": env("AWS_S3_ADDRESSING_STYLE", default=None),
             # A key prefix, so one bucket can hold several portals.
             "location": env("AWS_LOCATION", default=""),

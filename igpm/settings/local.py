@@ -18,8 +18,9 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
 
 # The demo runs with whatever is on disk; nothing needs collectstatic first.
+# Private files stay where base.py put them (disk, or a bucket if named).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
