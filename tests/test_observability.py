@@ -8,6 +8,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from celery import shared_task
 from django.http import HttpResponse
 from django.urls import include, path
 
@@ -211,6 +212,28 @@ def test_an_error_reaches_sentry_with_personal_data_scrubbed(db, client, sentry)
         member.password,
     ):
         assert personal not in raw, personal
+
+
+@shared_task
+def failing_goodbye_task(address: str) -> None:
+    raise ConnectionRefusedError(f"SMTP refused {address}")
+
+
+def test_a_failing_task_reaches_sentry_without_the_address_it_was_given(sentry):
+    import sentry_sdk
+
+    with pytest.raises(ConnectionRefusedError):
+        failing_goodbye_task.delay("leaving.member@practice.nhs.uk")
+    sentry_sdk.flush(timeout=5)
+
+    (event,) = sentry.events()
+    assert event["exception"]["values"][-1]["type"] == "ConnectionRefusedError"
+    assert event["exception"]["values"][-1]["value"] == "SMTP refused [email]"
+    # Reported by the Celery integration, without the task's arguments.
+    job = event["extra"]["celery-job"]
+    assert job["task_name"].endswith("failing_goodbye_task")
+    assert "leaving.member" not in json.dumps(job)
+    assert "leaving.member" not in b"".join(sentry.envelopes).decode()
 
 
 def test_scrubbing_reaches_task_arguments_breadcrumbs_and_named_fields():
