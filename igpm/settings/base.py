@@ -7,7 +7,6 @@ This is the one place that reads the environment. ``local``, ``test`` and
 from pathlib import Path
 
 import environ
-from botocore.config import Config as BotoConfig
 from celery.schedules import crontab
 from kombu import Queue
 
@@ -313,6 +312,8 @@ STORAGES = {
 MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "private"))
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
+    from botocore.config import Config as BotoConfig
+
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
