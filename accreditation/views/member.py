@@ -23,16 +23,13 @@ from accreditation.services import (
     revalidation_apply,
 )
 from accreditation.uploads import download_name
+from igpm.files import private_file_response
 from members.access import staff_gate
 
 
 def _private_download(file, filename: str, content_type: str) -> FileResponse:
     """A stored file, always as a download, never kept by shared caches."""
-    response = FileResponse(
-        file.open("rb"), as_attachment=True, filename=filename, content_type=content_type
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file_response(file, filename=filename, content_type=content_type)
 
 
 @login_required
