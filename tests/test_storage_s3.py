@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 from django.urls import reverse
-from members.services.privacy import data_export_build, data_export_request
+from members.privacy.services import data_export_build, data_export_request
 
 from accreditation.models import Application, Certificate, Evidence
 from accreditation.services import certificate_render
