@@ -6,7 +6,8 @@ once it has loaded the row, minus the storage write:
 
     verify_url = certificate_verify_url(certificate)
     pdf_render("accreditation/pdf/certificate.html",
-               {"certificate": ..., "verify_url": verify_url, "qr_svg": qr_svg(verify_url)})
+               {"certificate": ..., "verify_url": verify_url,
+                "qr": qr_png_data_uri(verify_url)})
 
 so the QR code is generated on every render, as it is for real. The baseline
 is a minimal HTML page (one heading, one paragraph) through
@@ -16,8 +17,8 @@ the median and p90 wall times are printed with the ratio of the medians
 (certificate / bare; the goal is 1.5x or less).
 
 To show where the certificate's time goes, the same loop also times its
-parts: ``qr_svg()`` alone, the Django template alone, and WeasyPrint on the
-certificate's HTML with the QR code left out (``qr_svg=""``).
+parts: ``qr_png_data_uri()`` alone, the Django template alone, and WeasyPrint
+on the certificate's HTML with the QR code left out (``qr=""``).
 
 Settings are ``benchmarks.settings`` (DEBUG off, cached template loader, as in
 production); SITE_URL is fixed to the production address so the verification
@@ -62,7 +63,7 @@ from django.template.loader import render_to_string  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accreditation.models import Certificate, Pathway  # noqa: E402
-from accreditation.qr import qr_svg  # noqa: E402
+from accreditation.qr import qr_png_data_uri  # noqa: E402
 from accreditation.services import certificate_verify_url  # noqa: E402
 from igpm.pdf import pdf_render  # noqa: E402
 
@@ -98,7 +99,8 @@ def sample_certificate() -> Certificate:
 def certificate_pdf(certificate: Certificate) -> bytes:
     # Everything certificate_render does after its query and before storage.save().
     verify_url = certificate_verify_url(certificate)
-    context = {"certificate": certificate, "verify_url": verify_url, "qr_svg": qr_svg(verify_url)}
+    qr = qr_png_data_uri(verify_url)
+    context = {"certificate": certificate, "verify_url": verify_url, "qr": qr}
     return pdf_render(TEMPLATE, context)
 
 
@@ -165,10 +167,10 @@ def main() -> None:
     settings.SITE_URL = SITE_URL
     certificate = sample_certificate()
     verify_url = certificate_verify_url(certificate)
-    qr = qr_svg(verify_url)
+    qr = qr_png_data_uri(verify_url)
     html_without_qr = render_to_string(
         TEMPLATE,
-        {"site_url": SITE_URL, "certificate": certificate, "verify_url": verify_url, "qr_svg": ""},
+        {"site_url": SITE_URL, "certificate": certificate, "verify_url": verify_url, "qr": ""},
     )
     problems = check_output(certificate_pdf(certificate))
 
@@ -177,9 +179,9 @@ def main() -> None:
             "certificate": lambda: certificate_pdf(certificate),
             "bare page": bare_pdf,
             # The parts, to see where the certificate's time goes.
-            "  qr_svg() alone": lambda: qr_svg(verify_url),
+            "  QR code alone": lambda: qr_png_data_uri(verify_url),
             "  template alone": lambda: render_to_string(
-                TEMPLATE, {"certificate": certificate, "verify_url": verify_url, "qr_svg": qr}
+                TEMPLATE, {"certificate": certificate, "verify_url": verify_url, "qr": qr}
             ),
             "  PDF without QR": lambda: weasyprint.HTML(string=html_without_qr).write_pdf(),
         },
@@ -194,7 +196,7 @@ def main() -> None:
         f"{args.runs} runs each after {WARMUP} warm-up, alternating; WeasyPrint "
         f"{weasyprint.__version__}, Python {platform.python_version()}, {os.cpu_count()} CPUs"
     )
-    print(f"verify URL {verify_url} ({len(verify_url)} chars); QR SVG {len(qr):,} chars")
+    print(f"verify URL {verify_url} ({len(verify_url)} chars); QR data URI {len(qr):,} chars")
     print()
     row = "{:<20}{:>12}{:>10}{:>10}"
     print(row.format("render", "median ms", "p90 ms", "min ms"))
