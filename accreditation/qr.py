@@ -13,13 +13,14 @@ MASK_PATTERN = 2
 
 
 def qr_png_data_uri(data: str) -> str:
-    """A QR code for ``data`` as a ``data:`` URI of a one-bit PNG, one pixel
-    per module, the 4-module quiet zone included.
+    """A QR code for ``data`` as a ``data:`` URI of a black-and-white PNG,
+    one pixel per module, the 4-module quiet zone included.
 
     Drawn in the PDF at its printed size with ``image-rendering: pixelated``
     (no interpolation), every module is an exact square at any zoom, as a
-    vector would be. WeasyPrint embeds the few hundred bytes as they are;
-    an SVG path took it four times as long, parsing each coordinate in
+    vector would be. Greyscale, because WeasyPrint takes that as it is and
+    converts a one-bit image to colour first. An SVG path of the same code
+    took WeasyPrint three times as long to draw, parsing each coordinate in
     Python (see the Benchmarks section of the README).
     """
     code = qrcode.QRCode(
@@ -30,7 +31,7 @@ def qr_png_data_uri(data: str) -> str:
     matrix = code.get_matrix()  # rows of booleans, quiet zone included
     size = len(matrix)
     pixels = bytes(0 if dark else 255 for row in matrix for dark in row)
-    image = Image.frombytes("L", (size, size), pixels).convert("1")
+    image = Image.frombytes("L", (size, size), pixels)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
