@@ -295,7 +295,8 @@ def main() -> None:
     print(
         f"{members:,} members (seeded in {seed_seconds:.0f} s); {args.repeats} timed runs "
         f"each after a warm-up; {os.cpu_count()} CPUs; the page ran {first_queries} queries "
-        f"for {SEARCHES[0][1]!r} with {FIRST} members"
+        f"for {SEARCHES[0][1]!r} with {FIRST} members; load average "
+        + " ".join(f"{figure:.1f}" for figure in os.getloadavg())
     )
     print()
     row = "{:<34}{:>8}{:>9}{:>12}{:>9}{:>13}{:>9}"
