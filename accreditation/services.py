@@ -293,13 +293,13 @@ def certificate_render(*, certificate_id: int) -> None:
     same file name is replaced."""
     from igpm.pdf import pdf_render
 
-    from .qr import qr_svg
+    from .qr import qr_png_data_uri
 
     certificate = Certificate.objects.select_related("pathway").get(pk=certificate_id)
     verify_url = certificate_verify_url(certificate)
     pdf = pdf_render(
         "accreditation/pdf/certificate.html",
-        {"certificate": certificate, "verify_url": verify_url, "qr_svg": qr_svg(verify_url)},
+        {"certificate": certificate, "verify_url": verify_url, "qr": qr_png_data_uri(verify_url)},
     )
     name = f"certificates/{certificate.number}.pdf"
     storage = certificate.pdf.storage

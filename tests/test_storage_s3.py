@@ -9,11 +9,11 @@ import zipfile
 
 import pytest
 from django.urls import reverse
-from members.privacy.services import data_export_build, data_export_request
 
 from accreditation.models import Application, Certificate, Evidence
 from accreditation.services import certificate_render
 from members.models import DataExport
+from members.privacy.services import data_export_build, data_export_request
 from tests.accreditation.conftest import PDF, upload
 from tests.factories import ProfileFactory, UserFactory, active_member
 

@@ -31,6 +31,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Writes an operator class in an expression index as PostgreSQL expects
+    # (the members' search indexes); nothing on other databases.
+    "django.contrib.postgres",
     "django.forms",
     "allauth",
     "allauth.account",

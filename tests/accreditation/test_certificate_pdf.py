@@ -118,3 +118,16 @@ def test_rendering_twice_replaces_the_file(certificate):
     assert second.startswith(b"%PDF")
     assert len(pypdf.PdfReader(io.BytesIO(second)).pages) == 1
     assert qr_codes(second) == qr_codes(first) == [certificate_verify_url(certificate)]
+
+
+def test_qr_code_is_drawn_with_sharp_modules(certificate):
+    # A one-pixel-per-module image: smoothed when scaled, its edges would
+    # blur in print and on screen.
+    page = pypdf.PdfReader(io.BytesIO(rendered(certificate))).pages[0]
+    images = [
+        xobject.get_object()
+        for xobject in page["/Resources"]["/XObject"].values()
+        if xobject.get_object()["/Subtype"] == "/Image"
+    ]
+
+    assert [image["/Interpolate"] for image in images] == [False]
