@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from members import stripe_gateway
 from members.audit import audit_record
+from members.billing import stripe_gateway
 from members.exceptions import IllegalTransition, MembershipError
 from members.models import Membership, MembershipPeriod, Payment, PaymentNotice, Refund, User
 
@@ -47,7 +47,7 @@ def payment_create(
     if open_sessions:
         # A cancelled card payment's Checkout page must stop taking money:
         # closed at Stripe after commit, by a task, outside this transaction.
-        from members.tasks import checkout_sessions_expire_task
+        from members.billing.tasks import checkout_sessions_expire_task
 
         checkout_sessions_expire_task.delay_on_commit(open_sessions)
     purpose = (
@@ -143,7 +143,7 @@ def year_buy_locked(
 ) -> MembershipPeriod:
     """Make the locked ``payment`` paid and the year it buys; queue the
     receipt."""
-    from members.tasks import payment_receipt_email_task
+    from members.billing.tasks import payment_receipt_email_task
 
     now = timezone.now()
     today = timezone.localdate(now)
@@ -276,7 +276,7 @@ def attention_flag_fields(*, payment: Payment, reason: str, now) -> list[str]:
 def payment_notice_queue(*, payment: Payment, kind: str) -> bool:
     """Record a ``kind`` email about ``payment`` unless one exists, and send
     it after commit. Returns whether this call recorded it."""
-    from members.tasks import payment_notice_send_task
+    from members.billing.tasks import payment_notice_send_task
 
     notice, created = PaymentNotice.objects.get_or_create(payment=payment, kind=kind)
     if created:

@@ -5,7 +5,7 @@ import logging
 
 from django.db import IntegrityError, transaction
 
-from members import stripe_gateway
+from members.billing import stripe_gateway
 from members.models import Payment, StripeEvent
 
 from .attention import payment_flag

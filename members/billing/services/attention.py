@@ -5,8 +5,8 @@ disputed, or asked back). Each action is audited and safe to repeat."""
 from django.db import transaction
 from django.utils import timezone
 
-from members import stripe_gateway
 from members.audit import audit_record
+from members.billing import stripe_gateway
 from members.exceptions import IllegalTransition, MembershipError
 from members.models import Membership, Payment, PaymentNotice, Refund, User
 
