@@ -20,7 +20,8 @@ from accreditation.services import (
 from events.models import RegistrationEmail
 from events.reminders import event_emails_sweep
 from events.services import registration_create
-from members.billing.services.payments import payment_create, payment_fulfil, refund_record
+from members.billing.services.payments import payment_create, payment_fulfil
+from members.billing.services.refunds import refund_record
 from members.models import Membership, Payment, StripeEvent
 from tests.accreditation.conftest import PDF, upload
 from tests.accreditation.test_applications import submitted_application

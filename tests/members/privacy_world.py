@@ -25,7 +25,8 @@ from accreditation.services import (
 )
 from events.services import registration_create
 from members.audit import audit_record
-from members.billing.services.payments import payment_create, payment_fulfil, refund_record
+from members.billing.services.payments import payment_create, payment_fulfil
+from members.billing.services.refunds import refund_record
 from members.models import (
     DataExport,
     InvoiceEmail,

@@ -18,7 +18,7 @@ from members.billing.services.membership import (
     membership_next_period_start,
     membership_override_status,
 )
-from members.billing.services.payments import refund_record
+from members.billing.services.refunds import refund_record
 from members.exceptions import ConfirmationNeeded, InvoiceAlreadyPaid, MembershipError
 from members.models import Membership, Payment
 
