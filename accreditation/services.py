@@ -11,8 +11,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from members.audit import audit_record
+from members.billing.services.membership import add_years
 from members.models import Membership, User
-from members.services.membership import add_years
 
 from .models import Application, Certificate, CpdEntry, Evidence, Pathway
 from .uploads import CheckedUpload, evidence_check

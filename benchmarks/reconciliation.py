@@ -44,9 +44,9 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from benchmarks.scratch import recreate_database  # noqa: E402
-from members import tasks  # noqa: E402
+from members.billing import tasks  # noqa: E402
+from members.billing.services.reconciliation import PAGE_SIZE, stripe_reconcile  # noqa: E402
 from members.models import Grade, Membership, MembershipPeriod, Payment, User  # noqa: E402
-from members.services.reconciliation import PAGE_SIZE, stripe_reconcile  # noqa: E402
 from tests.stripe_fake import StripeFake  # noqa: E402
 
 

@@ -71,6 +71,14 @@ from django.utils import timezone  # noqa: E402
 from benchmarks.scratch import recreate_database  # noqa: E402
 from igpm import celery_app  # noqa: E402
 from igpm.notices import BATCH  # noqa: E402
+from members.billing.models.membership import GRACE_DAYS  # noqa: E402
+from members.billing.services.membership import add_years  # noqa: E402
+from members.billing.services.notices import (  # noqa: E402
+    LAPSED_NOTICE_WITHIN_DAYS,
+    RENEWAL_WINDOWS,
+    notices_sweep,
+)
+from members.billing.tasks import membership_notices_send_task  # noqa: E402
 from members.models import (  # noqa: E402
     AuditEntry,
     Grade,
@@ -80,14 +88,6 @@ from members.models import (  # noqa: E402
     Payment,
     User,
 )
-from members.models.membership import GRACE_DAYS  # noqa: E402
-from members.services.membership import add_years  # noqa: E402
-from members.services.notices import (  # noqa: E402
-    LAPSED_NOTICE_WITHIN_DAYS,
-    RENEWAL_WINDOWS,
-    notices_sweep,
-)
-from members.tasks import membership_notices_send_task  # noqa: E402
 
 # Fixed, so every run builds the same data and the sweep sees the same day.
 TODAY = datetime.date(2026, 6, 1)

@@ -85,6 +85,7 @@ from django.utils import timezone  # noqa: E402
 from accreditation.models import Application, Pathway  # noqa: E402
 from benchmarks.scratch import recreate_database  # noqa: E402
 from events.models import Event, Registration  # noqa: E402
+from members.billing.services.membership import period_end, status_for_expiry  # noqa: E402
 from members.models import (  # noqa: E402
     CareBoard,
     Grade,
@@ -95,7 +96,6 @@ from members.models import (  # noqa: E402
     User,
 )
 from members.reports.registry import CSV_REPORTS  # noqa: E402
-from members.services.membership import period_end, status_for_expiry  # noqa: E402
 
 PAGE_URL = "/staff/reports/"
 MEMBERS_CSV_URL = "/staff/reports/members.csv"

@@ -19,9 +19,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from pypdf import PdfWriter
 
+from members.billing.services.membership import membership_apply
+from members.billing.services.payments import payment_create, payment_fulfil
 from members.models import CareBoard, Grade, Membership, Payment, Profile, User
-from members.services.membership import membership_apply
-from members.services.payments import payment_create, payment_fulfil
 
 # Filled by ``register``, in the order ``seed_demo`` runs them.
 PARTS: list[Callable[[], None]] = []

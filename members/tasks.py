@@ -3,21 +3,12 @@
 from smtplib import SMTPException
 
 from celery import shared_task
-from django.db import transaction
-from django.utils import timezone
 
-from igpm.emails import email_build
-
-from .exceptions import PaymentProviderError
-from .models import Membership, Payment
+# Celery's autodiscovery imports each app's ``tasks`` module only: importing
+# billing's here registers them too.
+from .billing import tasks as billing_tasks  # noqa: F401
 from .privacy.services import data_export_build, data_exports_expire, erasure_notify
 from .services.accounts import sessions_clear_expired
-from .services.card_payments import payment_sessions_expire
-from .services.documents import receipt_pdf, receipt_period_start
-from .services.invoices import invoice_email_send
-from .services.notices import notices_send, notices_sweep
-from .services.payment_notices import payment_notice_send
-from .services.reconciliation import stripe_reconcile
 
 RETRY = {"autoretry_for": (SMTPException, OSError), "retry_backoff": True, "max_retries": 5}
 
@@ -25,60 +16,6 @@ RETRY = {"autoretry_for": (SMTPException, OSError), "retry_backoff": True, "max_
 @shared_task
 def clear_expired_sessions_task() -> int:
     return sessions_clear_expired()
-
-
-@shared_task
-def membership_notices_sweep_task() -> dict:
-    result = notices_sweep()
-    return {"to_grace": result.to_grace, "to_lapsed": result.to_lapsed, **result.notices}
-
-
-@shared_task(**RETRY)
-def membership_notices_send_task(notice_ids: list[int]) -> int:
-    return notices_send(notice_ids=notice_ids)
-
-
-@shared_task(**RETRY)
-def payment_receipt_email_task(payment_id: int) -> bool:
-    """Email the receipt once, with the PDF attached."""
-    with transaction.atomic():
-        payment = (
-            Payment.objects.select_for_update(of=("self",))
-            .select_related("membership", "user", "grade", "period")
-            .get(pk=payment_id)
-        )
-        if payment.receipt_emailed_at is not None or payment.paid_at is None:
-            return False
-        pdf = receipt_pdf(payment=payment)
-        email_build(
-            to=payment.user.email,
-            template="members/email/receipt",
-            context={
-                "payment": payment,
-                "membership": payment.membership,
-                "period_start": receipt_period_start(payment=payment),
-            },
-            attachments=[(f"{payment.receipt_number}.pdf", pdf, "application/pdf")],
-        ).send()
-        payment.receipt_emailed_at = timezone.now()
-        payment.save(update_fields=["receipt_emailed_at"])
-    return True
-
-
-@shared_task(**RETRY)
-def invoice_email_task(send_id: int) -> bool:
-    """Email one recorded sending of an invoice, with the PDF attached."""
-    return invoice_email_send(send_id=send_id)
-
-
-@shared_task(**RETRY)
-def membership_decision_email_task(membership_id: int, approved: bool, reason: str) -> None:
-    membership = Membership.objects.select_related("user", "grade").get(pk=membership_id)
-    email_build(
-        to=membership.user.email,
-        template=f"members/email/decision_{'approved' if approved else 'declined'}",
-        context={"membership": membership, "reason": reason},
-    ).send()
 
 
 @shared_task(**RETRY)
@@ -101,19 +38,3 @@ def erasure_completed_email_task(request_id: int, address: str) -> bool:
     """The account no longer has an address; the erasure passes the one it
     had, for this last email only."""
     return erasure_notify(request_id=request_id, template="erasure_completed", address=address)
-
-
-@shared_task(autoretry_for=(PaymentProviderError,), retry_backoff=True, max_retries=8)
-def checkout_sessions_expire_task(payment_ids: list[int]) -> int:
-    """Close the Checkout sessions of replaced card payments at Stripe."""
-    return payment_sessions_expire(payment_ids=payment_ids)
-
-
-@shared_task(**RETRY)
-def payment_notice_send_task(notice_id: int) -> bool:
-    return payment_notice_send(notice_id=notice_id)
-
-
-@shared_task
-def stripe_reconcile_task() -> dict:
-    return stripe_reconcile().as_dict()

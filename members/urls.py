@@ -1,9 +1,10 @@
 from django.urls import path
 
 from .backoffice import views as backoffice
+from .billing.views import attention, membership, staff, webhooks
 from .privacy import views as privacy
 from .reports import views as reports
-from .views import accounts, attention, membership, staff, webhooks
+from .views import accounts
 
 app_name = "members"
 

@@ -100,7 +100,7 @@ def grade(slug: str = "member") -> Grade:
 
 def active_member() -> User:
     """A member in good standing: profile complete, a paid year."""
-    from members.services.payments import payment_create, payment_fulfil
+    from members.billing.services.payments import payment_create, payment_fulfil
 
     membership = MembershipFactory()
     payment = payment_create(membership=membership, method="offline", by=membership.user)

@@ -160,3 +160,45 @@ def test_a_task_logs_under_the_id_of_the_request_that_queued_it(celery_worker):
     assert first == "req-queued-here"
     # Nothing to inherit: the task's own id (a UUID), never "-".
     assert len(second) == 36
+
+
+def test_a_fresh_worker_registers_every_scheduled_and_billing_task_by_its_name():
+    """A worker knows only what Celery's autodiscovery imports. Billing's tasks
+    moved to members.billing.tasks but keep the names they were queued under
+    (members.tasks.*), so beat's entries and messages sent before a deploy
+    still find them."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    script = (
+        "import django, json; django.setup()\n"
+        "from igpm.celery import app\n"
+        "app.loader.import_default_modules()\n"
+        "print(json.dumps(sorted(app.tasks)))\n"
+    )
+    found = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ,
+        cwd=settings.BASE_DIR,
+    )
+    registered = set(json.loads(found.stdout.strip().splitlines()[-1]))
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert scheduled - registered == set()
+    billing = {
+        "members.tasks.membership_notices_sweep_task",
+        "members.tasks.membership_notices_send_task",
+        "members.tasks.payment_receipt_email_task",
+        "members.tasks.invoice_email_task",
+        "members.tasks.membership_decision_email_task",
+        "members.tasks.checkout_sessions_expire_task",
+        "members.tasks.payment_notice_send_task",
+        "members.tasks.stripe_reconcile_task",
+    }
+    assert billing - registered == set()

@@ -20,8 +20,9 @@ from accreditation.services import (
 from events.models import RegistrationEmail
 from events.reminders import event_emails_sweep
 from events.services import registration_create
+from members.billing.services.payments import payment_create, payment_fulfil
+from members.billing.services.refunds import refund_record
 from members.models import Membership, Payment, StripeEvent
-from members.services.payments import payment_create, payment_fulfil, refund_record
 from tests.accreditation.conftest import PDF, upload
 from tests.accreditation.test_applications import submitted_application
 from tests.factories import MembershipFactory, StaffFactory, active_member, assessor, event
@@ -105,7 +106,7 @@ def test_a_decision_email_names_the_decision_even_after_a_resubmission(
 
 
 def test_an_error_while_handling_a_webhook_stores_nothing(client, stripe_fake, monkeypatch):
-    from members import stripe_gateway
+    from members.billing import stripe_gateway
     from tests.stripe_fake import signed_event
 
     membership = MembershipFactory()

@@ -6,8 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from members.access import staff_member_required, staff_permission_required
+from members.billing.selectors import payments_needing_attention_count
 from members.privacy.selectors import erasure_requests_summary
-from members.selectors import payments_needing_attention_count
 
 from .forms import AuditFilterForm, MemberSearchForm
 from .selectors import (

@@ -11,6 +11,7 @@ from django.contrib.sessions.models import Session
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from members.billing.services.stripe_webhooks import stripe_event_kept
 from members.models import (
     AuditEntry,
     DataExport,
@@ -26,7 +27,6 @@ from members.models import (
     StripeEvent,
     User,
 )
-from members.services.stripe_webhooks import stripe_event_kept
 
 from .actions import ERASED_TEXT, Anonymise, Custom, Delete, Erasing, Keep, erased_email
 from .registry import REGISTRY, Holding, register

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
+from members.billing.models.membership import GRACE_DAYS
 from members.models import CareBoard, Grade, Membership
-from members.models.membership import GRACE_DAYS
 
 from .period import days
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from django.db.models import Count, DateField, Exists, F, OuterRef, QuerySet
 from django.db.models.functions import Cast, TruncMonth
 
+from members.billing.models.membership import GRACE_DAYS
 from members.models import Membership, MembershipPeriod, Payment
-from members.models.membership import GRACE_DAYS
 
 from .period import days, last_months, month_start, rate, uk_midnight
 

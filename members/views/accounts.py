@@ -9,14 +9,13 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from igpm.search import search_query, shown_as_typed
+from members.billing.selectors import membership_get, payments_for_member
 from members.forms import ProfileForm
 from members.models import Profile
 from members.panels import DASHBOARD_PANELS, panels_load
 from members.selectors import (
     care_board_choices,
     directory_search,
-    membership_get,
-    payments_for_member,
     profile_completeness,
     profile_get,
 )

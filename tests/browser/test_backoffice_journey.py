@@ -7,8 +7,8 @@ axe runs on every page of the journey, the search's error state included.
 import pytest
 from playwright.sync_api import expect
 
+from members.billing.services.membership import membership_override_status
 from members.models import Membership
-from members.services.membership import membership_override_status
 from tests.browser.conftest import assert_accessible
 from tests.browser.test_account_pages import sign_in
 from tests.factories import active_member, team_member

@@ -8,9 +8,9 @@ from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
+from members.billing.services.invoices import InvoiceDetails, invoice_request
+from members.billing.services.payments import payment_create, payment_fulfil
 from members.models import Membership, MembershipPeriod, Payment
-from members.services.invoices import InvoiceDetails, invoice_request
-from members.services.payments import payment_create, payment_fulfil
 from tests.browser.conftest import assert_accessible
 from tests.browser.test_account_pages import sign_in
 from tests.factories import MembershipFactory, ProfileFactory, StaffFactory, grade, team_member

@@ -25,6 +25,8 @@ from accreditation.services import (
 )
 from events.services import registration_create
 from members.audit import audit_record
+from members.billing.services.payments import payment_create, payment_fulfil
+from members.billing.services.refunds import refund_record
 from members.models import (
     DataExport,
     InvoiceEmail,
@@ -37,7 +39,6 @@ from members.models import (
     User,
 )
 from members.privacy.services import erasure_request
-from members.services.payments import payment_create, payment_fulfil, refund_record
 from tests.accreditation.conftest import PDF, upload
 from tests.factories import (
     MembershipFactory,

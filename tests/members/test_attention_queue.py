@@ -6,8 +6,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from members.billing.services.payments import MEMBER_TOLD
 from members.models import AuditEntry, MembershipPeriod, Payment, Refund
-from members.services.payments import MEMBER_TOLD
 from tests.factories import MembershipFactory, team_member
 
 QUEUE = "members:staff_attention"
@@ -126,7 +126,7 @@ def test_refund_through_stripe_is_audited_resolves_and_is_made_once(
 
 @pytest.mark.django_db
 def test_a_retried_refund_gets_stripes_first_refund_back(stripe_fake):
-    from members.services.attention import payment_refund_card
+    from members.billing.services.attention import payment_refund_card
 
     payment = flagged(Payment.Attention.SUPERSEDED, stripe_fake=stripe_fake)
     staff = team_member("Membership team")
@@ -172,7 +172,7 @@ def test_mark_resolved_needs_a_reason_and_keeps_what_was_typed(team_client):
     entry = AuditEntry.objects.get(target_id=payment.pk, action="attention_resolved")
     assert entry.reason == "Dispute won" and entry.from_state == "disputed"
     # Resolving again is harmless and writes nothing.
-    from members.services.attention import payment_attention_resolve
+    from members.billing.services.attention import payment_attention_resolve
 
     assert payment_attention_resolve(payment=payment, by=entry.actor, reason="x") is False
     assert AuditEntry.objects.filter(action="attention_resolved").count() == 1
@@ -189,7 +189,7 @@ def test_staff_home_links_the_queue_with_its_count(team_client):
 
 @pytest.mark.django_db
 def test_money_after_erasure_lands_in_the_queue(django_capture_on_commit_callbacks):
-    from members.services.payments import payment_fulfil
+    from members.billing.services.payments import payment_fulfil
 
     payment = flagged(Payment.Attention.SUPERSEDED, status=Payment.Status.PENDING)
     Payment.objects.filter(pk=payment.pk).update(attention_reason="", paid_at=None)
@@ -266,8 +266,8 @@ def test_a_refund_stripe_refuses_is_explained_and_nothing_is_recorded(team_clien
 def test_refunding_a_requested_refund_takes_off_the_year_it_bought(
     client, stripe_fake, django_capture_on_commit_callbacks
 ):
+    from members.billing.services.attention import payment_refund_request
     from members.models import Membership
-    from members.services.attention import payment_refund_request
     from tests.members.test_stripe_money import paid_card_payment
 
     payment = paid_card_payment(client, stripe_fake, django_capture_on_commit_callbacks)

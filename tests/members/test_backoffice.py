@@ -15,8 +15,8 @@ from django.utils.html import escape
 from accreditation.models import CpdEntry
 from accreditation.services import application_approve, application_assign, cpd_entry_create
 from events.services import registration_check_in
+from members.billing.services.membership import membership_override_status
 from members.models import AuditEntry, Membership, Profile
-from members.services.membership import membership_override_status
 from tests.accreditation.test_applications import submitted_application
 from tests.factories import (
     MembershipFactory,

@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
+from members.billing.services.payments import payment_create
 from members.models import Profile
-from members.services.payments import payment_create
 from tests.factories import MembershipFactory, ProfileFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,6 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from members.billing.services import invoices
+from members.billing.services.invoices import InvoiceDetails, invoice_mark_paid, invoice_request
+from members.billing.services.payments import payment_create
+from members.billing.tasks import invoice_email_task
 from members.exceptions import InvoiceAlreadyPaid
 from members.models import (
     AuditEntry,
@@ -21,10 +25,6 @@ from members.models import (
     Payment,
     User,
 )
-from members.services import invoices
-from members.services.invoices import InvoiceDetails, invoice_mark_paid, invoice_request
-from members.services.payments import payment_create
-from members.tasks import invoice_email_task
 from tests.factories import MembershipFactory, grade
 from tests.factories import team_member as seeded_team_member
 

@@ -8,10 +8,10 @@ import time_machine
 from django.core import mail
 from django.db import connection
 
+from members.billing.services.membership import period_end
+from members.billing.services.notices import notices_send, notices_sweep
+from members.billing.services.payments import payment_create, payment_fulfil
 from members.models import AuditEntry, Membership, MembershipNotice
-from members.services.membership import period_end
-from members.services.notices import notices_send, notices_sweep
-from members.services.payments import payment_create, payment_fulfil
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from members.billing.services.payments import payment_create, payment_fulfil
 from members.models import AuditEntry, Membership, MembershipPeriod, Payment, Refund
-from members.services.payments import payment_create, payment_fulfil
 from tests.factories import MembershipFactory, ProfileFactory, StaffFactory, grade
 
 pytestmark = pytest.mark.django_db

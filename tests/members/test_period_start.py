@@ -12,10 +12,10 @@ from django.core import mail
 from django.urls import reverse
 from pypdf import PdfReader
 
+from members.billing.services.membership import PeriodStart, membership_next_period_start
+from members.billing.services.notices import notices_sweep
+from members.billing.services.payments import payment_create, payment_fulfil
 from members.models import Membership
-from members.services.membership import PeriodStart, membership_next_period_start
-from members.services.notices import notices_sweep
-from members.services.payments import payment_create, payment_fulfil
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db

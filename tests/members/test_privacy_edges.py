@@ -12,6 +12,7 @@ from accreditation.models import CertificateNotice
 from accreditation.notices import certificate_notices_sweep
 from accreditation.services import application_approve, application_assign
 from events.models import Registration
+from members.billing.services.membership import membership_override_status
 from members.models import Membership, User
 from members.privacy.registry import holding_for
 from members.privacy.services import (
@@ -20,7 +21,6 @@ from members.privacy.services import (
     erasure_confirm,
     erasure_request,
 )
-from members.services.membership import membership_override_status
 from tests.accreditation.test_applications import submitted_application
 from tests.factories import ProfileFactory, active_member, assessor, event, member_registration
 from tests.members.privacy_world import administrator

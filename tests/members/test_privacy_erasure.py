@@ -451,8 +451,8 @@ def test_every_deleted_kind_of_record_is_gone(
 
 
 def test_a_payment_arriving_after_erasure_renews_nothing(django_capture_on_commit_callbacks):
+    from members.billing.services.payments import payment_create, payment_fulfil
     from members.models import Membership, Payment
-    from members.services.payments import payment_create, payment_fulfil
     from tests.factories import MembershipFactory
 
     membership = MembershipFactory()

@@ -6,9 +6,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from members.billing.services.reconciliation import stripe_reconcile
+from members.billing.tasks import stripe_reconcile_task
 from members.models import AuditEntry, Membership, MembershipPeriod, Payment, User
-from members.services.reconciliation import stripe_reconcile
-from members.tasks import stripe_reconcile_task
 from tests.factories import grade
 
 # Queries for a page of 100 sessions where everything is settled already:

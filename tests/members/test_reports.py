@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from members import reports
+from members.billing.services.membership import period_end
+from members.billing.services.payments import payment_create, payment_fulfil
 from members.models import (
     CareBoard,
     Grade,
@@ -27,8 +29,6 @@ from members.models import (
     User,
 )
 from members.reports import GradeRow, MovementRow, PlaceRow, RetentionRow
-from members.services.membership import period_end
-from members.services.payments import payment_create, payment_fulfil
 from tests.factories import (
     MembershipFactory,
     ProfileFactory,

@@ -13,7 +13,8 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from members import stripe_gateway
+from members.billing import stripe_gateway
+from members.billing.services.payments import payment_create
 from members.models import (
     AuditEntry,
     MembershipPeriod,
@@ -22,7 +23,6 @@ from members.models import (
     Refund,
     StripeEvent,
 )
-from members.services.payments import payment_create
 from tests.factories import MembershipFactory, grade, team_member
 from tests.stripe_fake import charge_object, dispute_object, signed_body, signed_event
 
@@ -433,7 +433,7 @@ def test_without_the_payment_lock_concurrent_clicks_do_make_several_sessions(
     ignored too, the advisory lock is what keeps it to one session."""
     import contextlib
 
-    from members.services import card_payments
+    from members.billing.services import card_payments
 
     monkeypatch.setattr(card_payments, "_payment_lock", lambda pk: contextlib.nullcontext())
     stripe_fake.delay = 0.2  # Stripe takes a moment, as it does

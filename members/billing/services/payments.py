@@ -1,15 +1,13 @@
-import datetime
-
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from members import stripe_gateway
 from members.audit import audit_record
-from members.exceptions import IllegalTransition, MembershipError
-from members.models import Membership, MembershipPeriod, Payment, PaymentNotice, Refund, User
+from members.billing import stripe_gateway
+from members.exceptions import MembershipError
+from members.models import Membership, MembershipPeriod, Payment, PaymentNotice, User
 
-from .membership import next_period_start, period_end, status_for_expiry
+from .membership import next_period_start, period_end
 
 PaymentStatus = Payment.Status
 
@@ -47,7 +45,7 @@ def payment_create(
     if open_sessions:
         # A cancelled card payment's Checkout page must stop taking money:
         # closed at Stripe after commit, by a task, outside this transaction.
-        from members.tasks import checkout_sessions_expire_task
+        from members.billing.tasks import checkout_sessions_expire_task
 
         checkout_sessions_expire_task.delay_on_commit(open_sessions)
     purpose = (
@@ -143,7 +141,7 @@ def year_buy_locked(
 ) -> MembershipPeriod:
     """Make the locked ``payment`` paid and the year it buys; queue the
     receipt."""
-    from members.tasks import payment_receipt_email_task
+    from members.billing.tasks import payment_receipt_email_task
 
     now = timezone.now()
     today = timezone.localdate(now)
@@ -276,7 +274,7 @@ def attention_flag_fields(*, payment: Payment, reason: str, now) -> list[str]:
 def payment_notice_queue(*, payment: Payment, kind: str) -> bool:
     """Record a ``kind`` email about ``payment`` unless one exists, and send
     it after commit. Returns whether this call recorded it."""
-    from members.tasks import payment_notice_send_task
+    from members.billing.tasks import payment_notice_send_task
 
     notice, created = PaymentNotice.objects.get_or_create(payment=payment, kind=kind)
     if created:
@@ -306,108 +304,3 @@ def payment_close(*, payment_id: int, status: str, actor_label: str) -> bool:
     if status in (PaymentStatus.FAILED, PaymentStatus.EXPIRED):
         payment_notice_queue(payment=payment, kind=status)
     return True
-
-
-@transaction.atomic
-def refund_record(
-    *,
-    payment: Payment,
-    amount_pence: int,
-    reason: str,
-    effect: str,
-    by: User | None,
-    stripe_refund_id: str | None = None,
-    actor_label: str = "",
-) -> Refund:
-    """Record a refund (made outside the portal, or through Stripe) and
-    apply its effect. A Stripe refund already recorded is returned as it
-    is: the staff action and Stripe's ``charge.refunded`` both record it."""
-    payment = Payment.objects.select_for_update().get(pk=payment.pk)
-    if stripe_refund_id:
-        known = Refund.objects.filter(stripe_refund_id=stripe_refund_id).first()
-        if known is not None:
-            return known
-    if payment.status not in Payment.REFUNDABLE:
-        raise IllegalTransition("Only a paid payment can be refunded.")
-    if payment.status == PaymentStatus.HELD:
-        # Held money bought no year: there is nothing to take off.
-        effect = Refund.Effect.NONE
-    if not 0 < amount_pence <= payment.refundable_pence:
-        raise MembershipError(
-            f"Enter an amount between £0.01 and the £{payment.refundable_pence / 100:.2f} "
-            "not yet refunded."
-        )
-    if not reason.strip():
-        raise MembershipError("Give a reason for the refund.")
-    membership = Membership.objects.select_for_update().get(pk=payment.membership_id)
-    if effect == Refund.Effect.SHORTEN and payment.refunds.filter(effect=effect).exists():
-        # The year this payment bought has already been taken off.
-        effect = Refund.Effect.NONE
-    refund = Refund.objects.create(
-        payment=payment,
-        amount_pence=amount_pence,
-        reason=reason,
-        effect=effect,
-        recorded_by=by,
-        stripe_refund_id=stripe_refund_id or None,
-    )
-    old_payment_status = payment.status
-    payment.refunded_pence += amount_pence
-    fields = ["refunded_pence", "status", "updated_at"]
-    if payment.refunded_pence == payment.amount_pence:
-        payment.status = PaymentStatus.REFUNDED
-        if payment.needs_attention and payment.attention_reason != Payment.Attention.DISPUTED:
-            payment.attention_resolved_at = timezone.now()
-            payment.attention_resolution = f"Refunded in full: {reason}"
-            fields += ["attention_resolved_at", "attention_resolution"]
-    elif payment.status != PaymentStatus.HELD:
-        payment.status = PaymentStatus.PARTIALLY_REFUNDED
-    payment.save(update_fields=fields)
-    audit_record(
-        actor=by,
-        actor_label=actor_label,
-        subject=membership.user,
-        target=payment,
-        action="refunded",
-        from_state=old_payment_status,
-        to_state=payment.status,
-        reason=reason,
-        data={"amount_pence": amount_pence, "effect": effect},
-    )
-    _apply_refund_effect(
-        membership=membership, payment=payment, effect=effect, by=by, reason=reason
-    )
-    return refund
-
-
-def _apply_refund_effect(
-    *, membership: Membership, payment: Payment, effect: str, by: User, reason: str
-) -> None:
-    today = timezone.localdate()
-    old = (membership.status, membership.expires_on)
-    period = getattr(payment, "period", None)
-    if effect == Refund.Effect.END_NOW:
-        membership.status = Membership.Status.CANCELLED
-        membership.expires_on = min(membership.expires_on, today - datetime.timedelta(days=1))
-    elif effect == Refund.Effect.SHORTEN and period is not None:
-        if membership.periods.exclude(pk=period.pk).exists():
-            # Take the refunded year off the end; later years move back.
-            length = period.ends_on - period.starts_on + datetime.timedelta(days=1)
-            membership.expires_on -= length
-            membership.status = status_for_expiry(membership.expires_on, today)
-        else:
-            membership.expires_on = period.starts_on - datetime.timedelta(days=1)
-            membership.status = Membership.Status.CANCELLED
-    if (membership.status, membership.expires_on) == old:
-        return
-    membership.save(update_fields=["status", "expires_on", "updated_at"])
-    audit_record(
-        actor=by,
-        subject=membership.user,
-        target=membership,
-        action="refund_applied",
-        from_state=old[0],
-        to_state=membership.status,
-        reason=reason,
-        data={"effect": effect, "expires_on": str(membership.expires_on), "was": str(old[1])},
-    )

@@ -5,22 +5,22 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from members.access import staff_permission_required
-from members.exceptions import ConfirmationNeeded, InvoiceAlreadyPaid, MembershipError
-from members.forms import DecisionForm, MarkPaidConfirmForm, RefundForm, StatusOverrideForm
-from members.models import Membership, Payment
-from members.selectors import (
+from members.billing.forms import DecisionForm, MarkPaidConfirmForm, RefundForm, StatusOverrideForm
+from members.billing.selectors import (
     approvals_queue,
     invoice_mark_paid_preview,
     invoices_outstanding,
     membership_record,
 )
-from members.services.invoices import invoice_mark_paid, invoice_resend
-from members.services.membership import (
+from members.billing.services.invoices import invoice_mark_paid, invoice_resend
+from members.billing.services.membership import (
     membership_decide,
     membership_next_period_start,
     membership_override_status,
 )
-from members.services.payments import refund_record
+from members.billing.services.refunds import refund_record
+from members.exceptions import ConfirmationNeeded, InvoiceAlreadyPaid, MembershipError
+from members.models import Membership, Payment
 
 membership_team_required = staff_permission_required(
     "members.manage_memberships", "Membership team only."

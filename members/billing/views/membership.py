@@ -8,22 +8,23 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from igpm.pdf import pdf_render
-from members import stripe_gateway
 from members.access import staff_gate
-from members.exceptions import MembershipError, PaymentProviderError
-from members.forms import GradeChoiceForm, PaymentMethodForm, RefundRequestForm
-from members.models import Grade, Membership, Payment
-from members.selectors import membership_get, payment_visible_to, profile_completeness
-from members.services.attention import can_request_refund, payment_refund_request
-from members.services.card_payments import card_checkout_url, card_payment_start
-from members.services.documents import invoice_pdf, receipt_pdf
-from members.services.invoices import InvoiceDetails, InvoiceRequested, invoice_request
-from members.services.membership import membership_apply, membership_next_period_start
-from members.services.payments import (
+from members.billing import stripe_gateway
+from members.billing.forms import GradeChoiceForm, PaymentMethodForm, RefundRequestForm
+from members.billing.selectors import membership_get, payment_visible_to
+from members.billing.services.attention import can_request_refund, payment_refund_request
+from members.billing.services.card_payments import card_checkout_url, card_payment_start
+from members.billing.services.documents import invoice_pdf, receipt_pdf
+from members.billing.services.invoices import InvoiceDetails, InvoiceRequested, invoice_request
+from members.billing.services.membership import membership_apply, membership_next_period_start
+from members.billing.services.payments import (
     offline_provider_enabled,
     payment_create,
     payment_fulfil,
 )
+from members.exceptions import MembershipError, PaymentProviderError
+from members.models import Grade, Membership, Payment
+from members.selectors import profile_completeness
 
 
 def grades_public(request: HttpRequest) -> HttpResponse:

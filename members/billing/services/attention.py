@@ -5,12 +5,13 @@ disputed, or asked back). Each action is audited and safe to repeat."""
 from django.db import transaction
 from django.utils import timezone
 
-from members import stripe_gateway
 from members.audit import audit_record
+from members.billing import stripe_gateway
 from members.exceptions import IllegalTransition, MembershipError
 from members.models import Membership, Payment, PaymentNotice, Refund, User
 
-from .payments import attention_flag_fields, payment_notice_queue, refund_record, year_buy_locked
+from .payments import attention_flag_fields, payment_notice_queue, year_buy_locked
+from .refunds import refund_record
 
 Attention = Payment.Attention
 # A member may ask for a card payment back within this many days of paying

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from django.db import connection, transaction
 from django.utils import timezone
 
-from members import stripe_gateway
+from members.billing import stripe_gateway
 from members.exceptions import MembershipError, PaymentProviderError
 from members.models import Membership, Payment, User
 

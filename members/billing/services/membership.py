@@ -7,9 +7,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from members.audit import audit_record
+from members.billing.models.membership import GRACE_DAYS
 from members.exceptions import IllegalTransition, MembershipError, ProfileIncomplete
 from members.models import Grade, Membership, Payment, User
-from members.models.membership import GRACE_DAYS
 from members.selectors import profile_completeness
 
 Status = Membership.Status
@@ -182,7 +182,7 @@ def membership_decide(
     *, membership: Membership, approve: bool, reason: str, by: User
 ) -> Membership:
     """Staff approve or decline a grade that needs approval."""
-    from members.tasks import membership_decision_email_task
+    from members.billing.tasks import membership_decision_email_task
 
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.status != Status.PENDING_APPROVAL:

@@ -5,8 +5,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from members import stripe_gateway
-from members.services.stripe_webhooks import stripe_event_receive
+from members.billing import stripe_gateway
+from members.billing.services.stripe_webhooks import stripe_event_receive
 
 logger = logging.getLogger(__name__)
 

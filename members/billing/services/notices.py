@@ -51,7 +51,7 @@ def notices_sweep(*, today: datetime.date | None = None, enqueue=None) -> SweepR
     send task. Safe to run twice, or on two workers at once.
     """
     if enqueue is None:
-        from members.tasks import membership_notices_send_task
+        from members.billing.tasks import membership_notices_send_task
 
         def enqueue(ids: list[int]) -> None:
             membership_notices_send_task.delay(ids)

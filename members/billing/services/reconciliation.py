@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from django.conf import settings
 from django.utils import timezone
 
-from members import stripe_gateway
+from members.billing import stripe_gateway
 from members.models import Payment
 
 from .stripe_webhooks import session_settle

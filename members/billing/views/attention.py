@@ -7,17 +7,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from members.access import staff_permission_required
-from members.exceptions import MembershipError
-from members.forms import AttentionActionForm
-from members.models import Payment, Refund
-from members.selectors import payments_needing_attention
-from members.services.attention import (
+from members.billing.forms import AttentionActionForm
+from members.billing.selectors import payments_needing_attention
+from members.billing.services.attention import (
     can_accept,
     can_refund,
     payment_accept,
     payment_attention_resolve,
     payment_refund_card,
 )
+from members.exceptions import MembershipError
+from members.models import Payment, Refund
 
 membership_team_required = staff_permission_required(
     "members.manage_memberships", "Membership team only."

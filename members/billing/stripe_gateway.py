@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import stripe
 from django.conf import settings
 
-from .exceptions import PaymentProviderError
+from members.exceptions import PaymentProviderError
 
 
 @dataclass(frozen=True)

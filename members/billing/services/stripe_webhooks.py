@@ -5,11 +5,12 @@ import logging
 
 from django.db import IntegrityError, transaction
 
-from members import stripe_gateway
+from members.billing import stripe_gateway
 from members.models import Payment, StripeEvent
 
 from .attention import payment_flag
-from .payments import payment_close, payment_fulfil, payment_hold_locked, refund_record
+from .payments import payment_close, payment_fulfil, payment_hold_locked
+from .refunds import refund_record
 
 logger = logging.getLogger(__name__)
 

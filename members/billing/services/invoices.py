@@ -174,7 +174,7 @@ def _resend(*, payment: Payment, by: User) -> InvoiceEmail:
 
 
 def _email_queue(*, payment: Payment, reason: str, by: User | None) -> InvoiceEmail:
-    from members.tasks import invoice_email_task
+    from members.billing.tasks import invoice_email_task
 
     recipients = [payment.membership.user.email]
     accounts = payment.invoice_accounts_email

@@ -1,0 +1,17 @@
+"""Billing's models. They belong to the ``members`` app (its tables, its
+migrations, ``members.Payment``) and are re-exported by ``members.models``."""
+
+from .membership import Grade, Membership, MembershipNotice, MembershipPeriod
+from .payments import InvoiceEmail, Payment, PaymentNotice, Refund, StripeEvent
+
+__all__ = [
+    "Grade",
+    "InvoiceEmail",
+    "Membership",
+    "MembershipNotice",
+    "MembershipPeriod",
+    "Payment",
+    "PaymentNotice",
+    "Refund",
+    "StripeEvent",
+]

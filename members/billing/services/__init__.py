@@ -1,0 +1,1 @@
+"""Every write billing makes, as ``<noun>_<verb>`` functions."""
