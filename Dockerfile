@@ -33,4 +33,5 @@ RUN useradd --create-home --uid 1000 igpm \
 USER igpm
 
 EXPOSE 8000
-CMD ["gunicorn", "igpm.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Workers, time-outs, request limits and trusted proxies: gunicorn.conf.py.
+CMD ["gunicorn", "--config", "gunicorn.conf.py"]

@@ -87,9 +87,8 @@ class EvidenceForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload:
-            evidence_check(upload)
-        return upload
+        # The checked file (re-encoded, if an image) goes on to the service.
+        return evidence_check(upload) if upload else upload
 
 
 class DecisionForm(forms.Form):
@@ -162,9 +161,7 @@ class CpdEntryForm(forms.ModelForm):
 
     def clean_evidence(self):
         upload = self.cleaned_data.get("evidence")
-        if upload:
-            evidence_check(upload)
-        return upload
+        return evidence_check(upload) if upload else upload
 
     def clean_hours(self):
         hours = self.cleaned_data["hours"]

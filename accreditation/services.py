@@ -15,7 +15,7 @@ from members.models import Membership, User
 from members.services.membership import add_years
 
 from .models import Application, Certificate, CpdEntry, Evidence, Pathway
-from .uploads import evidence_check
+from .uploads import CheckedUpload, evidence_check
 
 Status = Application.Status
 MAX_EVIDENCE_FILES = 10
@@ -95,23 +95,28 @@ def application_update(*, application: Application, by: User, **fields) -> Appli
 
 
 @transaction.atomic
-def evidence_add(*, application: Application, upload: UploadedFile, by: User) -> Evidence:
-    content_type = evidence_check(upload)
+def evidence_add(
+    *, application: Application, upload: UploadedFile | CheckedUpload, by: User
+) -> Evidence:
+    checked = evidence_check(upload)
     application = _locked(application)
     if not application.is_editable:
         raise IllegalTransition("Evidence can no longer be added to this application.")
     if application.evidence.count() >= MAX_EVIDENCE_FILES:
         raise AccreditationError(f"An application can have at most {MAX_EVIDENCE_FILES} files.")
-    return _evidence_store(upload, content_type, application=application)
+    return _evidence_store(checked, application=application)
 
 
-def _evidence_store(upload: UploadedFile, content_type: str, **owner) -> Evidence:
+def _evidence_store(checked: CheckedUpload, **owner) -> Evidence:
     """Save a checked upload under a generated name, for its one owner (an
     application or a CPD entry)."""
     evidence = Evidence(
-        original_name=upload.name[:200], content_type=content_type, size=upload.size, **owner
+        original_name=checked.download_name,
+        content_type=checked.content_type,
+        size=checked.size,
+        **owner,
     )
-    evidence.file.save("evidence", upload, save=False)
+    evidence.file.save("evidence", checked.as_file(), save=False)
     evidence.save()
     return evidence
 
@@ -353,10 +358,10 @@ def cpd_entry_create(
     hours: Decimal,
     category: str,
     reflection: str = "",
-    evidence: UploadedFile | None = None,
+    evidence: UploadedFile | CheckedUpload | None = None,
     source: str = CpdEntry.Source.MEMBER,
 ) -> CpdEntry:
-    content_type = evidence_check(evidence) if evidence else None
+    checked = evidence_check(evidence) if evidence else None
     entry = CpdEntry.objects.create(
         user=user,
         date=date,
@@ -366,8 +371,8 @@ def cpd_entry_create(
         reflection=reflection,
         source=source,
     )
-    if evidence is not None:
-        _evidence_store(evidence, content_type, cpd_entry=entry)
+    if checked is not None:
+        _evidence_store(checked, cpd_entry=entry)
     return entry
 
 

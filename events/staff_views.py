@@ -7,6 +7,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from igpm.csv import csv_response
+from igpm.search import search_query
 from members.access import staff_permission_required
 
 from .models import Event, Registration, normalise_checkin_code
@@ -45,9 +46,12 @@ def event_overview(request: HttpRequest) -> HttpResponse:
 @events_team_required
 def attendees(request: HttpRequest, event_id: int) -> HttpResponse:
     event = get_object_or_404(Event, pk=event_id)
-    query = request.GET.get("q", "").strip()[:100]
+    query, error = search_query(request)
     registrations = event.registrations.order_by("name", "pk")
-    if query:
+    if error:
+        messages.error(request, error)
+        registrations = registrations.none()
+    elif query:
         match = (
             Q(name__icontains=query) | Q(email__icontains=query) | Q(organisation__icontains=query)
         )
@@ -59,6 +63,7 @@ def attendees(request: HttpRequest, event_id: int) -> HttpResponse:
         request,
         "events/staff/attendees.html",
         {"event": event, "registrations": registrations[:500], "query": query, "counts": counts},
+        status=400 if error else 200,
     )
 
 

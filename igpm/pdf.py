@@ -1,13 +1,105 @@
 """PDF documents (receipts, invoices, certificates) rendered by WeasyPrint
-from HTML templates. Fonts come from the system; nothing is fetched."""
+from HTML templates. Fonts come from the system.
+
+WeasyPrint fetches whatever a document points at: images, stylesheets, and
+files to attach (``<link rel="attachment">``). A name or an address a member
+typed could point it at the server's own files or at the network, so the
+fetcher here serves the portal's static files and ``data:`` URIs only, read
+from disk, and refuses everything else.
+"""
+
+import mimetypes
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+from urllib.request import url2pathname
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
 
 
+class RefusedURL(ValueError):
+    """A document asked for something outside the portal's static files."""
+
+
 def pdf_render(template: str, context: dict) -> bytes:
+    html = render_to_string(template, {"site_url": settings.SITE_URL, **context})
+    return pdf_from_html(html)
+
+
+def pdf_from_html(html: str) -> bytes:
     # Imported here: WeasyPrint loads Pango, which only PDF work needs.
     from weasyprint import HTML
 
-    html = render_to_string(template, {"site_url": settings.SITE_URL, **context})
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    # Relative addresses ({% static %} gives /static/...) resolve against
+    # the site, where the fetcher recognises them as static files.
+    return HTML(string=html, base_url=_site_root(), url_fetcher=static_url_fetcher()).write_pdf()
+
+
+def _site_root() -> str:
+    return settings.SITE_URL.rstrip("/") + "/"
+
+
+def static_url_fetcher():
+    """A WeasyPrint URL fetcher for static files and data: URIs only."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class StaticOnlyFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url.lower().startswith("data:"):
+                return super().fetch(url, headers)
+            path = static_file_for(url)
+            if path is None:
+                raise RefusedURL(f"Not fetched: only the portal's static files are ({url[:200]})")
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(
+                url, body=path.read_bytes(), headers={"Content-Type": content_type}
+            )
+
+    # Only data: URIs reach the base class's opener.
+    return StaticOnlyFetcher(allowed_protocols={"data"})
+
+
+def static_file_for(url: str) -> Path | None:
+    """The static file ``url`` names (under STATIC_URL on the site, or a
+    file: URL inside a static folder), or None."""
+    parts = urlsplit(url)
+    static_prefix = urljoin(_site_root(), settings.STATIC_URL)
+    if parts.scheme in ("http", "https"):
+        bare = f"{parts.scheme}://{parts.netloc}{parts.path}"
+        if not bare.startswith(static_prefix):
+            return None
+        relative = unquote(bare[len(static_prefix) :])
+        try:
+            found = finders.find(relative)
+        except SuspiciousFileOperation:
+            return None
+        if found is None and settings.STATIC_ROOT:
+            found = str(Path(settings.STATIC_ROOT) / relative)
+        return _inside_static(Path(found)) if found else None
+    if parts.scheme == "file" and parts.netloc in ("", "localhost"):
+        return _inside_static(Path(url2pathname(parts.path)))
+    return None
+
+
+def _static_roots() -> list[Path]:
+    # An entry is a folder, or a (prefix, folder) pair.
+    roots = [
+        Path(entry if isinstance(entry, str | Path) else entry[1])
+        for entry in settings.STATICFILES_DIRS
+    ]
+    if settings.STATIC_ROOT:
+        roots.append(Path(settings.STATIC_ROOT))
+    return [root.resolve() for root in roots]
+
+
+def _inside_static(path: Path) -> Path | None:
+    """``path`` with links and ``..`` resolved, if it is a file inside one
+    of the portal's static folders."""
+    resolved = path.resolve()
+    if not resolved.is_file():
+        return None
+    if any(resolved.is_relative_to(root) for root in _static_roots()):
+        return resolved
+    return None

@@ -6,6 +6,7 @@ order (members' first, then each app in INSTALLED_APPS order), so a part
 can rely on what the layers under it made. Each part is safe to run again.
 """
 
+import io
 from collections.abc import Callable
 
 from allauth.account.models import EmailAddress
@@ -16,6 +17,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from pypdf import PdfWriter
 
 from members.models import CareBoard, Grade, Membership, Payment, Profile, User
 from members.services.membership import membership_apply
@@ -96,9 +98,13 @@ MEMBERS = [
 
 
 def demo_pdf(name: str) -> SimpleUploadedFile:
-    """A tiny but well-formed PDF to stand in for a scanned certificate."""
-    content = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-    return SimpleUploadedFile(name, content, content_type="application/pdf")
+    """A blank one-page PDF to stand in for a scanned certificate: evidence
+    must parse as a PDF."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    content = io.BytesIO()
+    writer.write(content)
+    return SimpleUploadedFile(name, content.getvalue(), content_type="application/pdf")
 
 
 @register

@@ -1,5 +1,6 @@
 import os
 import shutil
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
@@ -129,3 +130,55 @@ def reauthenticate(client, password: str = PASSWORD) -> None:
 
     response = client.post(reverse("account_reauthenticate"), {"password": password})
     assert response.status_code == 302, response.content.decode()[:2000]
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3 API (moto's server mode) on 127.0.0.1, for the whole run."""
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3(settings, s3_server, no_outside_network):
+    """Private files go to a fresh bucket on the local S3 server, through
+    django-storages exactly as in production; returns a boto3 client on
+    that bucket for reading back what was stored."""
+    import uuid
+
+    import boto3
+
+    bucket = f"igpm-test-{uuid.uuid4().hex[:12]}"
+    options = {
+        "access_key": "testing",
+        "secret_key": "testing",
+        "bucket_name": bucket,
+        "endpoint_url": s3_server,
+        "region_name": "eu-west-2",
+        "default_acl": None,
+        "file_overwrite": False,
+    }
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="eu-west-2",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    client.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
+    )
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+    }
+    return SimpleNamespace(client=client, bucket=bucket)

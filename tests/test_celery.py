@@ -2,6 +2,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from celery import shared_task
 from celery.contrib.testing.worker import start_worker
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
@@ -64,3 +65,98 @@ def test_a_data_export_is_built_and_emailed_by_a_real_worker(celery_worker):
     assert export.file.name.endswith(".zip")
     assert [message.to for message in mail.outbox] == [[member.email]]
     assert export.token in mail.outbox[0].body
+
+
+QUEUES = {"celery", "emails", "pdfs", "sweeps"}
+
+
+def queue_of(task_name: str) -> str:
+    return celery_app.amqp.router.route({}, task_name)["queue"].name
+
+
+def test_every_route_names_a_real_task_and_a_declared_queue():
+    from django.conf import settings
+
+    celery_app.loader.import_default_modules()
+    assert {queue.name for queue in settings.CELERY_TASK_QUEUES} == QUEUES
+    for task_name, route in settings.CELERY_TASK_ROUTES.items():
+        assert task_name in celery_app.tasks, task_name
+        assert route["queue"] in QUEUES, task_name
+
+
+def test_tasks_go_to_the_queue_for_their_kind_of_work():
+    from django.conf import settings
+
+    assert queue_of("members.tasks.membership_decision_email_task") == "emails"
+    assert queue_of("events.tasks.registration_email_task") == "emails"
+    assert queue_of("accreditation.tasks.certificate_render_task") == "pdfs"
+    assert queue_of("members.tasks.data_export_build_task") == "pdfs"
+    # Every scheduled job is a sweep: beat's work never queues behind emails.
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert queue_of(entry["task"]) == "sweeps", entry["task"]
+    assert queue_of("some.task.nobody.routed") == "celery"
+
+
+def test_a_worker_started_without_queues_consumes_every_queue(celery_worker):
+    """bin/run's single worker is started with no -Q: it must still run the
+    emails, PDFs and sweeps (the tests above on a real worker use the
+    sweeps and pdfs queues)."""
+    consuming = {queue.name for queue in celery_worker.consumer.task_consumer.queues}
+    assert consuming == QUEUES
+
+
+def test_a_routed_task_is_queued_once_on_its_own_queue(transactional_db):
+    """Published to Redis with every queue declared and no worker running:
+    the one message sits on the sweeps queue and nowhere else."""
+    import redis
+    from django.conf import settings
+
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete(*QUEUES)
+    try:
+        # Every queue declared and bound, as the workers do when they start.
+        with celery_app.connection_for_write() as connection:
+            for queue in celery_app.amqp.queues.values():
+                queue(connection.default_channel).declare()
+        clear_expired_sessions_task.delay()
+        assert {name: broker.llen(name) for name in QUEUES} == {
+            "celery": 0,
+            "emails": 0,
+            "pdfs": 0,
+            "sweeps": 1,
+        }
+    finally:
+        broker.delete(*QUEUES)
+        celery_app.conf.task_always_eager = eager
+
+
+seen_request_ids: list[str] = []
+
+
+@shared_task
+def request_id_probe_task() -> None:
+    from igpm.logs import request_id
+
+    seen_request_ids.append(request_id())
+
+
+def test_a_task_logs_under_the_id_of_the_request_that_queued_it(celery_worker):
+    from igpm.logs import _request_id
+
+    seen_request_ids.clear()
+    token = _request_id.set("req-queued-here")
+    try:
+        request_id_probe_task.delay()
+    finally:
+        _request_id.reset(token)
+    request_id_probe_task.delay()  # queued outside any request
+
+    deadline = time.monotonic() + 20
+    while len(seen_request_ids) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    first, second = seen_request_ids
+    assert first == "req-queued-here"
+    # Nothing to inherit: the task's own id (a UUID), never "-".
+    assert len(second) == 36

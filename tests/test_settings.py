@@ -19,6 +19,7 @@ PRODUCTION_ENV = {
     "IGPM_BANK_SORT_CODE": "12-34-56",
     "IGPM_BANK_ACCOUNT_NUMBER": "12345678",
     "MFA_ENCRYPTION_KEY": "8J7bGzvWb0nbVxq6Zq4Gx3o3jq9m2v1x8QpL5cT0yNs=",
+    "AWS_STORAGE_BUCKET_NAME": "igpm-private",
 }
 
 
@@ -103,3 +104,39 @@ def test_idle_timeouts_come_from_the_environment():
     )
     assert production_setting(code) == "1800 7200"
     assert production_setting(code, SESSION_IDLE_TIMEOUT_MEMBER_SECONDS="600") == "1800 600"
+
+
+STORAGE_OF = (
+    "from django.core.files.storage import default_storage as s; "
+    "print(s.__class__.__name__, "
+    "getattr(s, 'bucket_name', '-'), getattr(s, 'endpoint_url', '-'), "
+    "getattr(s, 'querystring_expire', '-'), getattr(s, 'file_overwrite', '-'))"
+)
+
+
+def test_production_keeps_private_files_in_object_storage():
+    env = {**PRODUCTION_ENV, "AWS_S3_ENDPOINT_URL": "https://objects.igpm.internal"}
+    result = manage("shell", "-c", STORAGE_OF, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == (
+        "S3Storage igpm-private https://objects.igpm.internal 60 False"
+    )
+
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "AWS_STORAGE_BUCKET_NAME"}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "AWS_STORAGE_BUCKET_NAME" in result.stderr
+
+
+def test_the_embedded_default_keeps_private_files_on_disk():
+    env = {"DJANGO_SETTINGS_MODULE": "igpm.settings.local"}
+    result = manage("shell", "-c", STORAGE_OF, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "FileSystemStorage - - - -"
+
+
+def test_the_embedded_default_uses_a_bucket_when_one_is_named():
+    env = {"DJANGO_SETTINGS_MODULE": "igpm.settings.local", "AWS_STORAGE_BUCKET_NAME": "demo"}
+    result = manage("shell", "-c", STORAGE_OF, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith("S3Storage demo ")

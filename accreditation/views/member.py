@@ -22,16 +22,14 @@ from accreditation.services import (
     evidence_remove,
     revalidation_apply,
 )
+from accreditation.uploads import download_name
+from igpm.files import private_file_response
 from members.access import staff_gate
 
 
 def _private_download(file, filename: str, content_type: str) -> FileResponse:
     """A stored file, always as a download, never kept by shared caches."""
-    response = FileResponse(
-        file.open("rb"), as_attachment=True, filename=filename, content_type=content_type
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file_response(file, filename=filename, content_type=content_type)
 
 
 @login_required
@@ -107,7 +105,7 @@ def application_detail(request: HttpRequest, application_id: int) -> HttpRespons
             upload = evidence_form.cleaned_data["file"]
             if upload:
                 evidence_add(application=application, upload=upload, by=request.user)
-                messages.success(request, f"“{upload.name}” uploaded.")
+                messages.success(request, f"“{upload.download_name}” uploaded.")
             if "submit" in request.POST:
                 application_submit(application=application, by=request.user)
                 messages.success(
@@ -171,7 +169,10 @@ def evidence_download(request: HttpRequest, evidence_id: int) -> HttpResponse:
         refusal = staff_gate(request)
         if refusal is not None:
             return refusal
-    return _private_download(evidence.file, evidence.original_name, evidence.content_type)
+    # Named again from the detected type: files stored before names were
+    # checked may still carry the uploader's extension.
+    name = download_name(evidence.original_name, evidence.content_type)
+    return _private_download(evidence.file, name, evidence.content_type)
 
 
 @require_POST

@@ -1,3 +1,5 @@
+from allauth.core.internal import ratelimit
+from django.conf import settings
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -5,6 +7,15 @@ from django.utils import timezone
 
 from accreditation.forms import VerifySearchForm
 from accreditation.models import Certificate, Pathway
+from igpm.search import search_query, shown_as_typed
+
+# Searches per client address (settings.VERIFY_RATE_LIMIT): enough for
+# anyone checking the certificates in front of them, too few to try common
+# surnames against many numbers.
+VERIFY_RATE_ACTION = "verify_certificate"
+VERIFY_THROTTLED = (
+    "You have checked a lot of certificates in a short time. Wait a minute, then try again."
+)
 
 
 def pathways(request: HttpRequest) -> HttpResponse:
@@ -15,19 +26,25 @@ def pathways(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _verification(request: HttpRequest, certificate: Certificate | None, **context):
+def _verification(
+    request: HttpRequest, certificate: Certificate | None, status: int | None = None, **context
+):
     if certificate is not None and certificate.holder.erased_at is not None:
         # The holder's account was erased at their request: the number is
         # kept, but nothing about the person or the award is confirmed.
         state = "unverifiable"
     else:
         state = certificate.state_on(timezone.localdate()) if certificate else None
-    return render(
+    response = render(
         request,
         "accreditation/verify.html",
         {"certificate": certificate, "state": state, **context},
-        status=200 if certificate or "form" in context else 404,
+        status=status or (200 if certificate or "form" in context else 404),
     )
+    # A holder's name on a verification page is for the person checking it,
+    # not for search engines.
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
 
 
 def verify(request: HttpRequest, code: str) -> HttpResponse:
@@ -47,6 +64,10 @@ def verify_search(request: HttpRequest) -> HttpResponse:
     collect names."""
     form = VerifySearchForm(request.GET if "number" in request.GET else None)
     certificate = None
+    if form.is_bound and not _search_allowed(request):
+        form.is_valid()  # the typed values come back, with the reason
+        form.add_error(None, VERIFY_THROTTLED)
+        return _verification(request, None, status=429, form=form, searched=False)
     if form.is_valid():
         number = form.cleaned_data["number"].strip().upper()
         certificate = (
@@ -58,6 +79,21 @@ def verify_search(request: HttpRequest) -> HttpResponse:
         ):
             certificate = None
     return _verification(request, certificate, form=form, searched=form.is_bound)
+
+
+def _search_allowed(request: HttpRequest) -> bool:
+    """Count one search against the client's address. allauth's limiter
+    keeps the count in the shared cache and finds the address as sign-in
+    does (ALLAUTH_TRUSTED_PROXY_COUNT); its public wrapper never limits a
+    GET, and a search is one."""
+    usage = ratelimit.consume(
+        request,
+        app="accreditation",
+        action=VERIFY_RATE_ACTION,
+        config={VERIFY_RATE_ACTION: settings.VERIFY_RATE_LIMIT},
+        limit_get=True,
+    )
+    return bool(usage)
 
 
 def _surname_matches(certificate: Certificate, surname: str) -> bool:
@@ -74,16 +110,23 @@ def _surname_matches(certificate: Certificate, surname: str) -> bool:
 
 def register(request: HttpRequest) -> HttpResponse:
     """The opt-in public register of accredited managers (valid certificates)."""
-    query = request.GET.get("q", "").strip()[:100]
+    query, error = search_query(request)
     listed = Certificate.objects.filter(
         on_public_register=True,
         status=Certificate.Status.VALID,
         expires_on__gte=timezone.localdate(),
     ).select_related("pathway")
-    if query:
+    if error:
+        listed = listed.none()
+    elif query:
         listed = listed.filter(Q(holder_name__icontains=query) | Q(number__iexact=query))
     return render(
         request,
         "accreditation/register.html",
-        {"certificates": listed.order_by("holder_name")[:500], "query": query},
+        {
+            "certificates": listed.order_by("holder_name")[:500],
+            "query": shown_as_typed(request) if error else query,
+            "search_error": error,
+        },
+        status=400 if error else 200,
     )

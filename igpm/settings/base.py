@@ -8,6 +8,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -34,13 +35,20 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "csp",
     "members",
     "accreditation",
     "events",
 ]
 
 MIDDLEWARE = [
+    # First, so every log line of the request carries its id.
+    "igpm.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "igpm.security.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Before anything that reads a request body (sessions, CSRF, views).
+    "igpm.security.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -274,6 +282,49 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Europe/London"
+# Work is split by kind so each kind gets its own workers and concurrency
+# (README, "Production topology"): emails wait on SMTP, PDFs and archives
+# are CPU-heavy, sweeps are the scheduled batch jobs. Anything unrouted
+# goes to "celery". A worker started without -Q consumes every queue listed
+# here, so one local worker (bin/run) still runs everything.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [Queue(name) for name in ("celery", "emails", "pdfs", "sweeps")]
+CELERY_TASK_ROUTES = {
+    **{
+        task: {"queue": "emails"}
+        for task in (
+            "accreditation.tasks.application_decision_email_task",
+            "accreditation.tasks.certificate_notices_send_task",
+            "events.tasks.registration_email_task",
+            "members.tasks.membership_notices_send_task",
+            "members.tasks.membership_decision_email_task",
+            "members.tasks.erasure_refused_email_task",
+            "members.tasks.erasure_completed_email_task",
+        )
+    },
+    **{
+        task: {"queue": "pdfs"}
+        for task in (
+            "accreditation.tasks.certificate_render_task",
+            # The receipt email's cost is the PDF it attaches.
+            "members.tasks.payment_receipt_email_task",
+            # Builds a ZIP of everything held about a member.
+            "members.tasks.data_export_build_task",
+        )
+    },
+    **{
+        task: {"queue": "sweeps"}
+        for task in (
+            "members.tasks.clear_expired_sessions_task",
+            "members.tasks.membership_notices_sweep_task",
+            "members.tasks.data_exports_expire_task",
+            "accreditation.tasks.certificate_notices_sweep_task",
+            "events.tasks.event_emails_sweep_task",
+            "events.tasks.offers_expire_task",
+            "events.tasks.visitor_registrations_anonymise_task",
+        )
+    },
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "members-clear-expired-sessions": {
@@ -326,11 +377,51 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "private"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# --- Private files ------------------------------------------------------------
+
+# Evidence, certificates and data exports. On this machine's disk by default;
+# on S3-compatible object storage when a bucket is named, so any number of
+# web nodes and workers see the same files. Either way they are served only
+# through the permission-checked views (igpm.files.private_file_response).
+MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "private"))
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    from botocore.config import Config as BotoConfig
+
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            # Unset keys leave boto3 to its own chain (instance or pod role).
+            "access_key": env("AWS_ACCESS_KEY_ID", default=None),
+            "secret_key": env("AWS_SECRET_ACCESS_KEY", default=None),
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            # Any S3-compatible store (SeaweedFS, Ceph, R2...); blank for AWS.
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=None),
+            "region_name": env("AWS_S3_REGION_NAME", default=None),
+            # "path" for stores without a DNS name per bucket.
+            "addressing_style": env("AWS_S3_ADDRESSING_STYLE", default=None),
+            # A key prefix, so one bucket can hold several portals.
+            "location": env("AWS_LOCATION", default=""),
+            # The bucket is private: no ACL that could make an object public,
+            # and Django's own unique names rather than silent overwrites.
+            "default_acl": None,
+            "file_overwrite": False,
+            # Nothing links to the bucket (downloads are streamed by the
+            # views); should anything ever ask for a URL, it lasts a minute.
+            "querystring_expire": 60,
+            "object_parameters": env.json("AWS_S3_OBJECT_PARAMETERS", default={}),
+            # Short timeouts, bounded retries: a stalled store must not hold
+            # a web worker for a minute (boto3's defaults).
+            "client_config": BotoConfig(
+                connect_timeout=5, read_timeout=20, retries={"max_attempts": 3, "mode": "standard"}
+            ),
+        },
+    }
 
 # --- Security shared by all environments ------------------------------------
 
@@ -338,20 +429,77 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Every script and style comes from static/: no inline code, no other
+# origin. Card payments leave by a form whose redirect goes to Stripe
+# Checkout, which form-action must allow (Chrome checks the redirect too).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", "https://checkout.stripe.com"],
+    },
+}
+
+# Request bodies over this size are refused with 413 before they are read
+# (igpm.security.RequestSizeLimitMiddleware); the reverse proxy's
+# client_max_body_size should match. Room for one 10 MB evidence file and
+# the form around it.
+REQUEST_BODY_MAX_BYTES = env.int("DJANGO_REQUEST_BODY_MAX_BYTES", default=12 * 1024 * 1024)
+# Uploads under the request limit stay in memory: nothing from a request is
+# written to a web node's disk.
+FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+# Form fields other than files: Django's default, said out loud.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2621440
+# Evidence images above this many pixels are refused before decoding.
+UPLOAD_IMAGE_MAX_PIXELS = env.int("UPLOAD_IMAGE_MAX_PIXELS", default=50_000_000)
+# Public certificate searches (/verify/) per client address, in allauth's
+# rate format; counted by allauth's limiter, so behind a proxy the address
+# is found as for sign-in (ALLAUTH_TRUSTED_PROXY_COUNT).
+VERIFY_RATE_LIMIT = env("VERIFY_RATE_LIMIT", default="10/m/ip,100/h/ip")
+
+# --- Logs and errors ----------------------------------------------------------
+
+# Production switches the console to one JSON object a line (production.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "request_id": {"()": "igpm.logs.RequestIdFilter"},
+    },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "igpm.logs.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        },
     },
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# Errors go to Sentry only when a DSN is given (igpm/sentry.py says what is
+# scrubbed before anything leaves).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from igpm.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", default="production"),
+        release=env("SENTRY_RELEASE", default=None),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 # members.User.email is unique case-insensitively (a functional unique index
 # on LOWER(email)), which Django's check cannot see.

@@ -22,8 +22,9 @@ MFA_ENCRYPTION_KEY = env(
 )
 
 # The demo runs with whatever is on disk; nothing needs collectstatic first.
+# Private files stay where base.py put them (disk, or a bucket if named).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 

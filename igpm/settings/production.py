@@ -15,6 +15,11 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind PgBouncer in transaction mode a connection is not the same server
+# session from one transaction to the next: no server-side cursors then.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+    "DJANGO_DB_DISABLE_SERVER_SIDE_CURSORS", default=False
+)
 
 REDIS_URL = env("REDIS_URL")
 CACHES = {
@@ -28,6 +33,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {}
 
 vars().update(env.email_url("EMAIL_URL"))
 
+# Private files live in object storage (base.py builds the storage from the
+# AWS_* variables): a web node's disk is not shared with the next one.
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME")
+
 SITE_URL = env("SITE_URL").rstrip("/")
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
@@ -36,6 +45,20 @@ PAYMENTS_OFFLINE_PROVIDER = False
 IGPM_BANK_ACCOUNT_NAME = env("IGPM_BANK_ACCOUNT_NAME")
 IGPM_BANK_SORT_CODE = env("IGPM_BANK_SORT_CODE")
 IGPM_BANK_ACCOUNT_NUMBER = env("IGPM_BANK_ACCOUNT_NUMBER")
+
+# One JSON object a line on stderr, each with the request's id, for the log
+# collector; workers too, rather than Celery's own console format.
+LOGGING = {
+    **LOGGING,  # noqa: F405
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id"],
+        },
+    },
+}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

@@ -4,11 +4,12 @@ and the staff page where erasure requests are decided."""
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from igpm.files import private_file_response
 from members.access import staff_permission_required
 from members.exceptions import MembershipError
 from members.models import ErasureRequest
@@ -90,9 +91,8 @@ def privacy_download(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("No such download.")
     if not export.downloadable():
         return render(request, "members/privacy/export_gone.html", {"export": export}, status=410)
-    return FileResponse(
-        export.file.open("rb"),
-        as_attachment=True,
+    return private_file_response(
+        export.file,
         filename=f"igpm-my-data-{timezone.localtime(export.ready_at):%Y-%m-%d}.zip",
         content_type="application/zip",
     )

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from igpm.search import search_query, shown_as_typed
 from members.forms import ProfileForm
 from members.models import Profile
 from members.panels import DASHBOARD_PANELS, panels_load
@@ -67,24 +68,24 @@ def directory(request: HttpRequest) -> HttpResponse:
     if membership is None or not membership.in_good_standing:
         raise PermissionDenied("The member directory is for IGPM members.")
     board = request.GET.get("board", "")
-    query = request.GET.get("q", "").strip()[:100]
+    query, error = search_query(request)
     role = request.GET.get("role", "")
-    page = Paginator(
-        directory_search(
-            query=query, care_board_id=int(board) if board.isdigit() else None, role=role
-        ),
-        50,
-    ).get_page(request.GET.get("page"))
+    found = directory_search(
+        query=query, care_board_id=int(board) if board.isdigit() else None, role=role
+    )
+    page = Paginator(found.none() if error else found, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "members/directory.html",
         {
             "page": page,
             "query_string": urlencode({"q": query, "board": board, "role": role}),
-            "query": query,
+            "query": shown_as_typed(request) if error else query,
+            "search_error": error,
             "board": board,
             "role": role,
             "boards": care_board_choices(),
             "roles": Profile.Role.choices,
         },
+        status=400 if error else 200,
     )

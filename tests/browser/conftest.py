@@ -1,8 +1,14 @@
+from pathlib import Path
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import sync_playwright
 
 from tests.conftest import chromium_path
+
+CSP_WATCH = Path(__file__).with_name("csp_watch.js")
+# Content-Security-Policy violations seen by the running test's pages.
+csp_violations: list[str] = []
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE_OPTIONS = {
@@ -29,8 +35,38 @@ def browser():
                 "--disable-sync",
             ],
         )
+        new_context = browser.new_context
+
+        def watched_context(*args, **kwargs):
+            return watch_csp(new_context(*args, **kwargs))
+
+        # Every context, the tests' own included, reports CSP violations.
+        browser.new_context = watched_context
         yield browser
         browser.close()
+
+
+def watch_csp(context):
+    """Collect every CSP violation on the context's pages: the browser's own
+    console report, and the ``securitypolicyviolation`` event (csp_watch.js)."""
+    context.add_init_script(path=CSP_WATCH)
+
+    def on_console(page, message):
+        text = message.text
+        if text.startswith("CSP violation:") or "Content Security Policy" in text:
+            csp_violations.append(f"{page.url}: {text}")
+
+    context.on("page", lambda page: page.on("console", lambda m: on_console(page, m)))
+    return context
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations():
+    """Every browser test fails if any page it opened broke the policy."""
+    csp_violations.clear()
+    yield
+    found, csp_violations[:] = list(csp_violations), []
+    assert not found, "Content-Security-Policy violations:\n" + "\n".join(found)
 
 
 @pytest.fixture
