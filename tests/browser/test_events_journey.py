@@ -104,6 +104,10 @@ def test_visitor_registers_and_confirms_their_email(page):
         registration.checkin_code
     )
     expect(page.get_by_role("link", name=JOINING_LINK)).to_be_visible()
+    # The confirmed visitor has a ticket to show at the door.
+    ticket = page.get_by_role("region", name="You are booked")
+    qr_name = f"QR code of your check-in code, {registration.checkin_code}"
+    expect(ticket.get_by_role("img", name=qr_name)).to_be_visible()
     assert_accessible(page)
 
     # The link worked once.
@@ -113,6 +117,7 @@ def test_visitor_registers_and_confirms_their_email(page):
 
     (confirmed,) = emails_to("sam@example.org", "is confirmed")
     assert "event.ics" in attachment_names(confirmed)
+    assert "ticket-qr-code.png" in attachment_names(confirmed)
     assert JOINING_LINK in confirmed.body
 
 
