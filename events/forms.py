@@ -1,9 +1,18 @@
 from django import forms
 
 
-class RegistrationForm(forms.Form):
-    """Who is coming. A signed-in member's details are filled in from their
-    profile; a visitor types them."""
+class _EventForm(forms.Form):
+    """Online events serve no food: their forms have no dietary field, so
+    nothing typed into one is taken."""
+
+    def __init__(self, *args, event=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if event is not None and event.is_online:
+            del self.fields["dietary_requirements"]
+
+
+class RegistrationForm(_EventForm):
+    """A visitor's details, typed in."""
 
     name = forms.CharField(
         label="Full name",
@@ -45,3 +54,11 @@ class RegistrationForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class MemberRegistrationForm(_EventForm):
+    """A signed-in person registers in one step: who they are comes from
+    their account and profile, so only what is about this event is asked."""
+
+    access_requirements = RegistrationForm.base_fields["access_requirements"]
+    dietary_requirements = RegistrationForm.base_fields["dietary_requirements"]

@@ -1,9 +1,14 @@
-"""Events' panel on the staff member record (``members.panels``): the
-member's registrations."""
+"""Events' panels on members' pages (``members.panels``): the member's
+registrations on the staff member record, and their events on their
+dashboard."""
 
-from members.panels import Panel, register_record_panel
+from members.panels import Panel, register_dashboard_panel, register_record_panel
 
 from .models import Registration
+from .selectors import member_registrations, registrations_split
+
+# The dashboard lists this many upcoming events; "My events" has them all.
+DASHBOARD_SHOWN = 3
 
 
 def _record_events(*, member) -> dict:
@@ -16,6 +21,13 @@ def _record_events(*, member) -> dict:
     }
 
 
+def _dashboard_events(*, member, membership) -> dict:
+    """One query: the member's registrations, split in Python."""
+    upcoming, past = registrations_split(member_registrations(user=member))
+    live = [r for r in upcoming if r.status != Registration.Status.CANCELLED]
+    return {"upcoming": live[:DASHBOARD_SHOWN], "past_count": len(past)}
+
+
 register_record_panel(
     Panel(
         name="events",
@@ -23,5 +35,12 @@ register_record_panel(
         load=_record_events,
         anchor="events-heading",
         title="Events",
+    )
+)
+register_dashboard_panel(
+    Panel(
+        name="events",
+        template="events/panels/dashboard_events.html",
+        load=_dashboard_events,
     )
 )

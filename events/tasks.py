@@ -13,6 +13,7 @@ from .models import Registration, RegistrationEmail
 from .reminders import event_emails_sweep
 from .retention import visitor_registrations_anonymise
 from .services import attendance_pdf, offers_expire, unconfirmed_registrations_purge
+from .ticket import ticket_qr_png
 
 
 @shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=True, max_retries=5)
@@ -49,6 +50,8 @@ def registration_email_task(registration_id: int, kind: str, confirm_token: str 
                 checkin_code=registration.checkin_code,
             )
             attachments.append(("event.ics", ics, "text/calendar"))
+            # The ticket: the door's scanner reads the check-in code from it.
+            attachments.append(("ticket-qr-code.png", ticket_qr_png(registration), "image/png"))
         if kind == "thank_you" and registration.checked_in_at:
             attachments.append(
                 ("certificate-of-attendance.pdf", attendance_pdf(registration), "application/pdf")

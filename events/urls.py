@@ -6,6 +6,7 @@ app_name = "events"
 
 urlpatterns = [
     path("events/", views.event_list, name="list"),
+    path("my-events/", views.my_events, name="my_events"),
     path("events/calendar.ics", views.events_feed, name="feed"),
     path("events/<slug:slug>/", views.event_detail, name="detail"),
     path("events/<slug:slug>/event.ics", views.event_ics, name="ics"),

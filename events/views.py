@@ -1,5 +1,6 @@
 from allauth.core import ratelimit
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -8,9 +9,15 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from .forms import RegistrationForm
+from .forms import MemberRegistrationForm, RegistrationForm
 from .ics import calendar_for
 from .models import Event, Registration
+from .selectors import (
+    member_in_good_standing,
+    member_registrations,
+    registration_for_person,
+    registrations_split,
+)
 from .services import (
     RegistrationRefused,
     attendance_pdf,
@@ -21,6 +28,7 @@ from .services import (
     registration_create,
     registration_for_confirm_token,
 )
+from .ticket import ticket_qr_data_uri
 
 PUBLIC = [Event.Status.PUBLISHED, Event.Status.CANCELLED]
 EVENTS_PER_PAGE = 30
@@ -56,17 +64,33 @@ def event_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _profile_initial(request: HttpRequest) -> dict:
-    user = request.user
-    if not user.is_authenticated:
-        return {}
+def _member_details(user) -> dict:
+    """Who a signed-in person is, for their one-step registration."""
     profile = getattr(user, "profile", None)
     return {
-        "name": user.get_full_name(),
+        "name": user.get_full_name() or user.email,
         "email": user.email,
         "organisation": profile.organisation_name if profile else "",
         "role": profile.job_title if profile else "",
     }
+
+
+def _register_path(request: HttpRequest, event: Event) -> tuple[str, Registration | None]:
+    """Which one way in the page offers: ``booked`` (their place is shown),
+    ``member`` (one-step register), ``members_only`` (sign in or join, no
+    form), ``not_member`` (signed in, but not a member in good standing),
+    ``visitor`` (the visitor form), or ``closed``."""
+    user = request.user
+    if event.status != Event.Status.PUBLISHED:
+        return "closed", None
+    if user.is_authenticated:
+        booked = registration_for_person(event=event, user=user)
+        if booked is not None:
+            return "booked", booked
+        if event.members_only and not member_in_good_standing(user):
+            return "not_member", None
+        return "member", None
+    return ("members_only" if event.members_only else "visitor"), None
 
 
 def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -80,20 +104,27 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
         slug=slug,
         status__in=PUBLIC,
     )
-    form = RegistrationForm(
-        request.POST if request.method == "POST" else None, initial=_profile_initial(request)
-    )
+    path, booked = _register_path(request, event)
+    data = request.POST if request.method == "POST" else None
+    form = None
+    if path == "member":
+        form = MemberRegistrationForm(data, event=event)
+    elif path == "visitor":
+        form = RegistrationForm(data, event=event)
     status = 200
-    if request.method == "POST" and form.is_valid():
-        user = request.user if request.user.is_authenticated else None
-        # A member registering someone else's address is a visitor for that.
-        if user is not None and form.cleaned_data["email"].lower() != user.email.lower():
-            user = None
-        if user is None and not _visitor_allowed(request, form):
+    if data is not None and form is None:
+        # A form the page does not offer was posted (an old tab, a script).
+        return redirect(event.get_absolute_url())
+    if data is not None and form.is_valid():
+        if path == "visitor" and not _visitor_allowed(request, form):
             status = 429
         else:
+            user = request.user if path == "member" else None
+            details = _member_details(user) if user else {}
             try:
-                registration = registration_create(event=event, user=user, **form.cleaned_data)
+                registration = registration_create(
+                    event=event, user=user, **details, **form.cleaned_data
+                )
             except RegistrationRefused as exc:
                 form.add_error(None, str(exc))
             else:
@@ -114,12 +145,15 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "event": event,
             "form": form,
+            "path": path,
+            "booked": booked,
+            "details": _member_details(request.user) if path == "member" else None,
             "places_left": max(event.capacity - event.taken, 0),
             "local_events": local,
             "regions": Event.Region.choices,
             "region": region,
         },
-        status=400 if form.errors and status == 200 else status,
+        status=400 if form is not None and form.errors and status == 200 else status,
     )
 
 
@@ -169,8 +203,8 @@ def events_feed(request: HttpRequest) -> HttpResponse:
 
 def registration_detail(request: HttpRequest, token: str) -> HttpResponse:
     """The attendee's own page, reached by the private link in their
-    emails: status, cancel, accept an offer; the joining link only with a
-    confirmed place."""
+    emails: status, cancel, accept an offer; the ticket (check-in code and
+    its QR code) and the joining link only with a confirmed place."""
     registration = get_object_or_404(
         Registration.objects.select_related("event"), manage_token=token
     )
@@ -182,19 +216,39 @@ def registration_detail(request: HttpRequest, token: str) -> HttpResponse:
             "registration": registration,
             "event": registration.event,
             "joining_link": registration.event.joining_link if confirmed else "",
+            "qr": ticket_qr_data_uri(registration) if confirmed else "",
         },
     )
 
 
-@require_POST
 def registration_cancel_view(request: HttpRequest, token: str) -> HttpResponse:
-    registration = get_object_or_404(Registration, manage_token=token)
-    registration_cancel(
-        registration=registration,
-        by=request.user if request.user.is_authenticated else None,
+    """GET asks "are you sure?"; POST cancels. A cancelled registration
+    has nothing to ask about."""
+    registration = get_object_or_404(
+        Registration.objects.select_related("event"), manage_token=token
     )
-    messages.success(request, "Your registration is cancelled.")
-    return redirect("events:registration", token)
+    if request.method == "POST":
+        registration_cancel(
+            registration=registration,
+            by=request.user if request.user.is_authenticated else None,
+        )
+        messages.success(request, "Your registration is cancelled.")
+        return redirect("events:registration", token)
+    if registration.status == Registration.Status.CANCELLED:
+        return redirect("events:registration", token)
+    return render(
+        request,
+        "events/cancel.html",
+        {"registration": registration, "event": registration.event},
+    )
+
+
+@login_required
+def my_events(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's registrations: what is coming up, and what
+    has been."""
+    upcoming, past = registrations_split(member_registrations(user=request.user))
+    return render(request, "events/my_events.html", {"upcoming": upcoming, "past": past})
 
 
 @require_POST

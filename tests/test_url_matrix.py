@@ -166,10 +166,12 @@ MATRIX = {
     "events:detail": ("get", "slug", every(200)),
     "events:ics": ("get", "slug", every(200)),
     "events:check_email": ("get", "slug", every(200)),
+    "events:my_events": ("get", None, signed_in(200)),
     # Registration links carry an unguessable token: having it is the key.
     "events:registration": ("get", "registration", every(200)),
     # A visitor's single-use confirmation link (a GET shows the button).
     "events:confirm": ("get", "confirm", every(200)),
+    # GET asks for confirmation; POST cancels.
     "events:cancel": ("post", "registration", every(302)),
     "events:accept": ("post", "registration", every(302)),
     "events:certificate": ("get", "registration", every(200)),

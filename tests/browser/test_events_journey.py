@@ -104,6 +104,10 @@ def test_visitor_registers_and_confirms_their_email(page):
         registration.checkin_code
     )
     expect(page.get_by_role("link", name=JOINING_LINK)).to_be_visible()
+    # The confirmed visitor has a ticket to show at the door.
+    ticket = page.get_by_role("region", name="You are booked")
+    qr_name = f"QR code of your check-in code, {registration.checkin_code}"
+    expect(ticket.get_by_role("img", name=qr_name)).to_be_visible()
     assert_accessible(page)
 
     # The link worked once.
@@ -113,6 +117,7 @@ def test_visitor_registers_and_confirms_their_email(page):
 
     (confirmed,) = emails_to("sam@example.org", "is confirmed")
     assert "event.ics" in attachment_names(confirmed)
+    assert "ticket-qr-code.png" in attachment_names(confirmed)
     assert JOINING_LINK in confirmed.body
 
 
@@ -124,11 +129,14 @@ def test_members_share_the_last_place_through_the_waiting_list(page, browser, li
     sign_in(page, first, live_server)
     page.goto(ev.get_absolute_url())
     expect(page.get_by_text("1 of 1 left")).to_be_visible()
-    # The profile fills the form in: one click registers.
-    expect(page.get_by_label("Full name")).to_have_value(first.get_full_name())
-    expect(page.get_by_label("Email address")).to_have_value(first.email)
-    expect(page.get_by_label("Organisation")).to_have_value(first.profile.organisation_name)
-    expect(page.get_by_label("Role")).to_have_value(first.profile.job_title)
+    # Who they are comes from the profile: one click registers.
+    register = page.get_by_role("region", name="Register")
+    expect(register).to_contain_text(f"You are registering as {first.get_full_name()}")
+    expect(register).to_contain_text(first.email)
+    expect(page.get_by_label("Full name")).to_have_count(0)
+    expect(page.get_by_label("Email address")).to_have_count(0)
+    # An online event asks nothing about food.
+    expect(page.get_by_label("Dietary requirements (optional)")).to_have_count(0)
     assert_accessible(page)
     page.get_by_role("button", name="Register").click()
     expect(heading(page)).to_have_text("Your registration")
@@ -156,7 +164,10 @@ def test_members_share_the_last_place_through_the_waiting_list(page, browser, li
         assert emails_to(second.email, "waiting list")
 
         page.goto(first_page_url)
-        page.get_by_role("button", name="Cancel my registration").click()
+        page.get_by_role("link", name="Cancel my registration").click()
+        expect(heading(page)).to_have_text("Cancel your place?")
+        assert_accessible(page)
+        page.get_by_role("button", name="Yes, cancel my place").click()
         expect(page.get_by_role("status")).to_contain_text("Your registration is cancelled.")
         expect(status(page)).to_have_text("Cancelled")
         assert JOINING_LINK not in page.content()
