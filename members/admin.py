@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from .models import CareBoard, Profile, User
+from .models import CareBoard, Grade, Profile, User
 
 
 class UserChangeFormByEmail(UserChangeForm):
@@ -59,6 +59,21 @@ class CareBoardAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "nation", "region", "is_active"]
     list_filter = ["nation", "kind", "region", "is_active"]
     search_fields = ["name"]
+
+
+@admin.register(Grade)
+class GradeAdmin(admin.ModelAdmin):
+    """Grades are data: names, fees, eligibility and approval are set here,
+    never in code. A grade with members is retired (not offered to new
+    members) rather than deleted: deleting one still held is refused."""
+
+    list_display = ["name", "fee_display", "requires_approval", "is_active", "display_order"]
+    list_editable = ["display_order"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    @admin.display(description="annual fee")
+    def fee_display(self, grade: Grade) -> str:
+        return grade.fee_display
 
 
 @admin.register(Profile)
