@@ -126,4 +126,4 @@ def test_a_nul_byte_in_a_typed_ticket_code_finds_no_one(world):  # noqa: F811
     url = reverse("events:staff_check_in", args=[world["event"]])
     response = client.post(url, {"code": f"ABC{NUL}"}, follow=True)
     assert response.status_code == 200
-    assert "No registration for this event has that ticket code." in response.content.decode()
+    assert "No registration for this event has that check-in code." in response.content.decode()
