@@ -68,6 +68,7 @@ def test_a_data_export_is_built_and_emailed_by_a_real_worker(celery_worker):
 
 
 QUEUES = {"celery", "emails", "pdfs", "sweeps"}
+APPS = {"members", "accreditation", "events"}
 
 
 def queue_of(task_name: str) -> str:
@@ -82,6 +83,17 @@ def test_every_route_names_a_real_task_and_a_declared_queue():
     for task_name, route in settings.CELERY_TASK_ROUTES.items():
         assert task_name in celery_app.tasks, task_name
         assert route["queue"] in QUEUES, task_name
+
+
+def test_every_task_of_the_portal_is_routed_on_purpose():
+    """A new task lands on a queue chosen for it, not on the default by
+    accident (a beat job there would wait behind every other task)."""
+    from django.conf import settings
+
+    celery_app.loader.import_default_modules()
+    ours = {name for name in celery_app.tasks if name.split(".")[0] in APPS}
+    assert ours, "no task of the portal was registered"
+    assert sorted(ours - set(settings.CELERY_TASK_ROUTES)) == []
 
 
 def test_tasks_go_to_the_queue_for_their_kind_of_work():

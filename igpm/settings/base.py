@@ -303,6 +303,7 @@ CELERY_TASK_ROUTES = {
             "members.tasks.membership_decision_email_task",
             "members.tasks.erasure_refused_email_task",
             "members.tasks.erasure_completed_email_task",
+            "members.tasks.payment_notice_send_task",
         )
     },
     **{
@@ -311,6 +312,7 @@ CELERY_TASK_ROUTES = {
             "accreditation.tasks.certificate_render_task",
             # The receipt email's cost is the PDF it attaches.
             "members.tasks.payment_receipt_email_task",
+            "members.tasks.invoice_email_task",
             # Builds a ZIP of everything held about a member.
             "members.tasks.data_export_build_task",
         )
@@ -325,8 +327,12 @@ CELERY_TASK_ROUTES = {
             "events.tasks.event_emails_sweep_task",
             "events.tasks.offers_expire_task",
             "events.tasks.visitor_registrations_anonymise_task",
+            "events.tasks.unconfirmed_registrations_purge_task",
+            "members.tasks.stripe_reconcile_task",
         )
     },
+    # Calls to Stripe that a member's action queued: not emails, not sweeps.
+    "members.tasks.checkout_sessions_expire_task": {"queue": "celery"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
