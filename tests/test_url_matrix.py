@@ -152,6 +152,7 @@ MATRIX = {
     "accreditation:application": ("get", "application", owned()),
     "accreditation:withdraw": ("post", "application", owned(owner=302)),
     "accreditation:evidence_download": ("get", "evidence", owned(team="assessor")),
+    "accreditation:evidence_inline": ("get", "evidence", owned(team="assessor")),
     "accreditation:evidence_delete": ("post", "evidence", owned(owner=302)),
     "accreditation:certificate_pdf": ("get", "certificate", owned(team="assessor")),
     "accreditation:certificate_listing": ("post", "certificate", owned(owner=302)),
