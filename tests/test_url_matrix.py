@@ -78,6 +78,8 @@ MATRIX = {
     # The owner is already a member; staff have no profile yet.
     "members:join": ("get", None, {**signed_in(302), "other": 200}),
     "members:pay": ("get", None, signed_in(302)),
+    # Only a joiner with a grade chosen and a year to pay for has answers.
+    "members:join_check": ("get", None, signed_in(302)),
     "members:certificate": ("get", None, owned()),
     "members:payment_detail": ("get", "payment", owned(team="membership")),
     "members:payment_offline": ("get", "payment", owned()),

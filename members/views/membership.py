@@ -12,6 +12,7 @@ from members import stripe_gateway
 from members.access import staff_gate
 from members.exceptions import MembershipError, PaymentProviderError
 from members.forms import GradeChoiceForm, PaymentMethodForm, RefundRequestForm
+from members.joining import join_step
 from members.models import Grade, Membership, Payment
 from members.selectors import membership_get, payment_visible_to, profile_completeness
 from members.services.attention import can_request_refund, payment_refund_request
@@ -55,8 +56,12 @@ def membership_join(request: HttpRequest) -> HttpResponse:
                     "email you; you pay once it is approved.",
                 )
                 return redirect("members:dashboard")
-            return redirect("members:pay")
-    return render(request, "members/join.html", {"form": form, "membership": membership})
+            return redirect("members:join_check")
+    return render(
+        request,
+        "members/join.html",
+        {"form": form, "membership": membership, "join_step": join_step(2)},
+    )
 
 
 def _payment_methods() -> list[tuple[str, str]]:
@@ -112,6 +117,9 @@ def _pay_page(request: HttpRequest, membership: Membership, form) -> HttpRespons
             "form": form,
             "membership": membership,
             "renewing": membership.status != Membership.Status.AWAITING_PAYMENT,
+            "join_step": join_step(4)
+            if membership.status == Membership.Status.AWAITING_PAYMENT
+            else None,
             "period_start": membership_next_period_start(
                 membership=membership, paid_on=timezone.localdate()
             ),
