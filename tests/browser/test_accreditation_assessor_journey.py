@@ -39,6 +39,16 @@ def png() -> bytes:
     return buffer.getvalue()
 
 
+def frame_shows(page, src: str) -> bool:
+    """Whether a frame of ``page`` navigated to ``src`` (a frame that was
+    refused shows Chromium's error page instead)."""
+    for _ in range(50):
+        if any(f.url.endswith(src) for f in page.frames if f != page.main_frame):
+            return True
+        page.wait_for_timeout(100)
+    return False
+
+
 def submitted(first_name: str, pathway, files):
     user = active_member()
     user.first_name, user.last_name = first_name, "Adeyemi"
@@ -102,6 +112,9 @@ def test_assessor_previews_evidence_and_goes_on_to_the_next(screen, live_server,
     assert served.headers["content-type"] == "application/pdf"
     assert served.headers["content-disposition"].startswith("inline;")
     assert served.headers["x-frame-options"] == "SAMEORIGIN"
+    # The frame really navigated to the file: a refused frame shows
+    # Chromium's error page instead.
+    assert frame_shows(page, src), [f.url for f in page.frames]
     page.get_by_text("Preview badge.png").click()
     image = page.get_by_role("img", name=re.compile(r"^badge\.png"))
     expect(image).to_be_visible()
