@@ -138,6 +138,10 @@ def evidence_path(instance: "Evidence", filename: str) -> str:
     return f"evidence/{uuid.uuid4().hex}"
 
 
+# Detected content type -> how the portal previews it.
+INLINE_PREVIEWS = {"application/pdf": "pdf", "image/png": "image", "image/jpeg": "image"}
+
+
 class Evidence(models.Model):
     """An uploaded file: PDF, PNG or JPEG, checked by content, private."""
 
@@ -169,6 +173,13 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def preview(self) -> str:
+        """How a browser may show the file: "pdf", "image", or "" for a
+        download only. Only types the upload checks verified by content
+        (accreditation/uploads.py) are ever shown inline."""
+        return INLINE_PREVIEWS.get(self.content_type, "")
 
 
 class Certificate(models.Model):

@@ -162,6 +162,8 @@ def _missing(application: Application) -> dict[str, str]:
 
 @transaction.atomic
 def application_submit(*, application: Application, by: User) -> Application:
+    from .tasks import application_submitted_email_task
+
     application = _locked(application)
     if application.applicant_id != by.pk:
         raise IllegalTransition("Only the applicant can submit an application.")
@@ -175,7 +177,11 @@ def application_submit(*, application: Application, by: User) -> Application:
     # A resubmission goes straight back to the assessor who asked.
     to = Status.IN_REVIEW if application.assessor_id else Status.SUBMITTED
     action = "resubmitted" if application.status == Status.MORE_INFO else "submitted"
-    return _transition(application, to=to, by=by, action=action, submitted_at=timezone.now())
+    application = _transition(
+        application, to=to, by=by, action=action, submitted_at=timezone.now()
+    )
+    application_submitted_email_task.delay_on_commit(application.pk)
+    return application
 
 
 @transaction.atomic

@@ -30,6 +30,17 @@ def application_decision_email_task(application_id: int, decision: str) -> None:
     ).send()
 
 
+@shared_task(**RETRY)
+def application_submitted_email_task(application_id: int) -> None:
+    """The applicant's receipt for a submitted (or resubmitted) application."""
+    application = Application.objects.select_related("applicant", "pathway").get(pk=application_id)
+    email_build(
+        to=application.applicant.email,
+        template="accreditation/email/submitted",
+        context={"application": application},
+    ).send()
+
+
 @shared_task
 def certificate_notices_sweep_task() -> dict:
     return certificate_notices_sweep()

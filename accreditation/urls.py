@@ -28,6 +28,11 @@ urlpatterns = [
         name="evidence_download",
     ),
     path(
+        "accreditation/evidence/<int:evidence_id>/view/",
+        member.evidence_inline,
+        name="evidence_inline",
+    ),
+    path(
         "accreditation/evidence/<int:evidence_id>/delete/",
         member.evidence_delete,
         name="evidence_delete",

@@ -52,13 +52,14 @@ def _open(fieldfile: FieldFile):
 
 
 def private_file_response(
-    fieldfile: FieldFile, *, filename: str, content_type: str
+    fieldfile: FieldFile, *, filename: str, content_type: str, inline: bool = False
 ) -> FileResponse:
-    """A stored file, always as a download, never kept by shared caches."""
+    """A stored file, as a download unless ``inline`` (only for a type the
+    portal verified or re-encoded itself), never kept by shared caches."""
     source = _open(fieldfile)
     response = FileResponse(
         source,
-        as_attachment=True,
+        as_attachment=not inline,
         filename=filename,
         content_type=content_type,
     )

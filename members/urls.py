@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import joining
 from .backoffice import views as backoffice
 from .billing.views import attention, membership, staff, webhooks
 from .privacy import views as privacy
@@ -14,6 +15,7 @@ urlpatterns = [
     path("directory/", accounts.directory, name="directory"),
     path("membership/", membership.grades_public, name="grades"),
     path("membership/join/", membership.membership_join, name="join"),
+    path("membership/join/check/", joining.join_check, name="join_check"),
     path("membership/pay/", membership.membership_pay, name="pay"),
     path("membership/certificate.pdf", membership.membership_certificate_pdf, name="certificate"),
     path(

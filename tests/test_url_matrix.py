@@ -78,6 +78,8 @@ MATRIX = {
     # The owner is already a member; staff have no profile yet.
     "members:join": ("get", None, {**signed_in(302), "other": 200}),
     "members:pay": ("get", None, signed_in(302)),
+    # Only a joiner with a grade chosen and a year to pay for has answers.
+    "members:join_check": ("get", None, signed_in(302)),
     "members:certificate": ("get", None, owned()),
     "members:payment_detail": ("get", "payment", owned(team="membership")),
     "members:payment_offline": ("get", "payment", owned()),
@@ -152,6 +154,7 @@ MATRIX = {
     "accreditation:application": ("get", "application", owned()),
     "accreditation:withdraw": ("post", "application", owned(owner=302)),
     "accreditation:evidence_download": ("get", "evidence", owned(team="assessor")),
+    "accreditation:evidence_inline": ("get", "evidence", owned(team="assessor")),
     "accreditation:evidence_delete": ("post", "evidence", owned(owner=302)),
     "accreditation:certificate_pdf": ("get", "certificate", owned(team="assessor")),
     "accreditation:certificate_listing": ("post", "certificate", owned(owner=302)),

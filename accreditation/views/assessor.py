@@ -6,6 +6,7 @@ from django.views.decorators.http import require_POST
 
 from accreditation.forms import DecisionForm, RevokeForm
 from accreditation.models import Application, Certificate, Pathway
+from accreditation.selectors import application_next_in_queue
 from accreditation.services import (
     AccreditationError,
     application_approve,
@@ -129,9 +130,27 @@ def decide(request: HttpRequest, application_id: int) -> HttpResponse:
         except AccreditationError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Decision recorded; the applicant is being emailed.")
-            return redirect("accreditation:staff_queue")
+            return _after_decision(request, application)
     return _review_page(request, application, decision_form=form)
+
+
+def _after_decision(request: HttpRequest, application: Application) -> HttpResponse:
+    """On to the next application waiting, so a run of decisions needs no
+    trip back to the queue; the queue itself once nothing is left."""
+    following = application_next_in_queue(after=application, assessor=request.user)
+    if following is None:
+        messages.success(
+            request,
+            "Decision recorded; the applicant is being emailed. "
+            "No other application is waiting for a decision.",
+        )
+        return redirect("accreditation:staff_queue")
+    messages.success(
+        request,
+        "Decision recorded; the applicant is being emailed. "
+        "This is the next application in the queue.",
+    )
+    return redirect("accreditation:staff_review", following.pk)
 
 
 @require_POST

@@ -1,9 +1,11 @@
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from accreditation.forms import ApplicationForm, CpdEntryForm, EvidenceForm, PathwayChoiceForm
@@ -25,6 +27,7 @@ from accreditation.services import (
 from accreditation.uploads import download_name
 from igpm.files import private_file_response
 from members.access import staff_gate
+from members.billing.selectors import membership_get
 
 
 def _private_download(file, filename: str, content_type: str) -> FileResponse:
@@ -61,12 +64,17 @@ def overview(request: HttpRequest) -> HttpResponse:
             .select_related("pathway")
             .exclude(status=Application.Status.APPROVED),
             "certificates": certificates,
+            "membership": membership_get(user=user),
         },
     )
 
 
 @login_required
 def apply(request: HttpRequest) -> HttpResponse:
+    membership = membership_get(user=request.user)
+    if membership is None or not membership.in_good_standing:
+        # Said before a pathway is chosen, not after the form is filled in.
+        return render(request, "accreditation/apply.html", {"membership": membership})
     form = PathwayChoiceForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -77,7 +85,7 @@ def apply(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             return redirect("accreditation:application", application.pk)
-    return render(request, "accreditation/apply.html", {"form": form})
+    return render(request, "accreditation/apply.html", {"form": form, "membership": membership})
 
 
 def _own_application(request: HttpRequest, application_id: int) -> Application:
@@ -149,9 +157,9 @@ def evidence_delete(request: HttpRequest, evidence_id: int) -> HttpResponse:
     return redirect("accreditation:application", evidence.application_id)
 
 
-@login_required
-def evidence_download(request: HttpRequest, evidence_id: int) -> HttpResponse:
-    """Evidence goes to its applicant and to assessors, always as a download."""
+def _evidence_for(request: HttpRequest, evidence_id: int) -> Evidence | HttpResponse:
+    """The evidence if ``request.user`` may see it (its applicant, or an
+    assessor through the staff gate), else the refusal to send."""
     evidence = get_object_or_404(
         Evidence.objects.select_related("application", "cpd_entry"), pk=evidence_id
     )
@@ -169,10 +177,51 @@ def evidence_download(request: HttpRequest, evidence_id: int) -> HttpResponse:
         refusal = staff_gate(request)
         if refusal is not None:
             return refusal
+    return evidence
+
+
+def _evidence_name(evidence: Evidence) -> str:
     # Named again from the detected type: files stored before names were
     # checked may still carry the uploader's extension.
-    name = download_name(evidence.original_name, evidence.content_type)
-    return _private_download(evidence.file, name, evidence.content_type)
+    return download_name(evidence.original_name, evidence.content_type)
+
+
+@login_required
+def evidence_download(request: HttpRequest, evidence_id: int) -> HttpResponse:
+    """Evidence goes to its applicant and to assessors, as a download."""
+    evidence = _evidence_for(request, evidence_id)
+    if isinstance(evidence, HttpResponse):
+        return evidence
+    return _private_download(evidence.file, _evidence_name(evidence), evidence.content_type)
+
+
+@login_required
+def evidence_inline(request: HttpRequest, evidence_id: int) -> HttpResponse:
+    """The same file for a preview on the portal's own pages, to the same
+    people as the download."""
+    evidence = _evidence_for(request, evidence_id)
+    if isinstance(evidence, HttpResponse):
+        return evidence
+    if not evidence.preview:
+        name = _evidence_name(evidence)
+        return _private_download(evidence.file, name, "application/octet-stream")
+    return _framable_file(evidence)
+
+
+@xframe_options_sameorigin
+@csp_replace({"frame-ancestors": ["'self'"]})
+def _framable_file(evidence: Evidence) -> FileResponse:
+    # Every other response refuses to be framed at all; only this verified
+    # file may be, and only by the portal's own pages (the review page's
+    # preview). Refusals and downloads keep the site-wide policy.
+    response = private_file_response(
+        evidence.file,
+        filename=_evidence_name(evidence),
+        content_type=evidence.content_type,
+        inline=True,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @require_POST

@@ -298,6 +298,7 @@ CELERY_TASK_ROUTES = {
         for task in (
             "accreditation.tasks.application_decision_email_task",
             "accreditation.tasks.certificate_notices_send_task",
+            "accreditation.tasks.application_submitted_email_task",
             "events.tasks.registration_email_task",
             "members.tasks.membership_notices_send_task",
             "members.tasks.membership_decision_email_task",

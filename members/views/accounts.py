@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from igpm.search import search_query, shown_as_typed
 from members.billing.selectors import membership_get, payments_for_member
 from members.forms import ProfileForm
+from members.joining import join_step, joining_urls
 from members.models import Profile
 from members.panels import DASHBOARD_PANELS, panels_load
 from members.selectors import (
@@ -53,10 +54,11 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
         if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
             return redirect(next_url)
         return redirect("members:dashboard")
+    joining = request.GET.get("next", "") in joining_urls()
     return render(
         request,
         "members/profile_form.html",
-        {"form": form, "is_new": profile is None},
+        {"form": form, "is_new": profile is None, "join_step": join_step(1) if joining else None},
     )
 
 

@@ -109,3 +109,31 @@ def assert_accessible(page) -> None:
     }
     # resultTypes trims the detail of the other groups but not their ids.
     assert "target-size" in ran, "the target-size rule did not run"
+
+
+SCREENS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 320, "height": 640}}
+
+
+@pytest.fixture(params=list(SCREENS))
+def screen(request, browser, live_server):
+    """The test runs twice: on a 1280 px desktop and a 320 px phone."""
+    phone = request.param == "phone"
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport=SCREENS[request.param],
+        is_mobile=phone,
+        has_touch=phone,
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def check_page(page) -> None:
+    """axe-clean, and nothing scrolls sideways."""
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
+    assert_accessible(page)

@@ -60,6 +60,8 @@ def test_member_joins_and_pays_with_the_offline_provider(page, live_server):
 
     page.get_by_role("radio", name="Member, £95.00 a year").check()
     page.get_by_role("button", name="Continue").click()
+    expect(heading(page)).to_have_text("Check your answers before you pay")
+    page.get_by_role("link", name="Continue to payment").click()
     expect(heading(page)).to_have_text("Pay for your membership")
     expect(page.locator(".summary-list")).to_contain_text("£95.00 for 12 months")
     assert_accessible(page)

@@ -52,7 +52,7 @@ def test_join_and_pay_with_the_offline_provider(client, django_capture_on_commit
     user = ProfileFactory().user
     client.force_login(user)
     response = client.post(reverse("members:join"), {"grade": grade("member").pk})
-    assert response["Location"] == reverse("members:pay")
+    assert response["Location"] == reverse("members:join_check")
     membership = Membership.objects.get(user=user)
     assert membership.status == Membership.Status.AWAITING_PAYMENT
 

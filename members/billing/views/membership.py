@@ -23,6 +23,7 @@ from members.billing.services.payments import (
     payment_fulfil,
 )
 from members.exceptions import MembershipError, PaymentProviderError
+from members.joining import join_step
 from members.models import Grade, Membership, Payment
 from members.selectors import profile_completeness
 
@@ -56,8 +57,12 @@ def membership_join(request: HttpRequest) -> HttpResponse:
                     "email you; you pay once it is approved.",
                 )
                 return redirect("members:dashboard")
-            return redirect("members:pay")
-    return render(request, "members/join.html", {"form": form, "membership": membership})
+            return redirect("members:join_check")
+    return render(
+        request,
+        "members/join.html",
+        {"form": form, "membership": membership, "join_step": join_step(2)},
+    )
 
 
 def _payment_methods() -> list[tuple[str, str]]:
@@ -113,6 +118,9 @@ def _pay_page(request: HttpRequest, membership: Membership, form) -> HttpRespons
             "form": form,
             "membership": membership,
             "renewing": membership.status != Membership.Status.AWAITING_PAYMENT,
+            "join_step": join_step(4)
+            if membership.status == Membership.Status.AWAITING_PAYMENT
+            else None,
             "period_start": membership_next_period_start(
                 membership=membership, paid_on=timezone.localdate()
             ),
