@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .backoffice import views as backoffice
+from .consultations.urls import urlpatterns as consultations
 from .privacy import views as privacy
 from .reports import views as reports
 from .views import accounts, membership, staff, webhooks
@@ -100,4 +101,5 @@ urlpatterns = [
     path("staff/reports/", reports.reports_page, name="staff_reports"),
     path("staff/reports/members.csv", reports.member_export, name="staff_member_export"),
     path("staff/reports/<slug:slug>.csv", reports.report_csv, name="staff_report_csv"),
+    *consultations,
 ]

@@ -274,6 +274,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "members.tasks.data_exports_expire_task",
         "schedule": crontab(hour=3, minute=30),
     },
+    "members-consultation-notices-sweep": {
+        "task": "members.consultations.tasks.consultation_notices_sweep_task",
+        "schedule": crontab(minute=5),
+    },
     "events-visitor-registrations-anonymise": {
         "task": "events.tasks.visitor_registrations_anonymise_task",
         "schedule": crontab(hour=3, minute=45),

@@ -1,3 +1,13 @@
+from members.consultations.models import (
+    AnonymousAnswer,
+    AnonymousAnswerSet,
+    Answer,
+    Consultation,
+    ConsultationNotice,
+    Question,
+    ReminderOptOut,
+    Response,
+)
 from members.privacy.models import DataExport, ErasureRequest
 
 from .accounts import ODS_PRACTICE_CODE, CareBoard, Profile, User, UserManager
@@ -7,8 +17,13 @@ from .payments import Payment, Refund, StripeEvent
 
 __all__ = [
     "ODS_PRACTICE_CODE",
+    "AnonymousAnswer",
+    "AnonymousAnswerSet",
+    "Answer",
     "AuditEntry",
     "CareBoard",
+    "Consultation",
+    "ConsultationNotice",
     "DataExport",
     "ErasureRequest",
     "Grade",
@@ -17,7 +32,10 @@ __all__ = [
     "MembershipPeriod",
     "Payment",
     "Profile",
+    "Question",
     "Refund",
+    "ReminderOptOut",
+    "Response",
     "StripeEvent",
     "User",
     "UserManager",

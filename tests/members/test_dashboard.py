@@ -7,8 +7,9 @@ from tests.factories import MembershipFactory, ProfileFactory, StaffFactory, Use
 
 pytestmark = pytest.mark.django_db
 
-# session, user, profile with its board, membership with its grade
-DASHBOARD_QUERIES = 4
+# session, user, profile with its board, membership with its grade, open
+# consultations
+DASHBOARD_QUERIES = 5
 
 
 def test_new_member_dashboard_asks_for_the_profile(client):

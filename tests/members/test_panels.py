@@ -14,7 +14,7 @@ def test_record_panels_come_from_each_app_in_layer_order():
         ("cpd", "accreditation.panels"),
         ("events", "events.panels"),
     ]
-    assert [panel.name for panel in DASHBOARD_PANELS] == ["accreditation"]
+    assert [panel.name for panel in DASHBOARD_PANELS] == ["consultations", "accreditation"]
 
 
 def test_a_panel_with_nothing_to_show_is_left_out():
