@@ -115,7 +115,7 @@ def consultation_done(request: HttpRequest, consultation_id: int) -> HttpRespons
     for question in questions:
         value = answers.get(str(question.pk))
         if question.kind == Question.Kind.MULTIPLE:
-            value = ", ".join(question.options[i] for i in value or [])
+            value = ", ".join(question.options[i] for i in sorted(value or []))
         elif question.kind == Question.Kind.SINGLE and value is not None:
             value = question.options[value]
         recorded.append((question, value))
