@@ -379,18 +379,22 @@ def _response_lock(consultation: Consultation, user: User) -> Response:
     return Response.objects.select_for_update().get(pk=response.pk)
 
 
-def _may_answer(consultation: Consultation, user: User) -> None:
+def _may_answer(consultation: Consultation, user: User) -> Consultation:
+    """The consultation as it is now (staff may have just closed it), if the
+    member may answer it."""
     from .selectors import in_audience
 
+    consultation = Consultation.objects.get(pk=consultation.pk)
     _refuse_unless_accepting(consultation)
     if not in_audience(consultation=consultation, user=user):
         raise ConsultationRefused("This consultation is not open to you.")
+    return consultation
 
 
 @transaction.atomic
 def response_save_draft(*, consultation: Consultation, user: User, answers: dict) -> Response:
     """Keep the member's answers so far, unsubmitted."""
-    _may_answer(consultation, user)
+    consultation = _may_answer(consultation, user)
     questions = list(consultation.questions.all())
     clean, errors = answers_check(questions, answers, submitting=False)
     if errors:
@@ -438,7 +442,7 @@ def _answer_rows(questions: list[Question], clean: dict, model, **parent) -> lis
 def response_submit(*, consultation: Consultation, user: User, answers: dict) -> Response:
     """Record the member's answers: attributed ones on their response
     (replacing any they gave before), anonymous ones with no link to them."""
-    _may_answer(consultation, user)
+    consultation = _may_answer(consultation, user)
     questions = list(consultation.questions.all())
     clean, errors = answers_check(questions, answers, submitting=True)
     if errors:

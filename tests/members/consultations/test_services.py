@@ -209,3 +209,23 @@ def test_a_summary_is_published_only_once_closed():
     made = consultation(by=officer)
     with pytest.raises(services.ConsultationRefused, match="once the consultation has closed"):
         services.consultation_publish(consultation=made, by=officer, to="public")
+
+
+def test_closing_takes_effect_for_a_member_already_on_the_page():
+    member = active_member()
+    made = consultation()
+    services.consultation_close(consultation=Consultation.objects.get(pk=made.pk), by=None)
+    assert made.status == Consultation.Status.OPEN  # the page's stale copy
+    with pytest.raises(services.ConsultationRefused, match="closed on"):
+        services.response_submit(consultation=made, user=member, answers=full_answers(made))
+
+
+def test_the_sweep_closes_consultations_past_their_time():
+    made = consultation()
+    Consultation.objects.filter(pk=made.pk).update(
+        closes_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    assert services.consultations_close_due() == 1
+    made.refresh_from_db()
+    assert made.status == Consultation.Status.CLOSED
+    assert AuditEntry.objects.filter(action="consultation_closed", actor=None).exists()
