@@ -9,7 +9,7 @@ import random
 from dataclasses import dataclass, field
 
 from django.db.models import Count, F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Random, RowNumber
 from django.utils import timezone
 
 from members.models import Membership, Profile, User
@@ -225,13 +225,16 @@ def results_get(
 
     texts = answers.filter(question__kind=Question.Kind.TEXT).exclude(text="")
     if consultation.is_anonymous:
-        # Shuffled: the order the answers came in is not shown either.
+        # Shuffled: the order the answers came in is not shown either. The
+        # database picks each question's sample at random.
+        if text_limit is not None:
+            texts = texts.annotate(
+                n=Window(RowNumber(), partition_by=[F("question_id")], order_by=[Random()])
+            ).filter(n__lte=text_limit)
         rows = list(texts.values_list("question_id", "text"))
         random.shuffle(rows)
         for question_id, text in rows:
-            shown = by_id[question_id].texts
-            if text_limit is None or len(shown) < text_limit:
-                shown.append(("", text))
+            by_id[question_id].texts.append(("", text))
     else:
         texts = texts.annotate(
             n=Window(RowNumber(), partition_by=[F("question_id")], order_by=[F("pk").asc()])

@@ -147,3 +147,14 @@ def test_the_published_summary_shows_the_chosen_figures_only(client):
     client.force_login(member)
     answer = client.get(reverse("members:consultation", args=[made.pk]))
     assert answer["Location"] == url
+
+
+def test_the_consultations_consent_is_off_by_default_and_set_on_the_profile(client):
+    member = active_member()
+    assert member.profile.consultation_consent is False
+    client.force_login(member)
+    page = client.get(reverse("members:profile")).content.decode()
+    assert "email me about igpm consultations and surveys" in page.lower()
+    assert 'name="consultation_consent"' in page
+    privacy = client.get(reverse("members:privacy")).content.decode()
+    assert "Consultations and surveys" in privacy

@@ -107,8 +107,9 @@ def test_the_results_page_takes_the_same_queries_for_10_and_1000_responses(
 RESULTS_QUERIES = 16
 
 
-def test_free_text_on_the_page_is_capped_per_question():
-    made = consultation()
+@pytest.mark.parametrize("anonymous", [False, True])
+def test_free_text_on_the_page_is_capped_per_question(anonymous):
+    made = consultation(anonymous=anonymous)
     bulk_responses(made, 120)
     text = next(r for r in results_get(consultation=made).questions if r.question.kind == "text")
     assert len(text.texts) == 100
