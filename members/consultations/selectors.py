@@ -157,19 +157,18 @@ class Results:
         return round(100 * self.respondents / self.audience, 1)
 
 
-def _sources(consultation: Consultation):
+def _sources(consultation: Consultation, question_ids: list[int]):
     """The answers, the respondents and the path from an answer to its
-    respondent, for either kind of consultation."""
+    respondent, for either kind of consultation. Answers exist only once
+    submitted, so they are found by question alone, with no join."""
     if consultation.is_anonymous:
         return (
-            AnonymousAnswer.objects.filter(answer_set__consultation=consultation),
+            AnonymousAnswer.objects.filter(question_id__in=question_ids),
             AnonymousAnswerSet.objects.filter(consultation=consultation),
             "answer_set",
         )
     return (
-        Answer.objects.filter(
-            response__consultation=consultation, response__submitted_at__isnull=False
-        ),
+        Answer.objects.filter(question_id__in=question_ids),
         Response.objects.filter(consultation=consultation, submitted_at__isnull=False),
         "response",
     )
@@ -197,15 +196,23 @@ def results_get(
     """Counts and percentages per question, free text, the response rate,
     and (``by`` one of ``BREAKDOWNS``) each question broken down by that,
     with small groups suppressed."""
-    answers, respondents, parent = _sources(consultation)
     questions = list(consultation.questions.all())
+    answers, respondents, parent = _sources(consultation, [q.pk for q in questions])
     results = [QuestionResult(question=q) for q in questions]
     by_id = {result.question.pk: result for result in results}
     total = respondents.count()
     audience = audience_users(consultation=consultation).count()
 
-    for row in answers.values("question_id").annotate(n=Count(parent, distinct=True)):
-        by_id[row["question_id"]].answered = row["n"]
+    # A row per respondent per question, but for multiple choice (a row per
+    # option ticked), where respondents are counted distinct.
+    multiple = [q.pk for q in questions if q.kind == Question.Kind.MULTIPLE]
+    for row in answers.values("question_id").annotate(
+        rows=Count("pk"),
+        people=Count(parent, distinct=True, filter=Q(question_id__in=multiple)),
+    ):
+        result = by_id[row["question_id"]]
+        multiple_choice = result.question.kind == Question.Kind.MULTIPLE
+        result.answered = row["people"] if multiple_choice else row["rows"]
     counts: dict[tuple[int, int], int] = {}
     for row in (
         answers.filter(Q(choice__isnull=False) | Q(number__isnull=False))
