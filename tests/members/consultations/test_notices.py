@@ -111,3 +111,24 @@ def test_two_sweeps_at_once_record_and_send_one_email_each():
     assert sum(recorded) == 6
     assert sorted(m.to[0] for m in mail.outbox) == sorted(m.email for m in members)
     assert ConsultationNotice.objects.count() == 6
+
+
+@pytest.mark.django_db
+def test_the_hourly_beat_job_closes_due_consultations_and_sends_invitations(settings):
+    from celery import current_app
+
+    from members.consultations.models import Consultation
+    from members.consultations.tasks import consultation_notices_sweep_task
+
+    entry = settings.CELERY_BEAT_SCHEDULE["members-consultation-notices-sweep"]
+    assert entry["task"] in current_app.tasks
+    (keen,) = consenting(1)
+    made = consultation()
+    late = consultation()
+    Consultation.objects.filter(pk=late.pk).update(
+        closes_at=made.opens_at + datetime.timedelta(minutes=1)
+    )
+    mail.outbox.clear()
+    result = consultation_notices_sweep_task()
+    assert result["closed"] == 1 and result["invitation"] == 1
+    assert [m.to for m in mail.outbox] == [[keen.email]]
