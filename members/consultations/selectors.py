@@ -77,8 +77,74 @@ def in_audience(*, consultation: Consultation, user: User) -> bool:
     return audience_users(consultation=consultation).filter(pk=user.pk).exists()
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What the audience rules look at, about one person."""
+
+    good_standing: bool
+    grade_id: int | None
+    role: str | None  # None without a profile
+    care_board_id: int | None
+    nation: str
+    region: str
+
+
+def member_facts(user: User) -> Facts:
+    """One query for everything ``audience_has`` needs about ``user``."""
+    row = (
+        User.objects.filter(pk=user.pk)
+        .values(
+            "membership__status",
+            "membership__grade_id",
+            "profile__role",
+            "profile__care_board_id",
+            "profile__care_board__nation",
+            "profile__care_board__region",
+        )
+        .first()
+        or {}
+    )
+    return Facts(
+        good_standing=row.get("membership__status") in Membership.IN_GOOD_STANDING,
+        grade_id=row.get("membership__grade_id"),
+        role=row.get("profile__role"),
+        care_board_id=row.get("profile__care_board_id"),
+        nation=row.get("profile__care_board__nation") or "",
+        region=row.get("profile__care_board__region") or "",
+    )
+
+
+def audience_has(consultation: Consultation, facts: Facts) -> bool:
+    """``audience_users`` for one person, worked out in Python from their
+    facts (the consultation's grades and boards prefetched). A test holds
+    the two to the same answers."""
+    if consultation.audience == Consultation.Audience.SIGNED_IN:
+        return True
+    if not facts.good_standing:
+        return False
+    grades = {grade.pk for grade in consultation.audience_grades.all()}
+    boards = {board.pk for board in consultation.audience_care_boards.all()}
+    roles = set(consultation.audience_roles)
+    for kind in consultation.audience_organisation_types:
+        roles_of_kind = set(ORGANISATION_ROLES.get(kind, []))
+        if consultation.audience_roles:
+            roles &= roles_of_kind
+        else:
+            roles |= roles_of_kind
+    checks = [
+        (grades, facts.grade_id),
+        (boards, facts.care_board_id),
+        (set(consultation.audience_nations), facts.nation),
+        (set(consultation.audience_regions), facts.region),
+    ]
+    if consultation.audience_roles or consultation.audience_organisation_types:
+        checks.append((roles or {None}, facts.role))
+    return all(not allowed or value in allowed for allowed, value in checks)
+
+
 def consultations_open_for(*, user: User, now=None) -> list[tuple[Consultation, Response | None]]:
-    """Open consultations the member may answer, with their response."""
+    """Open consultations the member may answer, with their response: a
+    fixed number of queries however many are open."""
     now = now or timezone.now()
     candidates = list(
         Consultation.objects.filter(
@@ -89,17 +155,15 @@ def consultations_open_for(*, user: User, now=None) -> list[tuple[Consultation, 
     )
     if not candidates:
         return []
+    facts = member_facts(user)
+    shown = [c for c in candidates if audience_has(c, facts)]
+    if not shown:
+        return []
     responses = {
         response.consultation_id: response
-        for response in Response.objects.filter(
-            user=user, consultation__in=[c.pk for c in candidates]
-        )
+        for response in Response.objects.filter(user=user, consultation__in=[c.pk for c in shown])
     }
-    return [
-        (consultation, responses.get(consultation.pk))
-        for consultation in candidates
-        if in_audience(consultation=consultation, user=user)
-    ]
+    return [(consultation, responses.get(consultation.pk)) for consultation in shown]
 
 
 def consultations_closed_published(*, public: bool) -> QuerySet:

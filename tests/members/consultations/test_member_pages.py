@@ -158,3 +158,24 @@ def test_the_consultations_consent_is_off_by_default_and_set_on_the_profile(clie
     assert 'name="consultation_consent"' in page
     privacy = client.get(reverse("members:privacy")).content.decode()
     assert "Consultations and surveys" in privacy
+
+
+def test_the_dashboard_takes_the_same_queries_with_one_or_five_open_consultations(
+    client, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    member = active_member()
+    client.force_login(member)
+    url = reverse("members:dashboard")
+    counts = []
+    for more in (1, 4):
+        for _ in range(more):
+            consultation()
+        client.get(url)
+        with CaptureQueriesContext(connection) as seen:
+            page = client.get(url).content.decode()
+        counts.append(len(seen))
+    assert counts[0] == counts[1]
+    assert page.count("not answered yet") == 5

@@ -16,9 +16,9 @@ from members.consultations.models import (
     Question,
     Response,
 )
-from members.consultations.selectors import audience_users
+from members.consultations.selectors import audience_has, audience_users, member_facts
 from members.models import AuditEntry, CareBoard, Membership, Profile
-from tests.factories import ProfileFactory, active_member, care_board, grade
+from tests.factories import ProfileFactory, UserFactory, active_member, care_board, grade
 
 from .world import consultation, full_answers, policy_officer, questions
 
@@ -54,8 +54,18 @@ def test_the_audience_narrows_by_grade_role_nation_region_board_and_organisation
     fellow = active_member()
     Membership.objects.filter(user=fellow).update(grade=grade("fellow"))
 
+    everyone = [manchester, wales, fellow, ProfileFactory().user, UserFactory()]
+
     def audience(**narrowing):
-        return set(audience_users(consultation=consultation(**narrowing)))
+        made = consultation(**narrowing)
+        found = set(audience_users(consultation=made)) & set(everyone)
+        # The dashboard's check in Python agrees with the query, person by
+        # person.
+        made = Consultation.objects.prefetch_related(
+            "audience_grades", "audience_care_boards"
+        ).get(pk=made.pk)
+        assert {u for u in everyone if audience_has(made, member_facts(u))} == found
+        return found
 
     assert audience(audience_nations=["wales"]) == {wales}
     assert audience(audience_regions=["North West"]) == {manchester, fellow}
@@ -64,6 +74,14 @@ def test_the_audience_narrows_by_grade_role_nation_region_board_and_organisation
     assert audience(audience_organisation_types=["practice"]) == {manchester, fellow}
     assert audience(audience_grades=[grade("fellow")]) == {fellow}
     assert audience(audience_grades=[grade("fellow")], audience_nations=["wales"]) == set()
+    assert audience(audience_organisation_types=["pcn", "other"]) == {wales}
+    assert (
+        audience(
+            audience_roles=[Profile.Role.PCN_MANAGER], audience_organisation_types=["practice"]
+        )
+        == set()
+    )
+    assert audience(audience=Consultation.Audience.SIGNED_IN) == set(everyone)
     assert care_board().region == "North West"
 
 
