@@ -8,7 +8,7 @@ from django.utils.html import escape
 from members.models import CareBoard, Grade, Profile
 
 from .models import Consultation, Question
-from .services import TEXT_LIMIT
+from .services import EDITABLE_WHEN_OPEN, TEXT_LIMIT
 
 Kind = Question.Kind
 SCALE_CHOICES = [
@@ -205,6 +205,11 @@ class ConsultationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         regions = CareBoard.objects.exclude(region="").values_list("region", flat=True).distinct()
         self.fields["audience_regions"].choices = [(r, r) for r in sorted(regions)]
+        if self.instance.pk and self.instance.status == Consultation.Status.OPEN:
+            # Shown but fixed: what the answers mean cannot change.
+            for name, field in self.fields.items():
+                if name not in EDITABLE_WHEN_OPEN:
+                    field.disabled = True
 
     def clean(self):
         cleaned = super().clean()
@@ -214,7 +219,12 @@ class ConsultationForm(forms.ModelForm):
         return cleaned
 
     def settings(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+        """What the service is to set: fixed (disabled) fields left out."""
+        return {
+            name: self.cleaned_data[name]
+            for name in self.Meta.fields
+            if not self.fields[name].disabled
+        }
 
 
 class QuestionForm(forms.ModelForm):

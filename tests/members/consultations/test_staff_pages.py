@@ -78,3 +78,23 @@ def test_other_teams_cannot_open_the_policy_pages(client):
     made = consultation()
     client.force_login(team_member("Membership team"))
     assert client.get(made.get_staff_url()).status_code == 403
+
+
+def test_an_open_consultations_title_and_close_can_change_and_nothing_else(client):
+    made = consultation()  # times with seconds, as the demo data has
+    client.force_login(policy_officer())
+    form = {
+        "title": "Renamed while open",
+        "background": made.background,
+        "anonymity": "anonymous",  # refused: fixed once open
+        "opens_at": "2020-01-01T09:00",
+        "closes_at": "2031-01-01T09:00",
+        "audience": "signed_in",
+    }
+    response = client.post(made.get_staff_url(), form)
+    assert response.status_code == 302
+    made.refresh_from_db()
+    assert made.title == "Renamed while open"
+    assert made.closes_at.year == 2031
+    assert made.anonymity == "attributed" and made.audience == "members"
+    assert made.opens_at.year != 2020
