@@ -21,4 +21,11 @@ class MembersConfig(AppConfig):
         from .privacy import holdings  # noqa: F401
         from .reports import sections  # noqa: F401
 
+        # Consultations, a room of members, after the account's holdings.
+        self.consultations_load()
+
         autodiscover_modules("privacy", "reports", "panels", "demo")
+
+    @staticmethod
+    def consultations_load() -> None:
+        from .consultations import admin, demo, panels, privacy, tasks  # noqa: F401

@@ -54,6 +54,7 @@ class ProfileForm(forms.ModelForm):
             "directory_show_email",
             "directory_show_phone",
             "marketing_consent",
+            "consultation_consent",
         ]
         labels = {
             "directory_show_job_title": "Directory shows my job title",
@@ -79,6 +80,8 @@ class ProfileForm(forms.ModelForm):
             "Off unless you turn it on; choose below what they see besides your name.",
             "marketing_consent": "News, events and offers by email. You can "
             "change your mind at any time.",
+            "consultation_consent": "Invitations and up to two reminders when the IGPM "
+            "asks members for their views. Separate from news and offers.",
         }
         widgets = {
             "job_title": forms.TextInput(attrs={"autocomplete": "organization-title"}),

@@ -3,6 +3,7 @@ from django.urls import path
 from . import joining
 from .backoffice import views as backoffice
 from .billing.views import attention, membership, staff, webhooks
+from .consultations.urls import urlpatterns as consultations
 from .privacy import views as privacy
 from .reports import views as reports
 from .views import accounts
@@ -124,4 +125,5 @@ urlpatterns = [
     path("staff/reports/", reports.reports_page, name="staff_reports"),
     path("staff/reports/members.csv", reports.member_export, name="staff_member_export"),
     path("staff/reports/<slug:slug>.csv", reports.report_csv, name="staff_report_csv"),
+    *consultations,
 ]

@@ -191,6 +191,7 @@ SEEDING_MIGRATIONS = [
     "accreditation.migrations.0002_seed_pathways_and_assessors",
     "events.migrations.0002_events_team",
     "members.migrations.0007_staff_roles",
+    "members.migrations.0014_policy_team",
 ]
 
 

@@ -7,7 +7,7 @@ page whose access rules were never written down.
 Roles: ``anon`` (not signed in), ``owner`` (member A, whose payment,
 application, evidence, certificate and registration the URLs point at),
 ``other`` (member B), ``staff`` (two-factor, no team), and the teams:
-``membership``, ``assessor``, ``events``, and ``admin`` (Administrators,
+``membership``, ``assessor``, ``events``, ``policy``, and ``admin`` (Administrators,
 who hold every team's permissions as well). The owner goes last, so an action
 that changes things (withdraw, cancel) is tried by everyone else first.
 """
@@ -20,16 +20,34 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accreditation.models import Evidence
 from accreditation.services import application_approve, application_assign
 from events.services import registration_check_in, registration_create
+from members.consultations.notices import opt_out_token
+from members.consultations.services import (
+    consultation_close,
+    consultation_publish,
+    response_submit,
+)
 from members.models import Payment
 from members.privacy.services import data_export_build, data_export_request, erasure_request
 from tests.accreditation.test_applications import submitted_application
 from tests.factories import ProfileFactory, StaffFactory, confirm_token_issue, event
+from tests.members.consultations.world import consultation, full_answers
 
-ROLES = ["anon", "other", "staff", "membership", "assessor", "events", "admin", "owner"]
+ROLES = [
+    "anon",
+    "other",
+    "staff",
+    "membership",
+    "assessor",
+    "events",
+    "policy",
+    "admin",
+    "owner",
+]
 TEAMS = {
     "membership": "Membership team",
     "assessor": "Accreditation assessors",
     "events": "Events team",
+    "policy": "Policy team",
     "admin": "Administrators",
 }
 # Groups of routes that belong to the libraries and are checked by one
@@ -137,12 +155,39 @@ MATRIX = {
     ),
     # Every team sees the reports; only those who may find members get the
     # member list, which is personal data.
-    "members:staff_reports": ("get", None, team_only("membership", "assessor", "events")),
+    "members:staff_reports": (
+        "get",
+        None,
+        team_only("membership", "assessor", "events", "policy"),
+    ),
     "members:staff_report_csv": (
         "get",
         "report",
-        team_only("membership", "assessor", "events"),
+        team_only("membership", "assessor", "events", "policy"),
     ),
+    # Consultations: the owner is in the audience and has answered; other
+    # signed-in people are not in its audience (members only).
+    "members:consultations": ("get", None, signed_in(200)),
+    "members:consultation": ("get", "consultation", owned()),
+    "members:consultation_done": ("get", "consultation", owned()),
+    # Published to members: everyone signed in may read it.
+    "members:consultation_summary": ("get", "summary", {**every(200), "anon": 404}),
+    # The reminder link's signed token is the key.
+    "members:consultation_reminders_stop": ("get", "stop_token", every(200)),
+    "members:staff_consultations": ("get", None, team_only("policy")),
+    "members:staff_consultation_new": ("get", None, team_only("policy")),
+    "members:staff_consultation": ("get", "consultation", team_only("policy")),
+    "members:staff_question_add": ("post", "consultation", team_only("policy", status=400)),
+    "members:staff_question": ("get", "question", team_only("policy")),
+    "members:staff_question_move": ("post", "question", team_only("policy", status=400)),
+    "members:staff_consultation_state": (
+        "post",
+        "consultation",
+        team_only("policy", status=400),
+    ),
+    "members:staff_consultation_results": ("get", "consultation", team_only("policy")),
+    "members:staff_consultation_results_csv": ("get", "consultation", team_only("policy")),
+    "members:staff_consultation_publish": ("get", "consultation", team_only("policy")),
     "members:staff_member_export": ("get", None, team_only("membership")),
     "accreditation:pathways": ("get", None, every(200)),
     "accreditation:register": ("get", None, every(200)),
@@ -248,6 +293,11 @@ def world(client, pathway, django_capture_on_commit_callbacks):
     export = data_export_request(user=owner)
     data_export_build(export_id=export.pk)
     erasure = erasure_request(user=ProfileFactory().user)
+    asked = consultation()
+    response_submit(consultation=asked, user=owner, answers=full_answers(asked))
+    summarised = consultation()
+    consultation_close(consultation=summarised, by=None)
+    consultation_publish(consultation=summarised, by=reviewer, to="members")
     users = {"owner": owner, "other": ProfileFactory().user, "staff": StaffFactory(mfa=True)}
     for role, group in TEAMS.items():
         users[role] = StaffFactory(mfa=True)
@@ -269,6 +319,10 @@ def world(client, pathway, django_capture_on_commit_callbacks):
         "export": export.token,
         "erasure": erasure.pk,
         "report": "movement",
+        "consultation": asked.pk,
+        "question": asked.questions.first().pk,
+        "summary": summarised.pk,
+        "stop_token": opt_out_token(consultation=asked, user=owner),
     }
 
 

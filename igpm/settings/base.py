@@ -305,6 +305,7 @@ CELERY_TASK_ROUTES = {
             "members.tasks.erasure_refused_email_task",
             "members.tasks.erasure_completed_email_task",
             "members.tasks.payment_notice_send_task",
+            "members.consultations.tasks.consultation_notices_send_task",
         )
     },
     **{
@@ -330,6 +331,9 @@ CELERY_TASK_ROUTES = {
             "events.tasks.visitor_registrations_anonymise_task",
             "events.tasks.unconfirmed_registrations_purge_task",
             "members.tasks.stripe_reconcile_task",
+            "members.consultations.tasks.consultation_notices_sweep_task",
+            # Runs the notices sweep straight after a consultation opens.
+            "members.consultations.tasks.consultation_invitations_task",
         )
     },
     # Calls to Stripe that a member's action queued: not emails, not sweeps.
@@ -368,6 +372,10 @@ CELERY_BEAT_SCHEDULE = {
     "events-unconfirmed-registrations-purge": {
         "task": "events.tasks.unconfirmed_registrations_purge_task",
         "schedule": crontab(minute=25),
+    },
+    "members-consultation-notices-sweep": {
+        "task": "members.consultations.tasks.consultation_notices_sweep_task",
+        "schedule": crontab(minute=5),
     },
     "events-visitor-registrations-anonymise": {
         "task": "events.tasks.visitor_registrations_anonymise_task",

@@ -9,6 +9,16 @@ from members.billing.models import (
     Refund,
     StripeEvent,
 )
+from members.consultations.models import (
+    AnonymousAnswer,
+    AnonymousAnswerSet,
+    Answer,
+    Consultation,
+    ConsultationNotice,
+    Question,
+    ReminderOptOut,
+    Response,
+)
 from members.privacy.models import DataExport, ErasureRequest
 
 from .accounts import ODS_PRACTICE_CODE, CareBoard, Profile, User, UserManager
@@ -16,8 +26,13 @@ from .audit import AuditEntry
 
 __all__ = [
     "ODS_PRACTICE_CODE",
+    "AnonymousAnswer",
+    "AnonymousAnswerSet",
+    "Answer",
     "AuditEntry",
     "CareBoard",
+    "Consultation",
+    "ConsultationNotice",
     "DataExport",
     "ErasureRequest",
     "Grade",
@@ -28,7 +43,10 @@ __all__ = [
     "Payment",
     "PaymentNotice",
     "Profile",
+    "Question",
     "Refund",
+    "ReminderOptOut",
+    "Response",
     "StripeEvent",
     "User",
     "UserManager",

@@ -197,6 +197,9 @@ class Profile(models.Model):
     directory_show_email = models.BooleanField("email address", default=False)
     directory_show_phone = models.BooleanField("phone number", default=False)
     marketing_consent = models.BooleanField("send me news and offers from the IGPM", default=False)
+    consultation_consent = models.BooleanField(
+        "email me about IGPM consultations and surveys", default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -210,6 +210,25 @@ def member_with_everything(pathway: Pathway) -> World:
         data={"previous_manager": EMAIL},
     )
 
+    # Consultations: answers to an attributed one, an anonymous one
+    # answered, an invitation and a reminder opt-out.
+    from members.consultations.models import ConsultationNotice, ReminderOptOut
+    from members.consultations.services import response_submit
+    from tests.members.consultations.world import consultation, full_answers
+
+    attributed = consultation(by=staff)
+    response_submit(
+        consultation=attributed,
+        user=user,
+        answers=full_answers(attributed, text=f"As {FIRST} I think {MENTION} is right."),
+    )
+    anonymous = consultation(by=staff, anonymous=True)
+    response_submit(consultation=anonymous, user=user, answers=full_answers(anonymous))
+    ConsultationNotice.objects.create(
+        consultation=attributed, user=user, kind="invitation", created_at=timezone.now()
+    )
+    ReminderOptOut.objects.create(consultation=anonymous, user=user)
+
     # Privacy itself: a ready data export, and a request to be erased.
     from members.privacy.services import data_export_request
 

@@ -7,9 +7,9 @@ from tests.factories import MembershipFactory, ProfileFactory, StaffFactory, Use
 
 pytestmark = pytest.mark.django_db
 
-# session, user, profile with its board, membership with its grade, and
-# events' panel (the member's registrations)
-DASHBOARD_QUERIES = 5
+# session, user, profile with its board, membership with its grade, open
+# consultations, and events' panel (the member's registrations)
+DASHBOARD_QUERIES = 6
 
 
 def test_new_member_dashboard_asks_for_the_profile(client):

@@ -16,6 +16,7 @@ def test_each_app_seeds_its_own_part_in_layer_order():
     assert [seed.__module__ for seed in PARTS] == [
         "members.demo",
         "members.demo",
+        "members.consultations.demo",
         "accreditation.demo",
         "events.demo",
     ]

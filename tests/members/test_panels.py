@@ -15,6 +15,7 @@ def test_record_panels_come_from_each_app_in_layer_order():
         ("events", "events.panels"),
     ]
     assert [(panel.name, panel.load.__module__) for panel in DASHBOARD_PANELS] == [
+        ("consultations", "members.consultations.panels"),
         ("accreditation", "accreditation.panels"),
         ("events", "events.panels"),
     ]
