@@ -23,9 +23,12 @@ class AccountAdapter(DefaultAccountAdapter):
     }
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
-        """Send a member whose profile is unfinished straight to it."""
+        """Staff start at the staff home; a member whose profile is
+        unfinished goes straight to it."""
         user = request.user
-        if not user.is_staff and not profile_completeness(user=user).is_complete:
+        if user.is_staff:
+            return reverse("members:staff_home")
+        if not profile_completeness(user=user).is_complete:
             return reverse("members:profile")
         return super().get_login_redirect_url(request)
 
