@@ -59,6 +59,25 @@ def phone_page(browser, live_server):
     context.close()
 
 
+WIDTHS = {"desktop": 1280, "phone": 320}
+
+
+@pytest.fixture(params=list(WIDTHS))
+def screen(request, browser, live_server):
+    """The same page at a 1280 px desktop and a 320 px phone width."""
+    width = WIDTHS[request.param]
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": width, "height": 800},
+        is_mobile=width < 400,
+        has_touch=width < 400,
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
 _axe = Axe()
 
 
