@@ -338,6 +338,8 @@ CELERY_BEAT_SCHEDULE = {
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
+# British English and sentence case for allauth's screens (locale/en_GB).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 # --- Static files -----------------------------------------------------------
