@@ -216,7 +216,7 @@ IGPM_CONTACT_PHONE = env("IGPM_CONTACT_PHONE", default="0300 000 0000")
 # One line, parts separated by commas (the footer breaks it into lines).
 IGPM_REGISTERED_ADDRESS = env(
     "IGPM_REGISTERED_ADDRESS",
-    default="Institute of General Practice Management, 1 Example Street, Leeds, LS1 1AA",
+    default="1 Example Street, Leeds, LS1 1AA",
 )
 # The company or charity registration, as it is to be printed.
 IGPM_REGISTRATION = env(
