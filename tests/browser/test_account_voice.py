@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible
 from tests.factories import PASSWORD, care_board
+from tests.members.test_mfa_secrets import current_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -106,3 +107,15 @@ def test_sign_up_sign_in_email_password_and_two_factor(screen):
     assert secret.inner_text().strip() not in qr.get_attribute("alt")
     expect(qr).to_have_attribute("alt", re.compile("QR code"))
     check(page)
+
+    page.get_by_label("Authenticator code").fill(current_code(secret.inner_text().strip()))
+    page.get_by_role("button", name="Activate").click()
+    expect(page.get_by_text("Authenticator app activated.")).to_be_visible()
+    page.goto("/accounts/2fa/recovery-codes/")
+    expect(heading(page)).to_have_text("Recovery codes")
+    codes = page.get_by_label("Unused codes")
+    expect(codes).to_have_attribute("readonly", "")
+    expect(codes).to_have_css("border-top-width", "2px")
+    check(page)
+    (notice,) = [m for m in mail.outbox if "Authenticator app activated" in m.body]
+    assert notice.alternatives[0][1] == "text/html"
