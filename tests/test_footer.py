@@ -38,3 +38,9 @@ def test_the_accessibility_statement_names_the_standard_and_how_to_report(client
     assert "WCAG) version 2.2 at level AA" in html
     assert "<h2>Reporting a problem</h2>" in html
     assert 'href="mailto:access@igpm.example"' in html
+
+
+def test_page_titles_end_with_the_short_name_from_settings(client, settings):
+    settings.IGPM_SHORT_NAME = "The Institute"
+    html = client.get(reverse("accessibility")).content.decode()
+    assert "<title>Accessibility statement \u2013 The Institute</title>" in html
