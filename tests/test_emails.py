@@ -177,3 +177,22 @@ def test_an_email_without_a_reason_file_still_goes_out(tmp_path, settings):
     message = email_build(to="m@example.org", template="new/hello", context={})
     assert DEFAULT_REASON in message.body
     assert message.subject == "[IGPM] Hi"
+
+
+def test_an_email_with_its_own_html_uses_it_inside_the_base(tmp_path, settings):
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}
+    ]
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / "table_subject.txt").write_text("Your figures")
+    (tmp_path / "new" / "table_reason.txt").write_text("You are getting this email because.")
+    (tmp_path / "new" / "table.txt").write_text("Dear member,\n\nTotal: 3")
+    (tmp_path / "new" / "table.html").write_text(
+        '{% extends "email/base.html" %}{% block content %}<table><tr><td>Total</td>'
+        "<td>3</td></tr></table>{% endblock content %}"
+    )
+    message = email_build(to="m@example.org", template="new/table", context={})
+    html = message.alternatives[0][0]
+    assert "<td>Total</td>" in html
+    assert organisation().contact_email in html
+    assert "Total: 3" in message.body
