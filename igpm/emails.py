@@ -8,7 +8,8 @@ text, escaped, in paragraphs with its links made clickable, inside
 button) may have its own ``<template>.html``, extending
 ``email/base.html``. Both parts carry the organisation's name, the
 footer with its contact details, and the reason the person got the email,
-from ``<template>_reason.txt`` beside the subject.
+from ``<template>_reason.txt`` beside the subject. The logo travels with
+the HTML part as an inline image, never as a remote URL.
 """
 
 import re
@@ -16,6 +17,7 @@ from email.mime.image import MIMEImage
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import SafeMIMEMultipart
 from django.template import Context, TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
 from django.utils.html import urlize
@@ -47,7 +49,7 @@ def email_build(
     reason = " ".join(_reason(template, context).split())
     text = _render_text(f"{template}{body}.txt", context).strip()
     parts = {**context, "subject": subject, "reason": reason}
-    message = EmailMultiAlternatives(
+    message = PortalEmail(
         subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject,
         body=_render_text(BASE_TEXT, {**parts, "content": text}),
         to=[to] if isinstance(to, str) else list(to),
@@ -56,8 +58,25 @@ def email_build(
     message.attach_alternative(_render_html(f"{template}{body}.html", parts, text), "text/html")
     for name, content, mimetype in attachments or []:
         message.attach(name, content, mimetype)
-    message.attach(_logo())
     return message
+
+
+class PortalEmail(EmailMultiAlternatives):
+    """The HTML part travels with the logo it shows, as multipart/related
+    (RFC 2387): text | (HTML + logo), then any attachments. The logo is
+    not in ``attachments``, which stay the documents the email is about."""
+
+    def _create_alternatives(self, msg):
+        msg = super()._create_alternatives(msg)
+        parts = msg.get_payload()
+        html = parts[-1]
+        related = SafeMIMEMultipart(
+            _subtype="related", encoding=self.encoding or settings.DEFAULT_CHARSET
+        )
+        related.attach(html)
+        related.attach(_logo())
+        parts[-1] = related
+        return msg
 
 
 def _render_text(name: str, context: dict) -> str:

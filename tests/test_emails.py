@@ -3,7 +3,6 @@ base template: HTML with a plain-text alternative, the IGPM's name, the
 footer with contact details and the reason the person got it."""
 
 import datetime
-from email.mime.image import MIMEImage
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -94,8 +93,11 @@ def _assert_in_house_style(message, prefix: str) -> None:
     assert not any(host in greeting for host in HOST_NAMES), f"{prefix}: {greeting!r}"
     assert DEFAULT_REASON not in text, f"{prefix}: write {prefix}_reason.txt"
     assert 'src="cid:igpm-logo"' in html
-    logos = [part for part in message.attachments if isinstance(part, MIMEImage)]
+    mime = message.message()
+    logos = [part for part in mime.walk() if part.get_content_type() == "image/png"]
     assert [logo["Content-ID"] for logo in logos] == [f"<{LOGO_CID}>"], prefix
+    related = next(p for p in mime.walk() if p.get_content_type() == "multipart/related")
+    assert [p.get_content_type() for p in related.get_payload()] == ["text/html", "image/png"]
 
 
 @pytest.mark.parametrize("prefix", PORTAL_EMAILS)
@@ -196,3 +198,19 @@ def test_an_email_with_its_own_html_uses_it_inside_the_base(tmp_path, settings):
     assert "<td>Total</td>" in html
     assert organisation().contact_email in html
     assert "Total: 3" in message.body
+
+
+def test_the_logo_is_not_one_of_the_attachments():
+    """Callers' attachments (receipts, calendar entries) are the email's
+    documents; the logo travels with the HTML part instead."""
+    message = email_build(
+        to="m@example.org",
+        template="members/email/receipt",
+        context=_context(),
+        attachments=[("R-1.pdf", b"%PDF-1.7", "application/pdf")],
+    )
+    assert [a[0] for a in message.attachments] == ["R-1.pdf"]
+    mime = message.message()
+    assert mime.get_content_type() == "multipart/mixed"
+    kinds = [part.get_content_type() for part in mime.get_payload()]
+    assert kinds == ["multipart/alternative", "application/pdf"]
