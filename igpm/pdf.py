@@ -18,13 +18,18 @@ from django.contrib.staticfiles import finders
 from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
 
+from .brand import LOGO_SVG, logo_path, organisation
+
 
 class RefusedURL(ValueError):
     """A document asked for something outside the portal's static files."""
 
 
 def pdf_render(template: str, context: dict) -> bytes:
-    html = render_to_string(template, {"site_url": settings.SITE_URL, **context})
+    # The logo is a static file on disk (static/brand/), which the fetcher
+    # below serves; nothing is fetched over the network.
+    brand = {"org": organisation(), "logo_uri": logo_path(LOGO_SVG).as_uri()}
+    html = render_to_string(template, {"site_url": settings.SITE_URL, **brand, **context})
     return pdf_from_html(html)
 
 

@@ -14,6 +14,11 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
+    path(
+        "accessibility/",
+        TemplateView.as_view(template_name="accessibility.html"),
+        name="accessibility",
+    ),
     path("accounts/", include("allauth.urls")),
     path("", include("members.urls")),
     path("", include("accreditation.urls")),

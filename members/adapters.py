@@ -8,6 +8,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.urls import reverse
 
+from igpm.emails import email_build
+
 from .selectors import profile_completeness
 
 
@@ -21,17 +23,23 @@ class AccountAdapter(DefaultAccountAdapter):
     }
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
-        """Send a member whose profile is unfinished straight to it."""
+        """Staff start at the staff home; a member whose profile is
+        unfinished goes straight to it."""
         user = request.user
-        if not user.is_staff and not profile_completeness(user=user).is_complete:
+        if user.is_staff:
+            return reverse("members:staff_home")
+        if not profile_completeness(user=user).is_complete:
             return reverse("members:profile")
         return super().get_login_redirect_url(request)
 
-    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        # allauth's emails share the portal's wording and footer through
-        # templates/account/email/base_message.txt, which needs the
-        # portal's public address rather than the request's host.
-        super().send_mail(template_prefix, email, {"site_url": settings.SITE_URL, **context})
+    def render_mail(self, template_prefix: str, email, context: dict, headers=None):
+        """allauth's emails are built like the portal's own, in the one
+        base template (HTML and text, footer, reason): ``<prefix>_message``
+        is the text, ``<prefix>_reason.txt`` says why it was sent."""
+        message = email_build(to=email, template=template_prefix, context=context, body="_message")
+        message.from_email = self.get_from_email()
+        message.extra_headers.update(headers or {})
+        return message
 
     # --- Failed sign-ins: per account *and* client address ------------------
 

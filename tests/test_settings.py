@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 PRODUCTION_ENV = {
@@ -20,6 +22,9 @@ PRODUCTION_ENV = {
     "IGPM_BANK_ACCOUNT_NUMBER": "12345678",
     "MFA_ENCRYPTION_KEY": "8J7bGzvWb0nbVxq6Zq4Gx3o3jq9m2v1x8QpL5cT0yNs=",
     "AWS_STORAGE_BUCKET_NAME": "igpm-private",
+    "IGPM_REGISTERED_ADDRESS": "2 Park Row, Leeds, LS1 5AB",
+    "IGPM_REGISTRATION": "Registered charity number 1234567",
+    "IGPM_CONTACT_PHONE": "0113 496 0000",
 }
 
 
@@ -81,6 +86,16 @@ def test_plain_http_stacks_keep_plain_cookie_names():
     docker-compose stack over http keeps the ordinary names."""
     code = "settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME"
     assert production_setting(code, DJANGO_SECURE_COOKIES="false") == "sessionid csrftoken"
+
+
+@pytest.mark.parametrize(
+    "name", ["IGPM_REGISTERED_ADDRESS", "IGPM_REGISTRATION", "IGPM_CONTACT_PHONE"]
+)
+def test_production_has_no_placeholder_for_the_footer(name):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != name}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert name in result.stderr
 
 
 def test_production_has_no_default_two_factor_key():

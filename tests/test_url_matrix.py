@@ -87,6 +87,7 @@ def staff_only(status=200):
 MATRIX = {
     "home": ("get", None, every(200)),
     "privacy": ("get", None, every(200)),
+    "accessibility": ("get", None, every(200)),
     "healthz": ("get", None, every(200)),
     "members:dashboard": ("get", None, signed_in(200)),
     "members:profile": ("get", None, signed_in(200)),

@@ -78,6 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "igpm.brand.context_processor",
             ],
         },
     },
@@ -214,6 +215,24 @@ EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 if env("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
+
+# --- The organisation ---------------------------------------------------------
+
+# Shown in every page's footer and every email's (igpm/brand.py). The logo
+# and colours are files: static/brand/ and static/css/brand.css.
+IGPM_NAME = env("IGPM_NAME", default="Institute of General Practice Management")
+IGPM_SHORT_NAME = env("IGPM_SHORT_NAME", default="IGPM")
+IGPM_CONTACT_EMAIL = env("IGPM_CONTACT_EMAIL", default="membership@igpm.org.uk")
+IGPM_CONTACT_PHONE = env("IGPM_CONTACT_PHONE", default="0300 000 0000")
+# One line, parts separated by commas (the footer breaks it into lines).
+IGPM_REGISTERED_ADDRESS = env(
+    "IGPM_REGISTERED_ADDRESS",
+    default="1 Example Street, Leeds, LS1 1AA",
+)
+# The company or charity registration, as it is to be printed.
+IGPM_REGISTRATION = env(
+    "IGPM_REGISTRATION", default="Registered in England and Wales, company number 00000000"
+)
 
 # --- Payments ---------------------------------------------------------------
 
@@ -388,6 +407,8 @@ CELERY_BEAT_SCHEDULE = {
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
+# British English and sentence case for allauth's screens (locale/en_GB).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 # --- Static files -----------------------------------------------------------

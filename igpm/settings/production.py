@@ -45,6 +45,10 @@ PAYMENTS_OFFLINE_PROVIDER = False
 IGPM_BANK_ACCOUNT_NAME = env("IGPM_BANK_ACCOUNT_NAME")
 IGPM_BANK_SORT_CODE = env("IGPM_BANK_SORT_CODE")
 IGPM_BANK_ACCOUNT_NUMBER = env("IGPM_BANK_ACCOUNT_NUMBER")
+# Printed in every page's and email's footer: no placeholder goes live.
+IGPM_REGISTERED_ADDRESS = env("IGPM_REGISTERED_ADDRESS")
+IGPM_REGISTRATION = env("IGPM_REGISTRATION")
+IGPM_CONTACT_PHONE = env("IGPM_CONTACT_PHONE")
 
 # One JSON object a line on stderr, each with the request's id, for the log
 # collector; workers too, rather than Celery's own console format.

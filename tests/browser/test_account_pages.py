@@ -23,11 +23,11 @@ def sign_in(page, user, live_server) -> None:
     ("path", "heading"),
     [
         ("/dashboard/", "Welcome"),
-        ("/accounts/email/", "Email Address"),
-        ("/accounts/password/change/", "Change Password"),
-        ("/accounts/2fa/", "Two-Factor Authentication"),
-        ("/accounts/2fa/totp/activate/", "Confirm Access"),
-        ("/accounts/logout/", "Sign Out"),
+        ("/accounts/email/", "Email address"),
+        ("/accounts/password/change/", "Change password"),
+        ("/accounts/2fa/", "Two-factor authentication"),
+        ("/accounts/2fa/totp/activate/", "Confirm access"),
+        ("/accounts/logout/", "Sign out"),
     ],
 )
 def test_member_account_pages(page, live_server, path, heading):
@@ -40,8 +40,8 @@ def test_member_account_pages(page, live_server, path, heading):
 @pytest.mark.parametrize(
     ("path", "heading"),
     [
-        ("/accounts/password/reset/", "Password Reset"),
-        ("/accounts/confirm-email/", "Verify Your Email Address"),
+        ("/accounts/password/reset/", "Password reset"),
+        ("/accounts/confirm-email/", "Verify your email address"),
         ("/no-such-page/", "Page not found"),
         ("/privacy/", "Privacy notice"),
     ],
@@ -64,10 +64,10 @@ def test_staff_without_two_factor_land_on_enrolment(page, live_server):
     page.goto("/staff/")
     expect(page.get_by_text("Staff pages need two-factor authentication")).to_be_visible()
     # Setting up an authenticator asks for the password again first.
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Confirm Access")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Confirm access")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Confirm").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Activate Authenticator App")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Activate authenticator app")
     assert_accessible(page)
 
 
@@ -112,14 +112,14 @@ def test_member_signs_in_with_a_code_sent_by_email(page, live_server):
 
     user = ProfileFactory(user__email="coded@example.org").user
     page.goto("/accounts/login/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Sign In")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
     assert_accessible(page)
     page.get_by_role("link", name="Send me a sign-in code").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Send me a sign-in code")
     assert_accessible(page)
     page.get_by_label("Email").fill(user.email)
     page.get_by_role("button", name="Request Code").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Enter Sign-In Code")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter sign-in code")
     assert_accessible(page)
     (message,) = [m for m in mail.outbox if user.email in m.to]
     code = re.search(r"^\s*([A-Z]{4}-[A-Z]{4})\s*$", message.body, re.MULTILINE).group(1)

@@ -19,13 +19,13 @@ def test_newcomer_joins_verifies_and_completes_profile(page):
     assert_accessible(page)
     page.get_by_role("link", name="Join the IGPM").click()
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Sign Up")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign up")
     assert_accessible(page)
     page.get_by_label("Email").fill("jo.bloggs@example.org")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password (again)").fill(PASSWORD)
-    page.get_by_role("button", name="Sign Up").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Verify Your Email Address")
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Verify your email address")
 
     assert len(mail.outbox) == 1
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.outbox[0].body).group(0)
@@ -75,13 +75,13 @@ def test_member_signs_in(page):
     assert_accessible(page)
     page.get_by_label("Email").fill(profile.user.email)
     page.get_by_label("Password").fill("not-the-password")
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in").click()
     expect(page.locator("[data-error-summary]")).to_be_focused()
     expect(page.get_by_label("Email")).to_have_value(profile.user.email)
     assert_accessible(page)
 
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Amara")
     assert User.objects.get(pk=profile.user.pk).last_login is not None
 
@@ -103,7 +103,7 @@ def test_pages_fit_a_320px_phone(phone_page, path, client):
         phone_page.goto("/accounts/login/")
         phone_page.get_by_label("Email").fill(user.email)
         phone_page.get_by_label("Password").fill(PASSWORD)
-        phone_page.get_by_role("button", name="Sign In").click()
+        phone_page.get_by_role("button", name="Sign in").click()
         phone_page.wait_for_url("**/dashboard/")
     phone_page.goto(path)
     overflow = phone_page.evaluate(

@@ -30,7 +30,7 @@ def heading(page):
 
 
 def confirm_with_password(page) -> None:
-    expect(heading(page)).to_have_text("Confirm Access")
+    expect(heading(page)).to_have_text("Confirm access")
     assert_accessible(page)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Confirm").click()
