@@ -68,6 +68,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # One spelling of sizes and hours on every page and email.
+            "builtins": ["igpm.templatetags.portal"],
         },
     },
 ]
@@ -320,6 +322,9 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
+# "1 September 2025" and "1 September 2025, 14:30" everywhere a date is
+# shown (igpm/formats/en_GB/formats.py overrides Django's abbreviations).
+FORMAT_MODULE_PATH = ["igpm.formats"]
 
 # --- Static files -----------------------------------------------------------
 
