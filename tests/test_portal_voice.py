@@ -69,8 +69,13 @@ def test_dates_are_written_out_in_full():
 
 @pytest.mark.parametrize(
     ("size", "shown"),
-    [(1, "1 byte"), (820, "820 bytes"), (48_000, "47 KB"), (2_500_000, "2.4 MB"),
-     (3 * 1024 * 1024, "3 MB")],
+    [
+        (1, "1 byte"),
+        (820, "820 bytes"),
+        (48_000, "47 KB"),
+        (2_500_000, "2.4 MB"),
+        (3 * 1024 * 1024, "3 MB"),
+    ],
 )
 def test_sizes_are_in_kb_and_mb(size, shown):
     assert Template("{{ size|filesize }}").render(Context({"size": size})) == shown
@@ -78,8 +83,13 @@ def test_sizes_are_in_kb_and_mb(size, shown):
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [(1, "1 hour"), (Decimal("1.0"), "1 hour"), (Decimal("1.5"), "1.5 hours"),
-     (5, "5 hours"), (0, "0 hours")],
+    [
+        (1, "1 hour"),
+        (Decimal("1.0"), "1 hour"),
+        (Decimal("1.5"), "1.5 hours"),
+        (5, "5 hours"),
+        (0, "0 hours"),
+    ],
 )
 def test_hours_take_the_right_noun(value, shown):
     assert Template("{{ value|hours }}").render(Context({"value": value})) == shown
