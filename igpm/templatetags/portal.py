@@ -38,3 +38,21 @@ def hours(value) -> str:
         return ""
     shown = floatformat(number, "-1")
     return f"{shown} hour" if number == 1 else f"{shown} hours"
+
+
+@register.inclusion_tag("forms/error_summary.html")
+def error_summary(*forms):
+    """One error summary for a page, however many forms it has: every
+    form's errors, each linked to its field. A form rendered with
+    ``{{ form }}`` shows its own; a page with two forms renders this once
+    and each form's fields (``forms/fields.html``)."""
+    forms = [form for form in forms if form is not None]
+    errors = []
+    for form in forms:
+        errors += [("", error) for error in form.non_field_errors()]
+        for field in form:
+            target = field.id_for_label or f"{field.auto_id}_0"
+            errors += [(f"#{target}", error) for error in field.errors]
+    first = next((form for form in forms if form.errors), None)
+    suffix = f"-{first.prefix}" if first is not None and first.prefix else ""
+    return {"errors": errors, "title_id": f"error-summary-title{suffix}"}
