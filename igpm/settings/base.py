@@ -231,6 +231,17 @@ PAYMENTS_OFFLINE_PROVIDER = env.bool("PAYMENTS_OFFLINE_PROVIDER", default=not ST
 IGPM_BANK_ACCOUNT_NAME = env("IGPM_BANK_ACCOUNT_NAME", default="IGPM (example account)")
 IGPM_BANK_SORT_CODE = env("IGPM_BANK_SORT_CODE", default="00-00-00")
 IGPM_BANK_ACCOUNT_NUMBER = env("IGPM_BANK_ACCOUNT_NUMBER", default="00000000")
+# The supplier on every receipt and invoice (igpm/pdf.py): the legal name,
+# the registered address (one line, parts separated by commas) and the
+# company or charity registration, as it is to be printed.
+IGPM_NAME = env("IGPM_NAME", default="Institute of General Practice Management")
+IGPM_REGISTERED_ADDRESS = env(
+    "IGPM_REGISTERED_ADDRESS",
+    default="Institute of General Practice Management, 1 Example Street, Leeds, LS1 1AA",
+)
+IGPM_REGISTRATION = env(
+    "IGPM_REGISTRATION", default="Registered in England and Wales, company number 00000000"
+)
 
 # --- Reports ----------------------------------------------------------------
 
