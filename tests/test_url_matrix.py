@@ -141,6 +141,11 @@ MATRIX = {
         "report",
         team_only("membership", "assessor", "events"),
     ),
+    "members:staff_report_section": (
+        "get",
+        "section",
+        team_only("membership", "assessor", "events"),
+    ),
     "members:staff_member_export": ("get", None, team_only("membership")),
     "accreditation:pathways": ("get", None, every(200)),
     "accreditation:register": ("get", None, every(200)),
@@ -264,6 +269,7 @@ def world(client, pathway, django_capture_on_commit_callbacks):
         "export": export.token,
         "erasure": erasure.pk,
         "report": "movement",
+        "section": "retention",
     }
 
 
