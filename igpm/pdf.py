@@ -1,6 +1,11 @@
 """PDF documents (receipts, invoices, certificates) rendered by WeasyPrint
 from HTML templates. Fonts come from the system.
 
+Every PDF is tagged for screen readers (PDF/UA-1): a structure tree built
+from the HTML's headings, paragraphs and tables, the document's language
+from ``<html lang>`` and its title from ``<title>``, shown as the window
+title.
+
 WeasyPrint fetches whatever a document points at: images, stylesheets, and
 files to attach (``<link rel="attachment">``). A name or an address a member
 typed could point it at the server's own files or at the network, so the
@@ -25,6 +30,9 @@ class RefusedURL(ValueError):
     """A document asked for something outside the portal's static files."""
 
 
+PDF_VARIANT = "pdf/ua-1"
+
+
 def pdf_render(template: str, context: dict) -> bytes:
     # The logo is a static file on disk (static/brand/), which the fetcher
     # below serves; nothing is fetched over the network.
@@ -39,7 +47,9 @@ def pdf_from_html(html: str) -> bytes:
 
     # Relative addresses ({% static %} gives /static/...) resolve against
     # the site, where the fetcher recognises them as static files.
-    return HTML(string=html, base_url=_site_root(), url_fetcher=static_url_fetcher()).write_pdf()
+    return HTML(string=html, base_url=_site_root(), url_fetcher=static_url_fetcher()).write_pdf(
+        pdf_variant=PDF_VARIANT
+    )
 
 
 def _site_root() -> str:

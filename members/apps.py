@@ -14,17 +14,18 @@ class MembersConfig(AppConfig):
         user_logged_in.connect(session_start_idle_clock, dispatch_uid="igpm-idle-clock")
 
         # The extension points members owns (privacy holdings, staff
-        # report sections, member panels, demo data) are filled once every app's
-        # models are loaded: members' own parts first, the lowest layer,
-        # then each app's module of the same name in INSTALLED_APPS order
-        # (accreditation, then events), as the admin finds each admin.py.
+        # report sections, member panels, demo data, the audit trail's
+        # names) are filled once every app's models are loaded: members'
+        # own parts first, the lowest layer, then each app's module of the
+        # same name in INSTALLED_APPS order (accreditation, then events),
+        # as the admin finds each admin.py.
         from .privacy import holdings  # noqa: F401
         from .reports import sections  # noqa: F401
 
         # Consultations, a room of members, after the account's holdings.
         self.consultations_load()
 
-        autodiscover_modules("privacy", "reports", "panels", "demo")
+        autodiscover_modules("privacy", "reports", "panels", "demo", "audit_names")
 
     @staticmethod
     def consultations_load() -> None:

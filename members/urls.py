@@ -126,4 +126,5 @@ urlpatterns = [
     path("staff/reports/members.csv", reports.member_export, name="staff_member_export"),
     path("staff/reports/<slug:slug>.csv", reports.report_csv, name="staff_report_csv"),
     *consultations,
+    path("staff/reports/<slug:anchor>/", reports.report_section, name="staff_report_section"),
 ]

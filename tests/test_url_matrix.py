@@ -189,6 +189,11 @@ MATRIX = {
     "members:staff_consultation_results": ("get", "consultation", team_only("policy")),
     "members:staff_consultation_results_csv": ("get", "consultation", team_only("policy")),
     "members:staff_consultation_publish": ("get", "consultation", team_only("policy")),
+    "members:staff_report_section": (
+        "get",
+        "section",
+        team_only("membership", "assessor", "events", "policy"),
+    ),
     "members:staff_member_export": ("get", None, team_only("membership")),
     "accreditation:pathways": ("get", None, every(200)),
     "accreditation:register": ("get", None, every(200)),
@@ -324,6 +329,7 @@ def world(client, pathway, django_capture_on_commit_callbacks):
         "question": asked.questions.first().pk,
         "summary": summarised.pk,
         "stop_token": opt_out_token(consultation=asked, user=owner),
+        "section": "retention",
     }
 
 

@@ -17,12 +17,34 @@ VERIFY_THROTTLED = (
     "You have checked a lot of certificates in a short time. Wait a minute, then try again."
 )
 
+# What each route means, above its pathways.
+ROUTE_INTROS = {
+    Pathway.RouteType.QUALIFICATION: "You hold a recognised management qualification.",
+    Pathway.RouteType.APPRENTICESHIP: "You have completed a management apprenticeship.",
+    Pathway.RouteType.EXPERIENTIAL: (
+        "You have management experience but no formal qualification: "
+        "a portfolio of evidence and references."
+    ),
+}
+
 
 def pathways(request: HttpRequest) -> HttpResponse:
+    """Every active pathway, grouped by route in the routes' order, with a
+    contents list: the page is long on a phone."""
+    active = list(Pathway.objects.filter(is_active=True))
+    routes = [
+        {
+            "id": f"route-{route.value}",
+            "label": route.label,
+            "intro": ROUTE_INTROS.get(route, ""),
+            "pathways": [p for p in active if p.route_type == route.value],
+        }
+        for route in Pathway.RouteType
+    ]
     return render(
         request,
         "accreditation/pathways.html",
-        {"pathways": Pathway.objects.filter(is_active=True)},
+        {"routes": [route for route in routes if route["pathways"]], "pathways": active},
     )
 
 

@@ -80,6 +80,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "igpm.brand.context_processor",
             ],
+            # One spelling of sizes and hours on every page and email.
+            "builtins": ["igpm.templatetags.portal"],
         },
     },
 ]
@@ -410,6 +412,9 @@ USE_I18N = True
 # British English and sentence case for allauth's screens (locale/en_GB).
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
+# "1 September 2025" and "1 September 2025, 14:30" everywhere a date is
+# shown (igpm/formats/en_GB/formats.py overrides Django's abbreviations).
+FORMAT_MODULE_PATH = ["igpm.formats"]
 
 # --- Static files -----------------------------------------------------------
 

@@ -6,6 +6,8 @@ from django import forms
 from members.models import Membership
 from members.selectors import care_board_choices
 
+from .naming import target_label
+
 
 class MemberSearchForm(forms.Form):
     """The staff member search. Every field may be left empty."""
@@ -59,7 +61,7 @@ class AuditFilterForm(forms.Form):
             (action, action.replace("_", " ")) for action in actions
         ]
         self.fields["target_type"].choices = [("", "Any record")] + [
-            (target_type, target_type) for target_type in target_types
+            (target_type, target_label(target_type)) for target_type in target_types
         ]
 
     def clean(self) -> dict:

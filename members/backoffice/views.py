@@ -10,6 +10,7 @@ from members.billing.selectors import payments_needing_attention_count
 from members.privacy.selectors import erasure_requests_summary
 
 from .forms import AuditFilterForm, MemberSearchForm
+from .naming import entries_describe
 from .selectors import (
     audit_filter_choices,
     audit_trail,
@@ -62,6 +63,7 @@ def member_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     timeline = Paginator(member_timeline(member=record.member), ENTRIES_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    timeline.object_list = entries_describe(timeline.object_list)
     return render(request, "members/staff/member.html", {"record": record, "timeline": timeline})
 
 
@@ -69,10 +71,14 @@ def member_detail(request: HttpRequest, user_id: int) -> HttpResponse:
 def audit(request: HttpRequest) -> HttpResponse:
     actions, target_types = audit_filter_choices()
     form = AuditFilterForm(request.GET or None, actions=actions, target_types=target_types)
-    return _filtered_page(request, "members/staff/audit.html", form, audit_trail, ENTRIES_PER_PAGE)
+    return _filtered_page(
+        request, "members/staff/audit.html", form, audit_trail, ENTRIES_PER_PAGE, describe=True
+    )
 
 
-def _filtered_page(request: HttpRequest, template: str, form, search, per_page: int):
+def _filtered_page(
+    request: HttpRequest, template: str, form, search, per_page: int, *, describe: bool = False
+):
     """A page of what ``search`` finds with the form's filters: everything
     before a search, nothing while a filter has an error (shown beside it)."""
     if not form.is_bound:
@@ -82,6 +88,8 @@ def _filtered_page(request: HttpRequest, template: str, form, search, per_page: 
     else:
         rows = search().none()
     page = Paginator(rows, per_page).get_page(request.GET.get("page"))
+    if describe:
+        page.object_list = entries_describe(page.object_list)
     params = request.GET.copy()
     params.pop("page", None)  # the pagination links carry the filters only
     return render(

@@ -59,7 +59,7 @@ class Period:
 
 
 def month_label(month: datetime.date) -> str:
-    return month.strftime("%b %Y")
+    return month.strftime("%B %Y")
 
 
 def month_ticks(months: list[datetime.date]) -> list[str]:

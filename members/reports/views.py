@@ -28,6 +28,21 @@ member_list_required = staff_permission_required(
 
 @reports_required
 def reports_page(request: HttpRequest) -> HttpResponse:
+    return _page(request, REPORTS)
+
+
+@reports_required
+def report_section(request: HttpRequest, anchor: str) -> HttpResponse:
+    """One section of the reports page on a page of its own, for a link
+    to send or a phone to load without the rest."""
+    for report in REPORTS:
+        for section in report.sections:
+            if section.anchor == anchor:
+                return _page(request, [report], section=section)
+    raise Http404("No such section of the reports.")
+
+
+def _page(request: HttpRequest, shown: list, section=None) -> HttpResponse:
     if settings.REPORTS_CACHE_SECONDS:
         # Keyed by the day, since "today" is part of every figure; "v2" since
         # the figures are kept by report, unlike those cached before.
@@ -43,7 +58,11 @@ def reports_page(request: HttpRequest) -> HttpResponse:
         "members/staff/reports.html",
         {
             **reports_context(figures),
-            "reports": REPORTS,
+            "reports": shown,
+            "all_reports": REPORTS,
+            # A report's template shows only this section when it is set.
+            "only_section": section.anchor if section else "",
+            "section": section,
             "period": period,
             "cached_for_minutes": settings.REPORTS_CACHE_SECONDS // 60,
         },

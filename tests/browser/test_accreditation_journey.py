@@ -224,7 +224,9 @@ def test_member_is_accredited_verified_and_revoked(page, new_page, live_server, 
 def test_pathways_cpd_log_and_experiential_application(page, live_server, pathway, experiential):
     page.goto("/accreditation/pathways/")
     expect(heading(page)).to_have_text("National accreditation: the pathways")
-    expect(page.get_by_role("heading", level=2, name=experiential.name)).to_be_visible()
+    # Pathways sit under their route's heading.
+    expect(page.get_by_role("heading", level=2, name="Experience and portfolio")).to_be_visible()
+    expect(page.get_by_role("heading", level=3, name=experiential.name)).to_be_visible()
     assert_accessible(page)
 
     user = member("Tom", "Reilly")

@@ -1,0 +1,58 @@
+"""Filters for the portal's own voice, built into every template
+(``TEMPLATES["OPTIONS"]["builtins"]``), so no page needs ``{% load %}``."""
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.template.defaultfilters import floatformat
+
+register = template.Library()
+
+
+@register.filter
+def filesize(value) -> str:
+    """A size in bytes as people read it: "820 bytes", "48 KB", "2.4 MB".
+
+    Django's ``filesizeformat`` writes "KB" for 1024 bytes but "2.4 MB"
+    with a non-breaking space and localised decimals; this keeps one
+    spelling across the pages and the emails."""
+    try:
+        size = int(value)
+    except (TypeError, ValueError):
+        return ""
+    if size < 1024:
+        return "1 byte" if size == 1 else f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} KB"
+    megabytes = size / (1024 * 1024)
+    return f"{megabytes:.1f}".rstrip("0").rstrip(".") + " MB"
+
+
+@register.filter
+def hours(value) -> str:
+    """A number of hours with the right noun: "1 hour", "1.5 hours",
+    "5 hours" (decimals only where there are some)."""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return ""
+    shown = floatformat(number, "-1")
+    return f"{shown} hour" if number == 1 else f"{shown} hours"
+
+
+@register.inclusion_tag("forms/error_summary.html")
+def error_summary(*forms):
+    """One error summary for a page, however many forms it has: every
+    form's errors, each linked to its field. A form rendered with
+    ``{{ form }}`` shows its own; a page with two forms renders this once
+    and each form's fields (``forms/fields.html``)."""
+    forms = [form for form in forms if form is not None]
+    errors = []
+    for form in forms:
+        errors += [("", error) for error in form.non_field_errors()]
+        for field in form:
+            target = field.id_for_label or f"{field.auto_id}_0"
+            errors += [(f"#{target}", error) for error in field.errors]
+    first = next((form for form in forms if form.errors), None)
+    suffix = f"-{first.prefix}" if first is not None and first.prefix else ""
+    return {"errors": errors, "title_id": f"error-summary-title{suffix}"}
