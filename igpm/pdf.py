@@ -8,6 +8,7 @@ fetcher here serves the portal's static files and ``data:`` URIs only, read
 from disk, and refuses everything else.
 """
 
+import functools
 import mimetypes
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -23,18 +24,38 @@ class RefusedURL(ValueError):
     """A document asked for something outside the portal's static files."""
 
 
-def pdf_render(template: str, context: dict) -> bytes:
+def pdf_render(template: str, context: dict, *, stylesheet: str | None = None) -> bytes:
+    """``template`` rendered with ``context`` as a PDF. ``stylesheet``, a
+    static file's path, is applied as well, parsed once per process: a
+    document rendered often (certificates) keeps its CSS there rather than
+    in a <style> element WeasyPrint would parse again on every render."""
     html = render_to_string(template, {"site_url": settings.SITE_URL, **context})
-    return pdf_from_html(html)
+    return pdf_from_html(html, stylesheet=stylesheet)
 
 
-def pdf_from_html(html: str) -> bytes:
+def pdf_from_html(html: str, *, stylesheet: str | None = None) -> bytes:
     # Imported here: WeasyPrint loads Pango, which only PDF work needs.
     from weasyprint import HTML
 
     # Relative addresses ({% static %} gives /static/...) resolve against
     # the site, where the fetcher recognises them as static files.
-    return HTML(string=html, base_url=_site_root(), url_fetcher=static_url_fetcher()).write_pdf()
+    document = HTML(string=html, base_url=_site_root(), url_fetcher=static_url_fetcher())
+    stylesheets = [parsed_stylesheet(stylesheet)] if stylesheet else None
+    return document.write_pdf(stylesheets=stylesheets)
+
+
+@functools.cache
+def parsed_stylesheet(path: str):
+    """The static file ``path`` parsed as a WeasyPrint stylesheet, once per
+    process. Read through the same fetcher as documents, so it can only be
+    one of the portal's static files, and whatever it imports or points at
+    is held to that too."""
+    from weasyprint import CSS
+
+    # The plain name, not a hashed one: collectstatic keeps both, and the
+    # finders know only the plain one.
+    url = urljoin(urljoin(_site_root(), settings.STATIC_URL), path)
+    return CSS(url=url, url_fetcher=static_url_fetcher())
 
 
 def _site_root() -> str:
