@@ -10,6 +10,7 @@ from disk, and refuses everything else.
 
 import functools
 import mimetypes
+import threading
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import url2pathname
@@ -28,7 +29,8 @@ def pdf_render(template: str, context: dict, *, stylesheet: str | None = None) -
     """``template`` rendered with ``context`` as a PDF. ``stylesheet``, a
     static file's path, is applied as well, parsed once per process: a
     document rendered often (certificates) keeps its CSS there rather than
-    in a <style> element WeasyPrint would parse again on every render."""
+    in a <style> element WeasyPrint would parse again on every render, and
+    reuses the fonts found for the last one."""
     html = render_to_string(template, {"site_url": settings.SITE_URL, **context})
     return pdf_from_html(html, stylesheet=stylesheet)
 
@@ -40,8 +42,24 @@ def pdf_from_html(html: str, *, stylesheet: str | None = None) -> bytes:
     # Relative addresses ({% static %} gives /static/...) resolve against
     # the site, where the fetcher recognises them as static files.
     document = HTML(string=html, base_url=_site_root(), url_fetcher=static_url_fetcher())
-    stylesheets = [parsed_stylesheet(stylesheet)] if stylesheet else None
-    return document.write_pdf(stylesheets=stylesheets)
+    if not stylesheet:
+        return document.write_pdf()
+    # Fonts, once found, are kept for the next document of this thread:
+    # looking the system fonts up again costs a render as much as parsing.
+    return document.write_pdf(stylesheets=[parsed_stylesheet(stylesheet)], font_config=_fonts())
+
+
+_per_thread = threading.local()
+
+
+def _fonts():
+    """This thread's WeasyPrint font configuration (not shared between
+    threads: WeasyPrint does not say it is safe to)."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    if not hasattr(_per_thread, "fonts"):
+        _per_thread.fonts = FontConfiguration()
+    return _per_thread.fonts
 
 
 @functools.cache

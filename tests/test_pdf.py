@@ -126,3 +126,18 @@ def test_a_stylesheet_outside_the_portals_static_files_is_refused(path):
 
     with pytest.raises(URLFetchingError, match="RefusedURL"):
         parsed_stylesheet(path)
+
+
+def test_documents_with_a_stylesheet_reuse_this_threads_fonts_only():
+    from igpm import pdf
+
+    pdf_from_html("<p>One</p>", stylesheet="css/pdf/certificate.css")
+    mine = pdf._fonts()
+    pdf_from_html("<p>Two</p>", stylesheet="css/pdf/certificate.css")
+    other = []
+    thread = threading.Thread(target=lambda: other.append(pdf._fonts()))
+    thread.start()
+    thread.join()
+
+    assert pdf._fonts() is mine
+    assert other[0] is not mine
