@@ -113,7 +113,7 @@ def _add(delta: Share) -> None:
     if not by_day:
         return
     MembershipDay.objects.bulk_create(
-        [MembershipDay(day=day) for day in by_day], ignore_conflicts=True
+        [MembershipDay(day=day) for day in sorted(by_day)], ignore_conflicts=True
     )
     for day in sorted(by_day):
         MembershipDay.objects.filter(day=day).update(
