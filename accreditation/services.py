@@ -294,6 +294,11 @@ def certificate_issue(*, application: Application, by: User) -> Certificate:
     return certificate
 
 
+CERTIFICATE_TEMPLATE = "accreditation/pdf/certificate.html"
+# Parsed once per process (igpm.pdf.parsed_stylesheet), not on every render.
+CERTIFICATE_STYLESHEET = "css/pdf/certificate.css"
+
+
 def certificate_render(*, certificate_id: int) -> None:
     """Render (or render again) the certificate's PDF. Harmless twice: the
     same file name is replaced."""
@@ -304,8 +309,9 @@ def certificate_render(*, certificate_id: int) -> None:
     certificate = Certificate.objects.select_related("pathway").get(pk=certificate_id)
     verify_url = certificate_verify_url(certificate)
     pdf = pdf_render(
-        "accreditation/pdf/certificate.html",
+        CERTIFICATE_TEMPLATE,
         {"certificate": certificate, "verify_url": verify_url, "qr": qr_png_data_uri(verify_url)},
+        stylesheet=CERTIFICATE_STYLESHEET,
     )
     name = f"certificates/{certificate.number}.pdf"
     storage = certificate.pdf.storage

@@ -7,7 +7,8 @@ once it has loaded the row, minus the storage write:
     verify_url = certificate_verify_url(certificate)
     pdf_render("accreditation/pdf/certificate.html",
                {"certificate": ..., "verify_url": verify_url,
-                "qr": qr_png_data_uri(verify_url)})
+                "qr": qr_png_data_uri(verify_url)},
+               stylesheet="css/pdf/certificate.css")
 
 so the QR code is generated on every render, as it is for real. The baseline
 is a minimal HTML page (one heading, one paragraph) through
@@ -66,10 +67,14 @@ from django.utils import timezone  # noqa: E402
 
 from accreditation.models import Certificate, Pathway  # noqa: E402
 from accreditation.qr import qr_png_data_uri  # noqa: E402
-from accreditation.services import certificate_verify_url  # noqa: E402
-from igpm.pdf import pdf_render  # noqa: E402
+from accreditation.services import (  # noqa: E402
+    CERTIFICATE_STYLESHEET,
+    CERTIFICATE_TEMPLATE,
+    certificate_verify_url,
+)
+from igpm.pdf import pdf_from_html, pdf_render  # noqa: E402
 
-TEMPLATE = "accreditation/pdf/certificate.html"
+TEMPLATE = CERTIFICATE_TEMPLATE
 SITE_URL = "https://portal.igpm.org.uk"  # As in .env.example.
 WARMUP = 3
 BARE_HTML = (
@@ -103,7 +108,7 @@ def certificate_pdf(certificate: Certificate) -> bytes:
     verify_url = certificate_verify_url(certificate)
     qr = qr_png_data_uri(verify_url)
     context = {"certificate": certificate, "verify_url": verify_url, "qr": qr}
-    return pdf_render(TEMPLATE, context)
+    return pdf_render(TEMPLATE, context, stylesheet=CERTIFICATE_STYLESHEET)
 
 
 def bare_pdf() -> bytes:
@@ -193,7 +198,9 @@ def main() -> None:
             "  template alone": lambda: render_to_string(
                 TEMPLATE, {"certificate": certificate, "verify_url": verify_url, "qr": qr}
             ),
-            "  PDF without QR": lambda: weasyprint.HTML(string=html_without_qr).write_pdf(),
+            "  PDF without QR": lambda: pdf_from_html(
+                html_without_qr, stylesheet=CERTIFICATE_STYLESHEET
+            ),
         },
         args.runs,
     )

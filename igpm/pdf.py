@@ -13,7 +13,9 @@ fetcher here serves the portal's static files and ``data:`` URIs only, read
 from disk, and refuses everything else.
 """
 
+import functools
 import mimetypes
+import threading
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import url2pathname
@@ -33,23 +35,60 @@ class RefusedURL(ValueError):
 PDF_VARIANT = "pdf/ua-1"
 
 
-def pdf_render(template: str, context: dict) -> bytes:
+def pdf_render(template: str, context: dict, *, stylesheet: str | None = None) -> bytes:
+    """``template`` rendered with ``context`` as a PDF. ``stylesheet``, a
+    static file's path, is applied as well, parsed once per process: a
+    document rendered often (certificates) keeps its CSS there rather than
+    in a <style> element WeasyPrint would parse again on every render, and
+    reuses the fonts found for the last one."""
     # The logo is a static file on disk (static/brand/), which the fetcher
     # below serves; nothing is fetched over the network.
     brand = {"org": organisation(), "logo_uri": logo_path(LOGO_SVG).as_uri()}
     html = render_to_string(template, {"site_url": settings.SITE_URL, **brand, **context})
-    return pdf_from_html(html)
+    return pdf_from_html(html, stylesheet=stylesheet)
 
 
-def pdf_from_html(html: str) -> bytes:
+def pdf_from_html(html: str, *, stylesheet: str | None = None) -> bytes:
     # Imported here: WeasyPrint loads Pango, which only PDF work needs.
     from weasyprint import HTML
 
     # Relative addresses ({% static %} gives /static/...) resolve against
     # the site, where the fetcher recognises them as static files.
-    return HTML(string=html, base_url=_site_root(), url_fetcher=static_url_fetcher()).write_pdf(
-        pdf_variant=PDF_VARIANT
+    document = HTML(string=html, base_url=_site_root(), url_fetcher=static_url_fetcher())
+    if not stylesheet:
+        return document.write_pdf(pdf_variant=PDF_VARIANT)
+    # Fonts, once found, are kept for the next document of this thread:
+    # looking the system fonts up again costs a render as much as parsing.
+    return document.write_pdf(
+        stylesheets=[parsed_stylesheet(stylesheet)], font_config=_fonts(), pdf_variant=PDF_VARIANT
     )
+
+
+_per_thread = threading.local()
+
+
+def _fonts():
+    """This thread's WeasyPrint font configuration (not shared between
+    threads: WeasyPrint does not say it is safe to)."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    if not hasattr(_per_thread, "fonts"):
+        _per_thread.fonts = FontConfiguration()
+    return _per_thread.fonts
+
+
+@functools.cache
+def parsed_stylesheet(path: str):
+    """The static file ``path`` parsed as a WeasyPrint stylesheet, once per
+    process. Read through the same fetcher as documents, so it can only be
+    one of the portal's static files, and whatever it imports or points at
+    is held to that too."""
+    from weasyprint import CSS
+
+    # The plain name, not a hashed one: collectstatic keeps both, and the
+    # finders know only the plain one.
+    url = urljoin(urljoin(_site_root(), settings.STATIC_URL), path)
+    return CSS(url=url, url_fetcher=static_url_fetcher())
 
 
 def _site_root() -> str:

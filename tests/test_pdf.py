@@ -9,7 +9,7 @@ import pypdf
 import pytest
 from django.conf import settings
 
-from igpm.pdf import pdf_from_html, static_file_for
+from igpm.pdf import parsed_stylesheet, pdf_from_html, static_file_for
 
 FAVICON = (settings.BASE_DIR / "static" / "img" / "favicon.svg").read_bytes()
 
@@ -103,3 +103,41 @@ def test_static_files_and_data_uris_are_served():
 )
 def test_static_file_for(url, served):
     assert (static_file_for(url) is not None) is served
+
+
+def page_size(pdf: bytes) -> tuple[int, int]:
+    box = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].mediabox
+    return round(float(box.width)), round(float(box.height))
+
+
+def test_a_static_stylesheet_is_applied_and_parsed_once():
+    styled = pdf_from_html("<p>Certificate</p>", stylesheet="css/pdf/certificate.css")
+
+    assert page_size(styled) == (842, 595)  # Its @page: A4 landscape.
+    assert page_size(pdf_from_html("<p>Certificate</p>")) == (595, 842)
+    assert parsed_stylesheet("css/pdf/certificate.css") is parsed_stylesheet(
+        "css/pdf/certificate.css"
+    )
+
+
+@pytest.mark.parametrize("path", ["../manage.py", "%2e%2e/manage.py", "mfa/js/webauthn.js"])
+def test_a_stylesheet_outside_the_portals_static_files_is_refused(path):
+    from weasyprint.urls import URLFetchingError
+
+    with pytest.raises(URLFetchingError, match="RefusedURL"):
+        parsed_stylesheet(path)
+
+
+def test_documents_with_a_stylesheet_reuse_this_threads_fonts_only():
+    from igpm import pdf
+
+    pdf_from_html("<p>One</p>", stylesheet="css/pdf/certificate.css")
+    mine = pdf._fonts()
+    pdf_from_html("<p>Two</p>", stylesheet="css/pdf/certificate.css")
+    other = []
+    thread = threading.Thread(target=lambda: other.append(pdf._fonts()))
+    thread.start()
+    thread.join()
+
+    assert pdf._fonts() is mine
+    assert other[0] is not mine

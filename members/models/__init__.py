@@ -23,6 +23,7 @@ from members.privacy.models import DataExport, ErasureRequest
 
 from .accounts import ODS_PRACTICE_CODE, CareBoard, Profile, User, UserManager
 from .audit import AuditEntry
+from .report_summary import MembershipDay, MembershipFigures
 
 __all__ = [
     "ODS_PRACTICE_CODE",
@@ -38,6 +39,8 @@ __all__ = [
     "Grade",
     "InvoiceEmail",
     "Membership",
+    "MembershipDay",
+    "MembershipFigures",
     "MembershipNotice",
     "MembershipPeriod",
     "Payment",

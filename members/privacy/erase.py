@@ -4,7 +4,8 @@ import logging
 
 from django.db import transaction
 
-from members.models import Profile, User
+from members.models import Membership, Profile, User
+from members.reports.summary import membership_figures_refresh
 
 from .actions import Erasing
 from .registry import REGISTRY
@@ -39,6 +40,9 @@ def member_erase(*, user: User, by: User) -> dict[str, int]:
     for holding in REGISTRY:
         rows = holding.model.objects.filter(pk__in=erasing.snapshot[holding.label])
         changed[holding.label] = holding.erase.apply(rows, erasing)
+    # Ended by erasure, the membership still ran its course in the reports.
+    for membership_id in Membership.objects.filter(user=user).values_list("pk", flat=True):
+        membership_figures_refresh(membership_id=membership_id)
     files = list(erasing.files)
 
     def files_delete() -> None:

@@ -29,7 +29,7 @@ from members.models import (
 )
 
 from .actions import ERASED_TEXT, Anonymise, Custom, Delete, Erasing, Keep, erased_email
-from .registry import REGISTRY, Holding, register
+from .registry import NOT_PERSONAL, REGISTRY, Holding, register
 
 # --- Finding the member's rows ------------------------------------------------
 
@@ -350,3 +350,7 @@ register(
     ),
     last=True,
 )
+
+# Counts by day of the membership's paid years, for the staff reports: what
+# its MembershipPeriod rows (kept on erasure) already say, and nothing more.
+NOT_PERSONAL["members.MembershipFigures"] = "report counts derived from the kept paid years"

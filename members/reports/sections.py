@@ -4,7 +4,7 @@ Shown first, as the lowest layer."""
 
 from igpm.charts import Series, bar_chart, line_chart
 
-from . import membership, renewals
+from . import membership, summary
 from .period import Period, month_label, month_ticks, percent, rate
 from .registry import CsvReport, Report, Section, register
 
@@ -15,8 +15,8 @@ def _figures(period: Period) -> dict:
     regions, boards = membership.place_rows()
     return {
         "grades": membership.grade_rows(today=period.today),
-        "movement": renewals.movement_rows(today=period.today),
-        "retention": renewals.retention_rows(today=period.today),
+        "movement": summary.movement_rows(today=period.today),
+        "retention": summary.retention_rows(today=period.today),
         "regions": regions,
         "boards": boards,
     }
@@ -122,12 +122,12 @@ def _boards(period: Period):
 
 
 def _movement(period: Period):
-    for row in renewals.movement_rows(today=period.today):
+    for row in summary.movement_rows(today=period.today):
         yield [row.month.strftime("%Y-%m"), row.joined, row.renewed, row.rejoined, row.lapsed]
 
 
 def _retention(period: Period):
-    for row in renewals.retention_rows(today=period.today):
+    for row in summary.retention_rows(today=period.today):
         yield [row.month.strftime("%Y-%m"), row.ended, row.renewed, row.lapsed, percent(row.rate)]
 
 

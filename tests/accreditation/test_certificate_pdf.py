@@ -89,6 +89,14 @@ def test_pdf_is_one_page_with_the_holder_and_number(certificate):
     assert NUMBER in text
 
 
+def test_pdf_is_styled_by_its_stylesheet_as_landscape_a4(certificate):
+    # The styles live in a static stylesheet parsed once per process: were
+    # it not applied, the page would be WeasyPrint's default portrait A4.
+    page = pypdf.PdfReader(io.BytesIO(rendered(certificate))).pages[0]
+
+    assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (842, 595)
+
+
 def test_pdf_states_the_award_pathway_and_dates(certificate):
     text = page_text(rendered(certificate))
 

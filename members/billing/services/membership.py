@@ -10,6 +10,7 @@ from members.audit import audit_record
 from members.billing.models.membership import GRACE_DAYS
 from members.exceptions import IllegalTransition, MembershipError, ProfileIncomplete
 from members.models import Grade, Membership, Payment, User
+from members.reports.summary import membership_figures_refresh
 from members.selectors import profile_completeness
 
 Status = Membership.Status
@@ -192,6 +193,7 @@ def membership_decide(
     new_status = Status.AWAITING_PAYMENT if approve else Status.CANCELLED
     membership.status = new_status
     membership.save(update_fields=["status", "updated_at"])
+    membership_figures_refresh(membership_id=membership.pk)
     audit_record(
         actor=by,
         subject=membership.user,
@@ -220,6 +222,8 @@ def membership_override_status(
         return membership
     membership.status = status
     membership.save(update_fields=["status", "updated_at"])
+    # Cancelled, or no longer: in or out of lapses and retention.
+    membership_figures_refresh(membership_id=membership.pk)
     audit_record(
         actor=by,
         subject=membership.user,

@@ -6,6 +6,7 @@ from members.audit import audit_record
 from members.billing import stripe_gateway
 from members.exceptions import MembershipError
 from members.models import Membership, MembershipPeriod, Payment, PaymentNotice, User
+from members.reports.summary import membership_figures_refresh
 
 from .membership import next_period_start, period_end
 
@@ -187,6 +188,7 @@ def year_buy_locked(
         to_state=membership.status,
         data={"starts_on": str(starts_on), "expires_on": str(period.ends_on)},
     )
+    membership_figures_refresh(membership_id=membership.pk)
     payment_receipt_email_task.delay_on_commit(payment.pk)
     return period
 

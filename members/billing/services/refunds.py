@@ -9,6 +9,7 @@ from django.utils import timezone
 from members.audit import audit_record
 from members.exceptions import IllegalTransition, MembershipError
 from members.models import Membership, Payment, Refund, User
+from members.reports.summary import membership_figures_refresh
 
 from .membership import status_for_expiry
 
@@ -84,6 +85,9 @@ def refund_record(
     _apply_refund_effect(
         membership=membership, payment=payment, effect=effect, by=by, reason=reason
     )
+    # A year refunded in full no longer counts, and ending the membership
+    # takes it out of lapses and retention.
+    membership_figures_refresh(membership_id=membership.pk)
     return refund
 
 
