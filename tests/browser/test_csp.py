@@ -82,17 +82,17 @@ def test_two_factor_and_admin_pages_break_no_policy(page, staff_with_two_factor)
     expect(page).to_have_url("/accounts/2fa/authenticate/")
     page.get_by_label("Code").fill(_totp_code(secret))
     page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("heading", level=1)).not_to_contain_text("Two-Factor")
+    expect(page.get_by_role("heading", level=1)).not_to_contain_text("Two-factor")
     for path, heading in [
-        ("/accounts/2fa/", "Two-Factor Authentication"),
-        ("/accounts/2fa/recovery-codes/", "Recovery Codes"),
-        ("/accounts/2fa/webauthn/add/", "Add Security Key"),
+        ("/accounts/2fa/", "Two-factor authentication"),
+        ("/accounts/2fa/recovery-codes/", "Recovery codes"),
+        ("/accounts/2fa/webauthn/add/", "Add security key"),
         ("/admin/", "Site administration"),
         ("/admin/members/user/", "Select user to change"),
         (f"/admin/members/user/{user.pk}/change/", "Change user"),
     ]:
         page.goto(path)
-        if "Confirm Access" in page.locator("h1").first.inner_text():
+        if "Confirm access" in page.locator("h1").first.inner_text():
             # Two-factor pages ask again; that page is under the policy too.
             page.get_by_label("Password").fill(PASSWORD)
             page.get_by_role("button", name="Confirm").click()
@@ -100,4 +100,4 @@ def test_two_factor_and_admin_pages_break_no_policy(page, staff_with_two_factor)
     # A change of address waiting for confirmation shows its own form.
     EmailAddress.objects.create(user=user, email="new.address@example.org", verified=False)
     page.goto("/accounts/email/")
-    expect(page.get_by_role("button", name="Re-send Verification")).to_be_visible()
+    expect(page.get_by_role("button", name="Send the email again")).to_be_visible()

@@ -81,7 +81,7 @@ def test_pathways_are_grouped_by_route_with_a_contents_list(screen):
     screen.goto("/accreditation/pathways/")
     contents = screen.get_by_role("navigation", name="Routes and pathways")
     expect(contents.get_by_role("link", name="Qualification", exact=True)).to_be_visible()
-    expect(screen.get_by_role("heading", level=2)).to_have_text(
+    expect(screen.locator("main").get_by_role("heading", level=2)).to_have_text(
         ["Routes and pathways", "Qualification", "Apprenticeship", "Experience and portfolio"]
     )
     qualification = screen.get_by_role("region", name="Qualification", exact=True)
