@@ -5,25 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('members', '0014_policy_team'),
+        ("members", "0014_policy_team"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='consultation',
-            name='document',
-            field=models.FileField(blank=True, max_length=200, upload_to=members.consultations.models.document_path),
+            model_name="consultation",
+            name="document",
+            field=models.FileField(
+                blank=True, max_length=200, upload_to=members.consultations.models.document_path
+            ),
         ),
         migrations.AddField(
-            model_name='consultation',
-            name='document_name',
+            model_name="consultation",
+            name="document_name",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AddField(
-            model_name='consultation',
-            name='document_size',
+            model_name="consultation",
+            name="document_size",
             field=models.PositiveIntegerField(default=0),
         ),
     ]

@@ -166,6 +166,16 @@ def test_members_see_the_link_on_the_answer_and_summary_pages(client):
     assert b"".join(download.streaming_content).startswith(PDF)
 
 
+def test_no_link_once_closed_without_a_published_summary(client):
+    member = active_member()
+    made = with_document()
+    services.consultation_close(consultation=made, by=None)
+    client.force_login(member)
+    page = client.get(made.get_absolute_url()).content.decode()
+    assert "has closed" in page
+    assert "background document" not in page
+
+
 def test_no_link_without_a_document(client):
     member = active_member()
     made = consultation()
