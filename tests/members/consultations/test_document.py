@@ -12,7 +12,7 @@ from members.consultations.forms import document_check
 from members.consultations.models import Consultation
 from members.models import AuditEntry
 from tests.accreditation.conftest import PAGE_OBJECTS, PDF, PNG, pdf_bytes, upload
-from tests.factories import ProfileFactory, active_member, team_member
+from tests.factories import ProfileFactory, StaffFactory, active_member, team_member
 
 from .world import consultation, policy_officer
 
@@ -242,3 +242,12 @@ def test_the_document_size_reads_as_a_person_would_say_it():
     assert made.document_size_text == "1 KB"
     made.document_size = 1_468_006
     assert made.document_size_text == "1.4 MB"
+
+
+def test_the_admin_gives_no_direct_link_to_the_stored_file(client):
+    made = with_document()
+    client.force_login(StaffFactory(mfa=True, is_superuser=True))
+    page = client.get(reverse("admin:members_consultation_change", args=[made.pk]))
+    assert page.status_code == 200
+    assert "NHS plan briefing.pdf" in page.content.decode()
+    assert made.document.name not in page.content.decode()
