@@ -20,6 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accreditation.models import Evidence
 from accreditation.services import application_approve, application_assign
 from events.services import registration_check_in, registration_create
+from members.consultations.forms import document_check
 from members.consultations.notices import opt_out_token
 from members.consultations.services import (
     consultation_close,
@@ -28,6 +29,7 @@ from members.consultations.services import (
 )
 from members.models import Payment
 from members.privacy.services import data_export_build, data_export_request, erasure_request
+from tests.accreditation.conftest import PDF, upload
 from tests.accreditation.test_applications import submitted_application
 from tests.factories import ProfileFactory, StaffFactory, confirm_token_issue, event
 from tests.members.consultations.world import consultation, full_answers
@@ -172,6 +174,11 @@ MATRIX = {
     "members:consultation": ("get", "consultation", owned()),
     "members:consultation_done": ("get", "consultation", owned()),
     # Published to members: everyone signed in may read it.
+    "members:consultation_document": (
+        "get",
+        "consultation",
+        {**every(404), "anon": 302, "owner": 200, "policy": 200, "admin": 200},
+    ),
     "members:consultation_summary": ("get", "summary", {**every(200), "anon": 404}),
     # The reminder link's signed token is the key.
     "members:consultation_reminders_stop": ("get", "stop_token", every(200)),
@@ -299,7 +306,7 @@ def world(client, pathway, django_capture_on_commit_callbacks):
     export = data_export_request(user=owner)
     data_export_build(export_id=export.pk)
     erasure = erasure_request(user=ProfileFactory().user)
-    asked = consultation()
+    asked = consultation(document=document_check(upload("briefing.pdf", PDF)))
     response_submit(consultation=asked, user=owner, answers=full_answers(asked))
     summarised = consultation()
     consultation_close(consultation=summarised, by=None)

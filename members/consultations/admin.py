@@ -19,6 +19,9 @@ class ConsultationAdmin(admin.ModelAdmin):
     list_display = ["title", "status", "anonymity", "opens_at", "closes_at"]
     list_filter = ["status", "anonymity"]
     search_fields = ["title"]
+    # The document is served only through members:consultation_document;
+    # the admin would link straight to storage.
+    exclude = ["document"]
     inlines = [QuestionInline]
 
     def has_add_permission(self, request):

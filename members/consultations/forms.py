@@ -5,12 +5,15 @@ from django import forms
 from django.utils import timezone
 from django.utils.html import escape
 
+from igpm import uploads
 from members.models import CareBoard, Grade, Profile
 
 from .models import Consultation, Question
 from .services import EDITABLE_WHEN_OPEN, TEXT_LIMIT
 
 Kind = Question.Kind
+# The same limit and checks as members' evidence (igpm/uploads.py).
+DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 SCALE_CHOICES = [
     (1, "1: strongly disagree"),
     (2, "2"),
@@ -116,7 +119,32 @@ class LocalDateTimeInput(forms.DateTimeInput):
         return value
 
 
+def document_check(upload) -> uploads.CheckedUpload:
+    """A consultation's document: a PDF that passes the upload checks, or a
+    ValidationError saying what to do instead."""
+    name = upload.name or "file"
+    data = uploads.read_upload(upload, max_bytes=DOCUMENT_MAX_BYTES)
+    if uploads.sniff(data) != uploads.PDF:
+        raise forms.ValidationError(
+            f"“{name}” is not a PDF. Save it as a PDF and upload it again.", code="type"
+        )
+    uploads.pdf_check(data, name)
+    return uploads.CheckedUpload(
+        content=data,
+        content_type=uploads.PDF,
+        download_name=uploads.download_name(name, uploads.PDF, fallback="document"),
+    )
+
+
 class ConsultationForm(forms.ModelForm):
+    document = forms.FileField(
+        label="Background document (optional)",
+        required=False,
+        help_text="A PDF, up to 10 MB. Members can download it beside the background.",
+        widget=forms.FileInput(attrs={"accept": ".pdf,application/pdf"}),
+        error_messages={"empty": "The file chosen is empty. Choose the file again."},
+    )
+    document_remove = forms.BooleanField(label="Remove the current document", required=False)
     opens_at = forms.DateTimeField(
         label="Opens",
         widget=LocalDateTimeInput,
@@ -201,15 +229,28 @@ class ConsultationForm(forms.ModelForm):
         }
         error_messages = {"title": {"required": "Enter a title."}}
 
+    field_order = ["title", "background", "document", "document_remove"]
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.document_name:
+            self.fields["document"].label = "Replace the background document (optional)"
+            self.fields[
+                "document_remove"
+            ].label = f"Remove the current document, “{self.instance.document_name}”"
+        else:
+            del self.fields["document_remove"]
         regions = CareBoard.objects.exclude(region="").values_list("region", flat=True).distinct()
         self.fields["audience_regions"].choices = [(r, r) for r in sorted(regions)]
         if self.instance.pk and self.instance.status == Consultation.Status.OPEN:
             # Shown but fixed: what the answers mean cannot change.
             for name, field in self.fields.items():
-                if name not in EDITABLE_WHEN_OPEN:
+                if name not in EDITABLE_WHEN_OPEN | {"document_remove"}:
                     field.disabled = True
+
+    def clean_document(self):
+        upload = self.cleaned_data["document"]
+        return document_check(upload) if upload else None
 
     def clean(self):
         cleaned = super().clean()
@@ -220,11 +261,17 @@ class ConsultationForm(forms.ModelForm):
 
     def settings(self) -> dict:
         """What the service is to set: fixed (disabled) fields left out."""
-        return {
+        values = {
             name: self.cleaned_data[name]
             for name in self.Meta.fields
             if not self.fields[name].disabled
         }
+        # The document only when it changes: a new one, or None to remove it.
+        if self.cleaned_data.get("document"):
+            values["document"] = self.cleaned_data["document"]
+        elif self.cleaned_data.get("document_remove"):
+            values["document"] = None
+        return values
 
 
 class QuestionForm(forms.ModelForm):

@@ -21,6 +21,12 @@ from members.models.accounts import CareBoard, Profile
 SCALE = range(1, 6)
 
 
+def document_path(instance, filename: str) -> str:
+    """A generated name: the uploader's file name is kept only for the
+    download (``document_name``), never in storage."""
+    return f"consultations/{uuid.uuid4().hex}.pdf"
+
+
 class Consultation(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -58,6 +64,11 @@ class Consultation(models.Model):
     anonymity = models.CharField(
         max_length=12, choices=Anonymity.choices, default=Anonymity.ATTRIBUTED
     )
+    # The IGPM's own background paper (checked as evidence is), served only
+    # through members:consultation_document.
+    document = models.FileField(upload_to=document_path, blank=True, max_length=200)
+    document_name = models.CharField(max_length=200, blank=True)
+    document_size = models.PositiveIntegerField(default=0)
     opens_at = models.DateTimeField("opens")
     closes_at = models.DateTimeField("closes")
     audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.MEMBERS)
@@ -93,6 +104,14 @@ class Consultation(models.Model):
 
     def get_staff_url(self) -> str:
         return reverse("members:staff_consultation", args=[self.pk])
+
+    @property
+    def document_size_text(self) -> str:
+        """The document's size as a reader wants it: "240 KB", "1.4 MB"."""
+        size = self.document_size
+        if size < 1024 * 1024:
+            return f"{max(1, -(-size // 1024))} KB"
+        return f"{size / (1024 * 1024):.1f} MB"
 
     @property
     def is_anonymous(self) -> bool:

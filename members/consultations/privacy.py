@@ -49,5 +49,8 @@ ANONYMOUS = (
 )
 NOT_PERSONAL["members.AnonymousAnswerSet"] = ANONYMOUS
 NOT_PERSONAL["members.AnonymousAnswer"] = ANONYMOUS
-NOT_PERSONAL["members.Consultation"] = "a consultation's text and audience, written by staff"
+NOT_PERSONAL["members.Consultation"] = (
+    "a consultation's text, audience and background document (the IGPM's own PDF), "
+    "written by staff"
+)
 NOT_PERSONAL["members.Question"] = "a consultation's questions, written by staff"

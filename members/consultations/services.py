@@ -6,6 +6,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from igpm.uploads import CheckedUpload
 from members.audit import audit_record
 from members.models import Grade, User
 
@@ -21,7 +22,7 @@ from .models import (
 TEXT_LIMIT = 5000
 # What may change once a consultation is open: its words and times, never
 # what the answers mean (questions, options, anonymity).
-EDITABLE_WHEN_OPEN = frozenset({"title", "background", "closes_at"})
+EDITABLE_WHEN_OPEN = frozenset({"title", "background", "document", "closes_at"})
 
 Status = Consultation.Status
 Kind = Question.Kind
@@ -65,11 +66,12 @@ def consultation_create(
     audience: str = Consultation.Audience.MEMBERS,
     audience_grades=(),
     audience_care_boards=(),
+    document: CheckedUpload | None = None,
     **audience_lists: list[str],
 ) -> Consultation:
     if closes_at <= opens_at:
         raise ConsultationRefused("The closing time must be after the opening time.")
-    consultation = Consultation.objects.create(
+    consultation = Consultation(
         title=title,
         background=background,
         anonymity=anonymity,
@@ -78,6 +80,9 @@ def consultation_create(
         audience=audience,
         **{name: list(audience_lists.get(name) or []) for name in AUDIENCE_LISTS},
     )
+    if document is not None:
+        _document_attach(consultation, document)
+    consultation.save()
     consultation.audience_grades.set(audience_grades)
     consultation.audience_care_boards.set(audience_care_boards)
     audit_record(actor=by, target=consultation, action="consultation_created", to_state="draft")
@@ -87,13 +92,17 @@ def consultation_create(
 @transaction.atomic
 def consultation_update(*, consultation: Consultation, by: User, **changes) -> Consultation:
     """Change a consultation's settings. Once open, only its title,
-    background and closing time; each change after opening is audited with
-    what it was."""
+    background, document and closing time; each change after opening is
+    audited with what it was."""
     consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
     if consultation.status == Status.CLOSED:
         raise ConsultationRefused("A closed consultation cannot be changed.")
     grades = changes.pop("audience_grades", None)
     boards = changes.pop("audience_care_boards", None)
+    # A CheckedUpload replaces the document, None removes it; absent, it
+    # stays as it is.
+    document_changed = "document" in changes
+    document = changes.pop("document", None)
     if consultation.status == Status.OPEN:
         changed = {
             name
@@ -106,7 +115,7 @@ def consultation_update(*, consultation: Consultation, by: User, **changes) -> C
             changed.add("audience_care_boards")
         if refused := changed - EDITABLE_WHEN_OPEN:
             raise ConsultationRefused(
-                "Once a consultation is open only its title, background and closing "
+                "Once a consultation is open only its title, background, document and closing "
                 f"time can change (not {', '.join(sorted(refused)).replace('_', ' ')})."
             )
     before = {name: str(getattr(consultation, name)) for name in changes}
@@ -114,12 +123,23 @@ def consultation_update(*, consultation: Consultation, by: User, **changes) -> C
         setattr(consultation, name, list(value) if name in AUDIENCE_LISTS else value)
     if consultation.closes_at <= consultation.opens_at:
         raise ConsultationRefused("The closing time must be after the opening time.")
+    document_before = consultation.document_name
+    if document_changed:
+        _document_remove(consultation)
+        if document is not None:
+            _document_attach(consultation, document)
     consultation.save()
     if grades is not None:
         consultation.audience_grades.set(grades)
     if boards is not None:
         consultation.audience_care_boards.set(boards)
     after = {name: str(getattr(consultation, name)) for name in changes}
+    changed = {
+        name: [before[name], after[name]] for name in changes if before[name] != after[name]
+    }
+    if document_changed:
+        # A replacement is a change even under the same file name.
+        changed["document"] = [document_before, consultation.document_name]
     audit_record(
         actor=by,
         target=consultation,
@@ -128,15 +148,26 @@ def consultation_update(*, consultation: Consultation, by: User, **changes) -> C
             if consultation.status == Status.OPEN
             else "consultation_edited"
         ),
-        data={
-            "changed": {
-                name: [before[name], after[name]]
-                for name in changes
-                if before[name] != after[name]
-            }
-        },
+        data={"changed": changed},
     )
     return consultation
+
+
+def _document_attach(consultation: Consultation, document: CheckedUpload) -> None:
+    """Store the checked PDF under a generated name; the caller saves."""
+    consultation.document.save("document.pdf", document.as_file(), save=False)
+    consultation.document_name = document.download_name
+    consultation.document_size = document.size
+
+
+def _document_remove(consultation: Consultation) -> None:
+    """Forget the document; its file goes once the change is committed."""
+    if consultation.document:
+        storage, name = consultation.document.storage, consultation.document.name
+        transaction.on_commit(lambda: storage.delete(name))
+    consultation.document = ""
+    consultation.document_name = ""
+    consultation.document_size = 0
 
 
 def _draft_only(consultation: Consultation, what: str) -> Consultation:

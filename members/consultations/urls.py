@@ -18,6 +18,11 @@ urlpatterns = [
         name="consultation_summary",
     ),
     path(
+        "consultations/<int:consultation_id>/document/",
+        views.consultation_document,
+        name="consultation_document",
+    ),
+    path(
         "consultations/reminders/stop/<str:token>/",
         views.consultation_reminders_stop,
         name="consultation_reminders_stop",

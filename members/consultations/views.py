@@ -1,15 +1,20 @@
 """Consultation pages: members' "Have your say" (list, answer, confirmation,
-summary, stopping reminders) and the Policy team's pages (create, edit,
-questions, open and close, results and their CSV, publish)."""
+summary, background document, stopping reminders) and the Policy team's
+pages (create, edit, questions, open and close, results and their CSV,
+publish)."""
 
+from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from igpm.charts import Series, bar_chart
 from igpm.csv import csv_response
+from igpm.files import private_file_response
+from igpm.uploads import PDF
 from members.access import staff_permission_required
 from members.models import User
 
@@ -147,6 +152,46 @@ def consultation_summary(request: HttpRequest, consultation_id: int) -> HttpResp
     )
 
 
+def _runs_consultations(user) -> bool:
+    """The Policy team as its staff pages see it (members.access)."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and is_mfa_enabled(user)
+        and user.has_perm("members.run_consultations")
+    )
+
+
+def consultation_document(request: HttpRequest, consultation_id: int) -> HttpResponse:
+    """The background document, for whoever may read the consultation: the
+    Policy team at any time, members in its audience while it is open, and
+    whoever may see its published summary after. Anyone else signed in is
+    told there is nothing here, so a number does not reveal a consultation;
+    a visitor is asked to sign in first."""
+    consultation = get_object_or_404(Consultation.objects.exclude(document=""), pk=consultation_id)
+    user = request.user
+    allowed = _runs_consultations(user)
+    if not allowed and consultation.status == Consultation.Status.OPEN:
+        allowed = user.is_authenticated and in_audience(consultation=consultation, user=user)
+    if not allowed and consultation.status == Consultation.Status.CLOSED:
+        allowed = (
+            consultations_closed_published(public=not user.is_authenticated)
+            .filter(pk=consultation.pk)
+            .exists()
+        )
+    if not allowed:
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise Http404("No document you may read.")
+    try:
+        return private_file_response(
+            consultation.document, filename=consultation.document_name, content_type=PDF
+        )
+    except FileNotFoundError:
+        raise Http404("The document is missing from storage.") from None
+
+
 def consultation_reminders_stop(request: HttpRequest, token: str) -> HttpResponse:
     """The link in a reminder: the token is the key, so no sign-in. A GET
     asks; only the POST stops them (mail scanners follow links)."""
@@ -181,7 +226,7 @@ def staff_consultations(request: HttpRequest) -> HttpResponse:
 
 @policy_team_required
 def staff_consultation_new(request: HttpRequest) -> HttpResponse:
-    form = ConsultationForm(request.POST or None)
+    form = ConsultationForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             consultation = services.consultation_create(by=request.user, **form.settings())
@@ -223,7 +268,9 @@ def staff_consultation(request: HttpRequest, consultation_id: int) -> HttpRespon
     consultation = get_object_or_404(Consultation, pk=consultation_id)
     if request.method != "POST":
         return _staff_page(request, consultation)
-    form = ConsultationForm(request.POST, instance=Consultation.objects.get(pk=consultation.pk))
+    form = ConsultationForm(
+        request.POST, request.FILES, instance=Consultation.objects.get(pk=consultation.pk)
+    )
     if not form.is_valid():
         return _staff_page(request, consultation, form=form, status=400)
     try:

@@ -188,7 +188,9 @@ def test_member_is_accredited_verified_and_revoked(page, new_page, live_server, 
     # A stranger checks the certificate by its QR code's address, then by number.
     stranger = new_page()
     stranger.goto(f"/verify/{certificate.verification_code}/")
-    expect(stranger.locator("main").get_by_role("heading", level=2)).to_have_text("This certificate is valid")
+    expect(stranger.locator("main").get_by_role("heading", level=2)).to_have_text(
+        "This certificate is valid"
+    )
     expect(stranger.locator("dt:has-text('Name') + dd")).to_have_text("Grace Adeyemi")
     assert_accessible(stranger)
 
@@ -197,7 +199,9 @@ def test_member_is_accredited_verified_and_revoked(page, new_page, live_server, 
     stranger.get_by_label("Certificate number").fill(certificate.number.lower())
     stranger.get_by_label("The holder's surname").fill("adeyemi")
     stranger.get_by_role("button", name="Check certificate").click()
-    expect(stranger.locator("main").get_by_role("heading", level=2)).to_have_text("This certificate is valid")
+    expect(stranger.locator("main").get_by_role("heading", level=2)).to_have_text(
+        "This certificate is valid"
+    )
     expect(stranger.locator("dt:has-text('Certificate number') + dd")).to_have_text(
         certificate.number
     )

@@ -1,13 +1,16 @@
 """Consultations in Debian's Chromium: the Policy team creates and opens
-one, a member answers it on a 320 px phone with the keyboard alone, and
-staff read the results; axe on every page."""
+one (with a background document), a member reads the document's link and
+answers on a 320 px phone with the keyboard alone, and staff read the
+results; axe on every page."""
 
 import re
 
 import pytest
 from playwright.sync_api import expect
 
+from members.consultations.forms import document_check
 from members.consultations.models import Consultation
+from tests.accreditation.conftest import PDF, upload
 from tests.browser.conftest import assert_accessible
 from tests.browser.test_account_pages import sign_in
 from tests.factories import active_member
@@ -16,7 +19,7 @@ from tests.members.consultations.world import consultation, policy_officer
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_policy_team_creates_and_opens_a_consultation(page, live_server):
+def test_the_policy_team_creates_and_opens_a_consultation(page, live_server, tmp_path):
     active_member()
     sign_in(page, policy_officer(), live_server)
     page.goto("/staff/")
@@ -24,7 +27,10 @@ def test_the_policy_team_creates_and_opens_a_consultation(page, live_server):
     assert_accessible(page)
     page.get_by_role("link", name="Create a consultation").click()
     page.get_by_label("Title").fill("Winter access survey")
-    page.get_by_label("Background").fill("## Why\n\n- pressures\n- staffing")
+    page.get_by_label("Background", exact=True).fill("## Why\n\n- pressures\n- staffing")
+    briefing = tmp_path / "Winter briefing.pdf"
+    briefing.write_bytes(PDF)
+    page.get_by_label("Background document (optional)").set_input_files(briefing)
     page.get_by_label("Anonymous: answers are kept with no link to the member").check()
     page.get_by_label("Opens").fill("2026-01-01T09:00")
     page.get_by_label("Closes").fill("2030-01-31T17:00")
@@ -32,6 +38,12 @@ def test_the_policy_team_creates_and_opens_a_consultation(page, live_server):
     page.get_by_role("button", name="Create").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Winter access survey")
     expect(page.locator("#audience-count")).to_have_text("1")
+    expect(
+        page.get_by_role("link", name="Read the background document (PDF, 1 KB)")
+    ).to_be_visible()
+    assert Consultation.objects.get(title="Winter access survey").document_name == (
+        "Winter briefing.pdf"
+    )
 
     page.get_by_label("Question", exact=True).fill("Is winter access harder this year?")
     page.get_by_label("Single choice").check()
@@ -50,7 +62,10 @@ def test_the_policy_team_creates_and_opens_a_consultation(page, live_server):
 
 
 def test_a_member_answers_on_a_phone_with_the_keyboard_alone(phone_page, live_server):
-    made = consultation(title="Phone consultation")
+    made = consultation(
+        title="Phone consultation",
+        document=document_check(upload("Plan briefing.pdf", PDF)),
+    )
     member = active_member()
     sign_in(phone_page, member, live_server)
     page = phone_page
@@ -58,6 +73,11 @@ def test_a_member_answers_on_a_phone_with_the_keyboard_alone(phone_page, live_se
     assert_accessible(page)
     page.get_by_role("link", name="Phone consultation").click()
     expect(page.get_by_text("Your answers are attributed")).to_be_visible()
+    link = page.get_by_role("link", name="Read the background document (PDF, 1 KB)")
+    expect(link).to_be_visible()
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == "Plan briefing.pdf"
     # Nothing wider than the screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     assert_accessible(page)
