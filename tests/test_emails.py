@@ -147,6 +147,17 @@ def test_the_sign_up_verification_email_greets_from_the_igpm_not_the_host(client
     assert "verify" in html.lower()
 
 
+@pytest.mark.django_db
+def test_allauth_emails_greet_a_known_member_by_name_as_the_portal_does(client):
+    from tests.factories import UserFactory
+
+    UserFactory(email="priya@example.org", first_name="Priya")
+    response = client.post(reverse("account_reset_password"), {"email": "priya@example.org"})
+    assert response.status_code == 302
+    [message] = mail.outbox
+    assert message.body.startswith("Dear Priya,\n")
+
+
 def test_dates_in_emails_are_british():
     membership = SimpleNamespace(
         expires_on=datetime.date(2025, 9, 1), grace_ends_on=datetime.date(2025, 10, 1)

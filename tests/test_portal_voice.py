@@ -152,3 +152,13 @@ def test_main_pages_show_no_other_date_format(client):
     for url, text in seen.items():
         found = [m.group(0) for m in OTHER_DATE_FORMATS.finditer(text)]
         assert not found, f"{url} shows {found}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("cpd_hours", "shown"), [(Decimal("1"), "1 hour"), (Decimal("2.5"), "2.5 hours")]
+)
+def test_an_event_page_gives_its_cpd_hours_the_right_noun(client, cpd_hours, shown):
+    ev = make_event(cpd_hours=cpd_hours)
+    html = client.get(ev.get_absolute_url()).content.decode()
+    assert f"<dd>{shown}</dd>" in html

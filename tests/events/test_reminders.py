@@ -84,7 +84,7 @@ def test_thank_you_with_certificate_goes_only_to_those_checked_in():
     assert counts["thank_you"] == 1
     [message] = mail.outbox
     assert message.to == [came.email]
-    assert "5 hours have been added" in message.body
+    assert "your IGPM CPD log now includes 5 hours for it" in message.body
     name, content, mimetype = message.attachments[0]
     assert name == "certificate-of-attendance.pdf"
     assert mimetype == "application/pdf"
