@@ -185,3 +185,29 @@ def test_an_unpaid_invoice_has_no_confirmation(client):
     payment = Payment.objects.get(membership__user=user)
     html = client.get(reverse("members:payment_detail", args=[payment.pk])).content.decode()
     assert "confirmation-panel" not in html
+
+
+def test_an_approved_grade_goes_on_to_check_your_answers(
+    client, member, django_capture_on_commit_callbacks
+):
+    """A grade that staff approve (Fellow) joins the guided flow where it
+    left off: the approval email leads to check your answers, not
+    straight to paying."""
+    from django.core import mail
+
+    from members.billing.services.membership import membership_decide
+    from tests.factories import team_member
+
+    ProfileFactory(user=member)
+    client.force_login(member)
+    choose(client, "fellow")
+    membership = Membership.objects.get(user=member)
+    assert membership.status == Membership.Status.PENDING_APPROVAL
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        membership_decide(
+            membership=membership, approve=True, reason="", by=team_member("Membership team")
+        )
+    [message] = mail.outbox
+    assert f"http://testserver{CHECK}" in message.body
+    assert client.get(CHECK).status_code == 200
