@@ -34,12 +34,12 @@ from .ticket import ticket_qr_data_uri
 
 PUBLIC = [Event.Status.PUBLISHED, Event.Status.CANCELLED]
 EVENTS_PER_PAGE = 30
-# How long an anonymous visitor may be shown an event, and its places left,
-# as another request of the same process read them: thousands arrive at
-# once on National Practice Manager Day.
+# How long the event page may show an event, and its places left, as
+# another request of the same process read them: thousands arrive at once
+# on National Practice Manager Day.
 PLACES_SECONDS = 2.0
-# Set for a while after someone takes or gives up a place without an
-# account; while it is there, the places they see are read afresh.
+# Set for a while after someone takes or gives up a place; while it is
+# there, the places they see are read afresh.
 PLACES_COOKIE = "igpm_places_changed"
 
 
@@ -128,9 +128,13 @@ def _places_changed(response: HttpResponse) -> HttpResponse:
 
 
 def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    # Members' pages show their own booking, read afresh with the places.
-    if request.method == "GET" and not (
-        request.user.is_authenticated or PLACES_COOKIE in request.COOKIES
+    # Whoever has just taken or given up a place sees the count afresh, and
+    # staff see their edits at once; a member's own booking is read afresh
+    # on every request, below.
+    if (
+        request.method == "GET"
+        and PLACES_COOKIE not in request.COOKIES
+        and not request.user.is_staff
     ):
         event = recent(("event", slug), PLACES_SECONDS, lambda: _event_with_places(slug))
     else:
@@ -161,7 +165,7 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 if user is None:
                     return redirect("events:check_email", event.slug)
-                return redirect("events:registration", registration.manage_token)
+                return _places_changed(redirect("events:registration", registration.manage_token))
     local = (
         event.local_events.filter(status__in=PUBLIC).order_by("region", "starts_at")
         if event.type == Event.Type.NPM_DAY and event.umbrella_id is None

@@ -41,15 +41,26 @@ def clock(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_a_members_registration_shows_in_the_places_at_once(client):
+def test_a_members_registration_shows_in_the_places_at_once(client, clock):
     ev = event(capacity=5)
     member = active_member()
     client.force_login(member)
     assert places(client.get(ev.get_absolute_url())) == "5 of 5 left"
     client.post(ev.get_absolute_url(), {})
-    page = client.get(ev.get_absolute_url())
+    page = client.get(ev.get_absolute_url())  # No time has passed.
     assert "You are booked" in page.content.decode()
     assert places(page) == "4 of 5 left"
+
+
+@pytest.mark.django_db
+def test_a_member_booked_elsewhere_is_shown_booked_at_once(client, clock):
+    """Their booking is theirs: never from the moment-old event."""
+    ev = event(capacity=5)
+    member = active_member()
+    client.force_login(member)
+    assert "You are booked" not in client.get(ev.get_absolute_url()).content.decode()
+    member_registration(ev, member)  # Another tab, or the desk.
+    assert "You are booked" in client.get(ev.get_absolute_url()).content.decode()
 
 
 @pytest.mark.django_db
