@@ -57,12 +57,21 @@ class _Memory:
             while len(self.entries) > self.size:
                 self.entries.popitem(last=False)
 
+    def pop(self, key: tuple) -> None:
+        with self.lock:
+            self.entries.pop(key, None)
+
     def clear(self) -> None:
         with self.lock:
             self.entries.clear()
 
 
 memory = _Memory(MAX_ENTRIES)
+
+
+def forget(key: tuple) -> None:
+    """Drop what ``recent`` keeps under ``key`` in this process."""
+    memory.pop(("recent", *key))
 
 
 def recent(key: tuple, seconds: float, load):

@@ -11,7 +11,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from .forms import MemberRegistrationForm, RegistrationForm
-from .fragments import event_body, event_cards, recent
+from .fragments import event_body, event_cards, forget, recent
 from .ics import calendar_for
 from .models import Event, Registration
 from .selectors import (
@@ -117,9 +117,11 @@ def _event_with_places(slug: str) -> Event:
     )
 
 
-def _places_changed(response: HttpResponse) -> HttpResponse:
+def _places_changed(response: HttpResponse, event: Event) -> HttpResponse:
     """Show this browser the places as they are now, not as they were a
-    moment ago (see ``PLACES_SECONDS``)."""
+    moment ago (see ``PLACES_SECONDS``); this process forgets the event's
+    places for everyone (other processes keep theirs a moment longer)."""
+    forget(("event", event.slug))
     response.set_cookie(
         PLACES_COOKIE, "1", max_age=60, path="/events/", httponly=True, samesite="Lax",
         secure=settings.SESSION_COOKIE_SECURE,
@@ -165,7 +167,9 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 if user is None:
                     return redirect("events:check_email", event.slug)
-                return _places_changed(redirect("events:registration", registration.manage_token))
+                return _places_changed(
+                    redirect("events:registration", registration.manage_token), event
+                )
     local = (
         event.local_events.filter(status__in=PUBLIC).order_by("region", "starts_at")
         if event.type == Event.Type.NPM_DAY and event.umbrella_id is None
@@ -269,7 +273,7 @@ def registration_cancel_view(request: HttpRequest, token: str) -> HttpResponse:
             by=request.user if request.user.is_authenticated else None,
         )
         messages.success(request, "Your registration is cancelled.")
-        return _places_changed(redirect("events:registration", token))
+        return _places_changed(redirect("events:registration", token), registration.event)
     if registration.status == Registration.Status.CANCELLED:
         return redirect("events:registration", token)
     return render(
@@ -289,14 +293,16 @@ def my_events(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def offer_claim_view(request: HttpRequest, token: str) -> HttpResponse:
-    registration = get_object_or_404(Registration, manage_token=token)
+    registration = get_object_or_404(
+        Registration.objects.select_related("event"), manage_token=token
+    )
     try:
         offer_claim(registration=registration)
     except RegistrationRefused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, "The place is yours. See you there.")
-    return _places_changed(redirect("events:registration", token))
+    return _places_changed(redirect("events:registration", token), registration.event)
 
 
 def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
@@ -316,7 +322,9 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
                 {"message": str(exc), "event": registration.event},
                 status=409,
             )
-        return _places_changed(redirect("events:registration", registration.manage_token))
+        return _places_changed(
+            redirect("events:registration", registration.manage_token), registration.event
+        )
     return render(request, "events/confirm.html", {"registration": registration})
 
 
