@@ -1,4 +1,11 @@
 from django import forms
+from django.conf import settings
+
+# The markup of each unbound event form, by class, prefix and fields. An
+# unbound form holds nothing of the event or the viewer (no initial values,
+# no choices), so the busiest pages render each one once per process rather
+# than through a dozen template includes per request.
+_UNBOUND_HTML: dict[tuple, str] = {}
 
 
 class _EventForm(forms.Form):
@@ -9,6 +16,21 @@ class _EventForm(forms.Form):
         super().__init__(*args, **kwargs)
         if event is not None and event.is_online:
             del self.fields["dietary_requirements"]
+
+    def render(self, template_name=None, context=None, renderer=None):
+        # Bound forms carry what was typed and their errors: always fresh.
+        # With DEBUG on, an edited template shows at once.
+        if self.is_bound or template_name or context or renderer or settings.DEBUG:
+            return super().render(template_name, context, renderer)
+        key = (type(self), self.prefix, self.auto_id, tuple(self.fields))
+        html = _UNBOUND_HTML.get(key)
+        if html is None:
+            html = _UNBOUND_HTML[key] = super().render()
+        return html
+
+    # RenderableMixin binds these to its own render, not an override.
+    __str__ = render
+    __html__ = render
 
 
 class RegistrationForm(_EventForm):

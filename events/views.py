@@ -1,4 +1,5 @@
 from allauth.core import ratelimit
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -10,6 +11,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from .forms import MemberRegistrationForm, RegistrationForm
+from .fragments import event_body, event_cards, forget, recent
 from .ics import calendar_for
 from .models import Event, Registration
 from .selectors import (
@@ -32,6 +34,13 @@ from .ticket import ticket_qr_data_uri
 
 PUBLIC = [Event.Status.PUBLISHED, Event.Status.CANCELLED]
 EVENTS_PER_PAGE = 30
+# How long the event page may show an event, and its places left, as
+# another request of the same process read them: thousands arrive at once
+# on National Practice Manager Day.
+PLACES_SECONDS = 2.0
+# Set for a while after someone takes or gives up a place; while it is
+# there, the places they see are read afresh.
+PLACES_COOKIE = "igpm_places_changed"
 
 
 def event_list(request: HttpRequest) -> HttpResponse:
@@ -46,6 +55,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(events.order_by("starts_at", "pk"), EVENTS_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    events = list(page.object_list)
     filters = urlencode(
         {key: value for key, value in (("type", event_type), ("region", region)) if value}
     )
@@ -53,7 +63,8 @@ def event_list(request: HttpRequest) -> HttpResponse:
         request,
         "events/list.html",
         {
-            "events": page.object_list,
+            "events": events,
+            "cards": event_cards(events),
             "page": page,
             "filters": filters,
             "types": Event.Type.choices,
@@ -93,8 +104,8 @@ def _register_path(request: HttpRequest, event: Event) -> tuple[str, Registratio
     return ("members_only" if event.members_only else "visitor"), None
 
 
-def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    event = get_object_or_404(
+def _event_with_places(slug: str) -> Event:
+    return get_object_or_404(
         Event.objects.annotate(
             taken=Count(
                 "registrations",
@@ -104,6 +115,32 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
         slug=slug,
         status__in=PUBLIC,
     )
+
+
+def _places_changed(response: HttpResponse, event: Event) -> HttpResponse:
+    """Show this browser the places as they are now, not as they were a
+    moment ago (see ``PLACES_SECONDS``); this process forgets the event's
+    places for everyone (other processes keep theirs a moment longer)."""
+    forget(("event", event.slug))
+    response.set_cookie(
+        PLACES_COOKIE, "1", max_age=60, path="/events/", httponly=True, samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )  # fmt: skip
+    return response
+
+
+def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    # Whoever has just taken or given up a place sees the count afresh, and
+    # staff see their edits at once; a member's own booking is read afresh
+    # on every request, below.
+    if (
+        request.method == "GET"
+        and PLACES_COOKIE not in request.COOKIES
+        and not request.user.is_staff
+    ):
+        event = recent(("event", slug), PLACES_SECONDS, lambda: _event_with_places(slug))
+    else:
+        event = _event_with_places(slug)
     path, booked = _register_path(request, event)
     data = request.POST if request.method == "POST" else None
     form = None
@@ -130,7 +167,9 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 if user is None:
                     return redirect("events:check_email", event.slug)
-                return redirect("events:registration", registration.manage_token)
+                return _places_changed(
+                    redirect("events:registration", registration.manage_token), event
+                )
     local = (
         event.local_events.filter(status__in=PUBLIC).order_by("region", "starts_at")
         if event.type == Event.Type.NPM_DAY and event.umbrella_id is None
@@ -144,6 +183,7 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "events/detail.html",
         {
             "event": event,
+            "body": event_body(event),
             "form": form,
             "path": path,
             "booked": booked,
@@ -233,7 +273,7 @@ def registration_cancel_view(request: HttpRequest, token: str) -> HttpResponse:
             by=request.user if request.user.is_authenticated else None,
         )
         messages.success(request, "Your registration is cancelled.")
-        return redirect("events:registration", token)
+        return _places_changed(redirect("events:registration", token), registration.event)
     if registration.status == Registration.Status.CANCELLED:
         return redirect("events:registration", token)
     return render(
@@ -253,14 +293,16 @@ def my_events(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def offer_claim_view(request: HttpRequest, token: str) -> HttpResponse:
-    registration = get_object_or_404(Registration, manage_token=token)
+    registration = get_object_or_404(
+        Registration.objects.select_related("event"), manage_token=token
+    )
     try:
         offer_claim(registration=registration)
     except RegistrationRefused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, "The place is yours. See you there.")
-    return redirect("events:registration", token)
+    return _places_changed(redirect("events:registration", token), registration.event)
 
 
 def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
@@ -280,7 +322,9 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
                 {"message": str(exc), "event": registration.event},
                 status=409,
             )
-        return redirect("events:registration", registration.manage_token)
+        return _places_changed(
+            redirect("events:registration", registration.manage_token), registration.event
+        )
     return render(request, "events/confirm.html", {"registration": registration})
 
 

@@ -14,10 +14,15 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Rate-limit counters and used TOTP codes must not leak between tests."""
+    """Rate-limit counters and used TOTP codes must not leak between tests,
+    nor an event page kept in memory (events.fragments)."""
+    from events.fragments import memory
+
     cache.clear()
+    memory.clear()
     yield
     cache.clear()
+    memory.clear()
 
 
 @pytest.fixture

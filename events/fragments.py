@@ -1,0 +1,125 @@
+"""The parts of the event pages that are the same for every viewer, rendered
+once per version of the event and kept in each process's memory.
+
+An event's version is its ``updated_at``: every change to it, in the admin
+or through the services (capacity, cancelling), saves the row and so moves
+it, and the pages read the row on every request anyway. Places left are not
+in any part: they are counted on every request, so a registration shows at
+once. Nothing about the viewer is either: who is booked, their details, the
+form and its CSRF token are rendered per request. Nor is the link to an
+umbrella event, whose title is another row's.
+
+In memory, not in the shared cache: a key names a version, so a process can
+never serve an old one, and on a loaded machine a round trip to Redis costs
+as much as rendering the part. A deploy starts new processes, so new markup
+shows at once.
+"""
+
+import threading
+import time
+from collections import OrderedDict
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+
+from .models import Event
+
+# Enough for every live event's page and card; the oldest used goes first.
+MAX_ENTRIES = 2000
+
+BODY_TEMPLATES = {
+    "facts": "events/includes/event_facts.html",
+    "about": "events/includes/event_about.html",
+}
+CARD_TEMPLATE = "events/includes/event_card.html"
+
+
+class _Memory:
+    """A small least-recently-used map, safe to share between threads."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple, object] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> object | None:
+        with self.lock:
+            value = self.entries.get(key)
+            if value is not None:
+                self.entries.move_to_end(key)
+            return value
+
+    def set(self, key: tuple, value: object) -> None:
+        with self.lock:
+            self.entries[key] = value
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def pop(self, key: tuple) -> None:
+        with self.lock:
+            self.entries.pop(key, None)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+memory = _Memory(MAX_ENTRIES)
+
+
+def forget(key: tuple) -> None:
+    """Drop what ``recent`` keeps under ``key`` in this process."""
+    memory.pop(("recent", *key))
+
+
+def recent(key: tuple, seconds: float, load):
+    """What ``load()`` returned at most ``seconds`` ago in this process."""
+    now = time.monotonic()
+    entry = memory.get(("recent", *key))
+    if entry is not None and entry[0] > now:
+        return entry[1]
+    value = load()
+    memory.set(("recent", *key), (now + seconds, value))
+    return value
+
+
+def version(event: Event) -> tuple:
+    """What the shared parts of an event's pages depend on: it moves on
+    every save of the event, which sets ``updated_at``."""
+    return (event.pk, event.updated_at)
+
+
+def _get(kind: str, event: Event, render) -> object:
+    # With DEBUG on, an edited template shows at once.
+    if settings.DEBUG:
+        return render()
+    key = (kind, *version(event))
+    value = memory.get(key)
+    if value is None:
+        value = render()
+        memory.set(key, value)
+    return value
+
+
+def event_body(event: Event) -> dict[str, SafeString]:
+    """The event page's shared parts, by name (see ``BODY_TEMPLATES``)."""
+
+    def render() -> dict[str, SafeString]:
+        # Rendered by the portal's own templates, escaped as they rendered.
+        return {
+            name: mark_safe(render_to_string(template, {"event": event}))  # noqa: S308
+            for name, template in BODY_TEMPLATES.items()
+        }
+
+    return _get("body", event, render)
+
+
+def event_cards(events: list[Event]) -> list[SafeString]:
+    """Each listed event's card, in order; only those not yet in memory
+    are rendered."""
+    return [
+        _get("card", event, lambda event=event: render_to_string(CARD_TEMPLATE, {"event": event}))
+        for event in events
+    ]
