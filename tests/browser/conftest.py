@@ -130,10 +130,15 @@ def screen(request, browser, live_server):
     context.close()
 
 
-def check_page(page) -> None:
-    """axe-clean, and nothing scrolls sideways."""
+def assert_no_sideways_scroll(page) -> None:
+    """The page fits its screen's width (WCAG reflow at 320 px)."""
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
+
+
+def check_page(page) -> None:
+    """axe-clean, and nothing scrolls sideways."""
+    assert_no_sideways_scroll(page)
     assert_accessible(page)

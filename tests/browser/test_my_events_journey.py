@@ -17,7 +17,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from events.models import Registration
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, assert_no_sideways_scroll
 from tests.browser.test_account_pages import sign_in
 from tests.factories import ProfileFactory, active_member, event, member_registration, team_member
 
@@ -61,15 +61,8 @@ def heading(page):
     return page.get_by_role("heading", level=1)
 
 
-def fits(page) -> None:
-    overflow = page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
-
-
 def check(page) -> None:
-    fits(page)
+    assert_no_sideways_scroll(page)
     assert_accessible(page)
 
 

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from accreditation.models import Pathway
 from accreditation.services import cpd_entry_create
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, assert_no_sideways_scroll
 from tests.browser.test_account_pages import sign_in
 from tests.browser.test_reports_journey import membership_team_member
 from tests.factories import active_member, grade
@@ -35,18 +35,6 @@ def desk_page(browser, live_server):
     page.set_default_timeout(15_000)
     yield page
     context.close()
-
-
-@pytest.fixture(params=["desk", "phone"])
-def screen(request, desk_page, phone_page):
-    return desk_page if request.param == "desk" else phone_page
-
-
-def no_sideways_scroll(page) -> None:
-    overflow = page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
 
 
 def pathways_by_route():
@@ -91,7 +79,7 @@ def test_pathways_are_grouped_by_route_with_a_contents_list(screen):
             "CMI Level 5 Diploma in Management and Leadership",
         ]
     )
-    no_sideways_scroll(screen)
+    assert_no_sideways_scroll(screen)
     assert_accessible(screen)
 
     contents.get_by_role("link", name="Experiential route").click()
@@ -110,7 +98,7 @@ def test_each_report_section_opens_on_its_own(screen, live_server):
     expect(screen.locator("section.report")).to_have_count(1)
     for summary in screen.locator("details > summary").all():
         summary.click()
-    no_sideways_scroll(screen)
+    assert_no_sideways_scroll(screen)
     assert_accessible(screen)
     screen.get_by_role("navigation", name="Other reports").get_by_role(
         "link", name="Members by grade"
@@ -125,7 +113,7 @@ def test_the_reports_page_with_every_table_open_passes_axe_on_a_phone(phone_page
     phone_page.goto("/staff/reports/")
     for summary in phone_page.locator("details > summary").all():
         summary.click()
-    no_sideways_scroll(phone_page)
+    assert_no_sideways_scroll(phone_page)
     assert_accessible(phone_page)
     for link in phone_page.locator('.report a[href$=".csv"]').all():
         box = link.bounding_box()
@@ -138,7 +126,7 @@ def test_the_grades_table_is_a_focusable_region_on_a_phone(phone_page):
     phone_page.goto("/membership/")
     region = phone_page.get_by_role("region", name="Membership grades and fees")
     expect(region).to_have_attribute("tabindex", "0")
-    no_sideways_scroll(phone_page)
+    assert_no_sideways_scroll(phone_page)
     assert_accessible(phone_page)
     region.focus()
     expect(region).to_be_focused()
@@ -159,7 +147,7 @@ def test_the_cpd_log_is_a_focusable_region_on_a_phone(phone_page, live_server):
     expect(phone_page.locator(".lead")).to_contain_text("3 hours")
     region = phone_page.get_by_role("region", name="Table of logged activities")
     expect(region).to_contain_text("1 September 2025")
-    no_sideways_scroll(phone_page)
+    assert_no_sideways_scroll(phone_page)
     assert_accessible(phone_page)
     region.focus()
     expect(region).to_be_focused()
