@@ -1,4 +1,6 @@
 from members.billing.models import (
+    AutoRenewal,
+    CollectionNotice,
     Grade,
     InvoiceEmail,
     Membership,
@@ -19,6 +21,7 @@ from members.consultations.models import (
     ReminderOptOut,
     Response,
 )
+from members.organisations.models import NHSOrganisation
 from members.privacy.models import DataExport, ErasureRequest
 
 from .accounts import ODS_PRACTICE_CODE, CareBoard, Profile, User, UserManager
@@ -31,7 +34,9 @@ __all__ = [
     "AnonymousAnswerSet",
     "Answer",
     "AuditEntry",
+    "AutoRenewal",
     "CareBoard",
+    "CollectionNotice",
     "Consultation",
     "ConsultationNotice",
     "DataExport",
@@ -43,6 +48,7 @@ __all__ = [
     "MembershipFigures",
     "MembershipNotice",
     "MembershipPeriod",
+    "NHSOrganisation",
     "Payment",
     "PaymentNotice",
     "Profile",

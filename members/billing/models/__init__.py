@@ -1,10 +1,13 @@
 """Billing's models. They belong to the ``members`` app (its tables, its
 migrations, ``members.Payment``) and are re-exported by ``members.models``."""
 
+from .auto_renewal import AutoRenewal, CollectionNotice
 from .membership import Grade, Membership, MembershipNotice, MembershipPeriod
 from .payments import InvoiceEmail, Payment, PaymentNotice, Refund, StripeEvent
 
 __all__ = [
+    "AutoRenewal",
+    "CollectionNotice",
     "Grade",
     "InvoiceEmail",
     "Membership",

@@ -11,6 +11,7 @@ class Payment(models.Model):
 
     class Method(models.TextChoices):
         STRIPE = "stripe", "Card (Stripe)"
+        BACS_DEBIT = "bacs_debit", "Direct Debit (Stripe)"
         INVOICE = "invoice", "Invoice"
         OFFLINE = "offline", "Offline test provider"
 
@@ -97,6 +98,18 @@ class Payment(models.Model):
     attention_resolved_at = models.DateTimeField(null=True, blank=True)
     attention_resolution = models.TextField(blank=True)
     checkout_started_at = models.DateTimeField(null=True, blank=True)
+
+    # --- Automatic renewal: the Stripe invoice that collected this payment
+    # (the guard that one invoice buys at most one year) and the
+    # arrangement it came from.
+    stripe_invoice_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    auto_renewal = models.ForeignKey(
+        "members.AutoRenewal",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -1,0 +1,6 @@
+"""Organisations' models. They belong to the ``members`` app and are
+re-exported by ``members.models``."""
+
+from .reference import NHSOrganisation
+
+__all__ = ["NHSOrganisation"]
