@@ -2,7 +2,7 @@ from django.urls import path
 
 from . import joining
 from .backoffice import views as backoffice
-from .billing.views import attention, membership, staff, webhooks
+from .billing.views import attention, auto_renewal, membership, staff, webhooks
 from .consultations.urls import urlpatterns as consultations
 from .privacy import views as privacy
 from .reports import views as reports
@@ -46,6 +46,36 @@ urlpatterns = [
         "membership/payments/<int:payment_id>/invoice.pdf",
         membership.payment_invoice_pdf,
         name="payment_invoice",
+    ),
+    path(
+        "membership/auto-renewal/start/",
+        auto_renewal.auto_renewal_start_view,
+        name="auto_renewal_start",
+    ),
+    path(
+        "membership/auto-renewal/return/",
+        auto_renewal.auto_renewal_return,
+        name="auto_renewal_return",
+    ),
+    path(
+        "membership/auto-renewal/stop/",
+        auto_renewal.auto_renewal_stop_view,
+        name="auto_renewal_stop",
+    ),
+    path(
+        "membership/auto-renewal/stop/<str:token>/",
+        auto_renewal.auto_renewal_stop_link,
+        name="auto_renewal_stop_link",
+    ),
+    path(
+        "membership/auto-renewal/payment-method/",
+        auto_renewal.auto_renewal_payment_method,
+        name="auto_renewal_payment_method",
+    ),
+    path(
+        "membership/auto-renewal/<int:auto_renewal_id>/offline/",
+        auto_renewal.auto_renewal_offline,
+        name="auto_renewal_offline",
     ),
     path("account/privacy/", privacy.privacy, name="privacy"),
     path("account/privacy/export/", privacy.privacy_export, name="privacy_export"),

@@ -254,6 +254,14 @@ STRIPE_MAX_RETRIES = env.int("STRIPE_MAX_RETRIES", default=1)
 MEMBERSHIP_TEAM_EMAIL = env("MEMBERSHIP_TEAM_EMAIL", default="membership@igpm.org.uk")
 # Days of Checkout sessions the daily reconciliation reads back from Stripe.
 STRIPE_RECONCILE_DAYS = env.int("STRIPE_RECONCILE_DAYS", default=3)
+# Automatic renewal: the member is emailed this many days before each
+# collection (Stripe's "upcoming renewal events" setting must be at least
+# this: README, "Automatic renewal: Stripe set-up"). Card rules want 14 or
+# more; Bacs advance notice is met by the same email.
+AUTO_RENEWAL_NOTICE_DAYS = env.int("AUTO_RENEWAL_NOTICE_DAYS", default=21)
+# Stripe's customer portal configuration that allows payment-method updates
+# only; blank: the portal finds or makes one itself.
+STRIPE_PORTAL_CONFIGURATION = env("STRIPE_PORTAL_CONFIGURATION", default="")
 # The clearly labelled offline provider: completes a payment with no money
 # moving. On only where no Stripe key is configured; never in production.
 PAYMENTS_OFFLINE_PROVIDER = env.bool("PAYMENTS_OFFLINE_PROVIDER", default=not STRIPE_SECRET_KEY)
@@ -326,6 +334,7 @@ CELERY_TASK_ROUTES = {
             "members.tasks.erasure_refused_email_task",
             "members.tasks.erasure_completed_email_task",
             "members.tasks.payment_notice_send_task",
+            "members.tasks.collection_notice_send_task",
             "members.consultations.tasks.consultation_notices_send_task",
         )
     },
@@ -359,6 +368,9 @@ CELERY_TASK_ROUTES = {
     },
     # Calls to Stripe that a member's action queued: not emails, not sweeps.
     "members.tasks.checkout_sessions_expire_task": {"queue": "celery"},
+    "members.tasks.auto_renewal_checkout_expire_task": {"queue": "celery"},
+    "members.tasks.auto_renewal_subscription_cancel_task": {"queue": "celery"},
+    "members.tasks.auto_renewals_reprice_task": {"queue": "celery"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
