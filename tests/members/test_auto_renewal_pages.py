@@ -243,8 +243,8 @@ def test_dashboard_says_nothing_of_a_renewal_stopped_long_ago(client, offline):
 
 
 def test_no_simulate_button_when_stripe_collects(client, settings):
-    settings.PAYMENTS_OFFLINE_PROVIDER = False
     user = active_member()
+    settings.PAYMENTS_OFFLINE_PROVIDER = False
     renewing(user.membership, stripe_subscription_id="sub_123")
     client.force_login(user)
     html = html_of(client)
@@ -304,8 +304,8 @@ def test_simulated_failure_shows_the_failed_state(client, offline):
 
 
 def test_simulate_is_refused_without_the_offline_provider(client, settings):
-    settings.PAYMENTS_OFFLINE_PROVIDER = False
     user = active_member()
+    settings.PAYMENTS_OFFLINE_PROVIDER = False
     renewing(user.membership)
     client.force_login(user)
     assert client.post(reverse("members:auto_renewal_simulate")).status_code == 404
