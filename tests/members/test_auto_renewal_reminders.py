@@ -2,6 +2,7 @@
 renew, when and for how much, and how to stop; never "renew now"."""
 
 import datetime
+import re
 
 import pytest
 import time_machine
@@ -9,6 +10,7 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from members.billing.services.auto_renewal import stop_token_read
 from members.billing.services.notices import notices_send, notices_sweep
 from members.billing.services.payments import payment_create, payment_fulfil
 from members.models import AutoRenewal, MembershipNotice
@@ -56,15 +58,18 @@ def send_due(day: D) -> list:
 @pytest.mark.parametrize("day", [D(2026, 11, 10), D(2026, 12, 10), D(2027, 1, 2)])
 def test_a_reminder_for_an_automatic_renewal_says_when_and_how_much(day):
     membership = paid_member()
-    renewal(membership, amount=12500)
+    auto = renewal(membership, amount=12500)
     (email,) = send_due(day)
     assert email.subject.endswith("Your IGPM membership renews automatically on 10 January 2027")
     assert "it renews automatically: you do not need to do anything" in email.body
     assert "On 10 January 2027 we will collect £125.00 from your card" in email.body
     assert "Stop automatic renewal" in email.body
     assert "/dashboard/" in email.body
+    # The one-click link stops this renewal, with no sign-in.
+    token = re.search(r"/membership/auto-renewal/stop/([^/\s]+)/", email.body).group(1)
+    assert stop_token_read(token) == auto
     assert "Renew now" not in email.body
-    assert "/membership/" not in email.body  # no link to pay by hand
+    assert "/membership/pay/" not in email.body  # no link to pay by hand
     html = email.alternatives[0][0]
     assert "renews automatically" in html
 
@@ -86,7 +91,7 @@ def test_a_membership_that_will_not_renew_by_itself_gets_renew_now(status):
     renewal(membership, status=status)
     (email,) = send_due(D(2026, 12, 10))
     assert "Renew now" in email.body
-    assert "/membership/" in email.body
+    assert "/membership/pay/" in email.body
     assert "renews automatically" not in email.body
 
 

@@ -21,6 +21,7 @@ from members.billing.models.auto_renewal import AutoRenewal
 from members.billing.models.membership import format_pence
 from members.models import AuditEntry, Membership, MembershipNotice, MembershipPeriod, User
 
+from .auto_renewal import stop_token
 from .membership import GRACE_DAYS
 
 logger = logging.getLogger(__name__)
@@ -156,6 +157,8 @@ class AutomaticRenewalDue:
     renews_on: datetime.date
     amount_pence: int
     method: str
+    # The signed one-click stop link's key (members:auto_renewal_stop_link).
+    stop_token: str
 
     @property
     def amount_display(self) -> str:
@@ -179,6 +182,7 @@ def _with_automatic_renewal(notices):
         auto_renews_on=Subquery(collecting.values("next_collection_on")[:1]),
         auto_amount_pence=Subquery(collecting.values("next_amount_pence")[:1]),
         auto_method=Subquery(collecting.values("method")[:1]),
+        auto_renewal_pk=Subquery(collecting.values("pk")[:1]),
     )
 
 
@@ -194,6 +198,7 @@ def automatic_renewal_due(notice: MembershipNotice) -> AutomaticRenewalDue | Non
         renews_on=renews_on,
         amount_pence=membership.grade.annual_fee_pence if amount is None else amount,
         method=notice.auto_method,
+        stop_token=stop_token(AutoRenewal(pk=notice.auto_renewal_pk)),
     )
 
 
