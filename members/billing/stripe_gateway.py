@@ -520,8 +520,8 @@ def _portal_configuration(client) -> str:
     if settings.STRIPE_PORTAL_CONFIGURATION:
         return settings.STRIPE_PORTAL_CONFIGURATION
     page = _call(client.v1.billing_portal.configurations.list, params={"limit": 100})
-    for config in page.data:
-        if config.get("active") and dict(config.get("metadata") or {}) == PORTAL_METADATA:
+    for config in (item.to_dict() for item in page.data):
+        if config.get("active") and (config.get("metadata") or {}) == PORTAL_METADATA:
             return config["id"]
     made = _call(
         client.v1.billing_portal.configurations.create,
