@@ -1,12 +1,15 @@
 """Joining with automatic card renewal, at 1280 px and on a 320 px phone,
-with the offline test provider (no Stripe): the pay page says what will
+with the offline test provider (no Stripe) and with the local Stripe stand-in: the pay page says what will
 happen, the dashboard says "Renews automatically on D", one click stops it
 and the dashboard says when the membership ends. axe (target-size on) on
 every page."""
 
+import copy
 import datetime
+import re
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -15,6 +18,7 @@ from members.models import AutoRenewal, Membership
 from tests.browser.conftest import check_page
 from tests.browser.test_account_pages import sign_in
 from tests.factories import MembershipFactory
+from tests.stripe_fake import invoice_event_object, signed_event
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -72,3 +76,67 @@ def test_join_with_automatic_card_renewal_then_stop(screen, live_server, setting
     check_page(page)
     renewal.refresh_from_db()
     assert renewal.status == AutoRenewal.Status.STOPPING
+
+
+def _webhook(event_type: str, obj: dict, event_id: str) -> None:
+    body, signature = signed_event(
+        event_id=event_id, event_type=event_type, session=obj, secret="whsec_test_secret"
+    )
+    response = Client().post(
+        "/payments/stripe/webhook/",
+        body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=signature,
+    )
+    assert response.status_code == 200, response.content
+
+
+def test_join_with_automatic_card_renewal_through_stripe_then_stop(
+    page, live_server, stripe_fake, settings
+):
+    """The same journey with Stripe (the local stand-in): Checkout is
+    Stripe's page, the webhooks finish the set-up and the first payment."""
+    # The form leaves for Stripe's pages, here the stand-in's address.
+    policy = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
+    policy["DIRECTIVES"]["form-action"].append(stripe_fake.url)
+    settings.CONTENT_SECURITY_POLICY = policy
+    membership = MembershipFactory()
+    sign_in(page, membership.user, live_server)
+    renews_on = period_end(timezone.localdate()) + datetime.timedelta(days=1)
+    page.goto("/membership/pay/")
+    offer = page.get_by_role("region", name="By card")
+    expect(offer).to_contain_text(f"Today, then every year on {renews_on.day} {renews_on:%B}")
+    check_page(page)
+    offer.get_by_role("button", name="Renew automatically by card").click()
+    # Off to Stripe's Checkout (the stand-in's address; it shows no page).
+    expect(page).to_have_url(re.compile(re.escape(stripe_fake.url) + r"/pay/cs_"))
+
+    renewal = AutoRenewal.objects.get(membership=membership)
+    session_id = renewal.stripe_checkout_session_id
+    stripe_fake.subscription_checkout_complete(session_id)
+    _webhook("checkout.session.completed", stripe_fake.sessions[session_id], "evt_journey_1")
+    (invoice,) = stripe_fake.invoices.values()
+    _webhook("invoice.paid", invoice_event_object(stripe_fake, invoice["id"]), "evt_journey_2")
+
+    page.goto("/membership/auto-renewal/return/?outcome=success")
+    panel = page.locator("#auto-renewal")
+    expect(panel).to_contain_text(f"Renews automatically on {long_date(renews_on)}")
+    expect(panel).to_contain_text("Visa card ending 4242")
+    expect(
+        page.get_by_role("button", name="Simulate the next automatic collection")
+    ).to_have_count(0)
+    check_page(page)
+
+    # Changing the card is Stripe's customer portal.
+    panel.get_by_role("button", name="Change card").click()
+    expect(page).to_have_url(re.compile(re.escape(stripe_fake.url) + r"/portal/"))
+    page.goto("/dashboard/")
+
+    panel.get_by_role("button", name="Stop automatic renewal").click()
+    membership.refresh_from_db()
+    expect(page.locator("#auto-renewal")).to_contain_text(
+        f"Your membership ends on {long_date(membership.expires_on)}"
+    )
+    check_page(page)
+    sub = stripe_fake.subscriptions[AutoRenewal.objects.get(pk=renewal.pk).stripe_subscription_id]
+    assert sub["cancel_at_period_end"] is True
