@@ -1,8 +1,8 @@
-"""Joining with automatic card renewal, at 1280 px and on a 320 px phone,
-with the offline test provider (no Stripe) and with the local Stripe stand-in: the pay page says what will
-happen, the dashboard says "Renews automatically on D", one click stops it
-and the dashboard says when the membership ends. axe (target-size on) on
-every page."""
+"""Joining with automatic card renewal, at 1280 px and on a 320 px phone
+with the offline test provider (no Stripe), and at 1024 px through the
+local Stripe stand-in: the pay page says what will happen, the dashboard
+says "Renews automatically on D", one click stops it and the dashboard
+says when the membership ends. axe (target-size on) on every page."""
 
 import copy
 import datetime
