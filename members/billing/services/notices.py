@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
+from django.urls import reverse
 from django.utils import timezone
 
 from igpm.emails import email_build
@@ -163,6 +164,10 @@ class AutomaticRenewalDue:
     @property
     def amount_display(self) -> str:
         return format_pence(self.amount_pence)
+
+    @property
+    def stop_path(self) -> str:
+        return reverse("members:auto_renewal_stop_link", args=[self.stop_token])
 
     @property
     def by_direct_debit(self) -> bool:
