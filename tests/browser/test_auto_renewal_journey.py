@@ -17,7 +17,8 @@ from members.billing.services.membership import period_end
 from members.models import AutoRenewal, Membership
 from tests.browser.conftest import check_page
 from tests.browser.test_account_pages import sign_in
-from tests.factories import MembershipFactory
+from tests.browser.test_reports_journey import membership_team_member
+from tests.factories import MembershipFactory, active_member
 from tests.stripe_fake import invoice_event_object, signed_event
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -140,3 +141,30 @@ def test_join_with_automatic_card_renewal_through_stripe_then_stop(
     check_page(page)
     sub = stripe_fake.subscriptions[AutoRenewal.objects.get(pk=renewal.pk).stripe_subscription_id]
     assert sub["cancel_at_period_end"] is True
+
+
+def test_the_membership_team_sees_who_pays_how_and_what_failed(screen, live_server):
+    """The member record's "How they pay" and the reports' three sections,
+    with a failed collection in them: readable, axe-clean, on both screens."""
+    failing = Membership.objects.get(user=active_member())
+    AutoRenewal.objects.create(
+        membership=failing, grade=failing.grade, method="card", status="past_due",
+        next_collection_on=failing.expires_on + datetime.timedelta(days=1),
+        next_amount_pence=9500, card_brand="visa", card_last4="4242",
+        last_failure_at=timezone.now(), last_failure_message="Your card was declined.",
+    )  # fmt: skip
+    page = screen
+    sign_in(page, membership_team_member(), live_server)
+
+    page.goto("/staff/reports/#failed-collections")
+    failed = page.locator("#failed-collections")
+    expect(failed).to_contain_text("Your card was declined.")
+    expect(page.locator("#collection-methods")).to_contain_text("Automatic renewal by card")
+    expect(page.locator("#automatic-renewals-due")).to_be_visible()
+    check_page(page)
+
+    failed.get_by_role("link", name=failing.user.get_full_name()).click()
+    expect(page.get_by_role("heading", name="How they pay")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Collection failed, retrying")
+    expect(page.locator("main")).to_contain_text("Your card was declined.")
+    check_page(page)
