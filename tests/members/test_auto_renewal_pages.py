@@ -112,6 +112,21 @@ def test_a_member_already_renewing_automatically_is_told_not_offered_it_again(cl
     assert reverse("members:auto_renewal_start") not in html
 
 
+def test_a_failing_renewal_warns_against_paying_twice(client, offline):
+    with time_machine.travel(datetime.datetime(2025, 7, 1, 11, tzinfo=datetime.UTC)):
+        user = active_member()
+        renewing(user.membership, status=Status.PAST_DUE)
+    expires = Membership.objects.get(user=user).expires_on
+    with time_machine.travel(
+        datetime.datetime.combine(expires - datetime.timedelta(days=2), datetime.time(11))
+    ):
+        client.force_login(user)
+        html = html_of(client, "members:pay")
+    assert "first stop automatic renewal" in html
+    assert "so you are not charged twice" in html
+    assert "already renews automatically" not in html
+
+
 def test_with_no_provider_only_paying_once_is_offered(client, settings):
     settings.STRIPE_SECRET_KEY = ""
     settings.PAYMENTS_OFFLINE_PROVIDER = False
