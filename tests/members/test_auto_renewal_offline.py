@@ -333,3 +333,18 @@ def test_a_fee_change_reaches_the_next_offline_collection(django_capture_on_comm
         offline_collection_simulate(auto_renewal_id=renewal.pk)
     assert "£99.00" in mail.outbox[0].body
     assert Payment.objects.get(auto_collected=True).amount_pence == 9900
+
+
+@pytest.mark.django_db
+def test_the_stop_link_is_rate_limited_per_address(client, settings):
+    settings.ACCOUNT_RATE_LIMITS = {
+        **settings.ACCOUNT_RATE_LIMITS,
+        "auto_renewal_stop_link": "3/h/ip",
+    }
+    # Stopping (the POST) is what is counted; a signed token cannot be
+    # guessed anyway, so asking (the GET) is not.
+    bad = reverse("members:auto_renewal_stop_link", args=["guess"])
+    statuses = [client.post(bad).status_code for _ in range(5)]
+    assert statuses == [404, 404, 404, 429, 429]
+    long = reverse("members:auto_renewal_stop_link", args=["x" * 5000])
+    assert client.get(long).status_code == 404
