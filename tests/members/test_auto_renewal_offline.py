@@ -22,7 +22,7 @@ from members.billing.services.auto_renewal import (
 from members.exceptions import MembershipError
 from members.models import AutoRenewal, CollectionNotice, Membership, MembershipPeriod, Payment
 from tests.factories import MembershipFactory, active_member, grade
-from tests.test_celery import celery_worker  # noqa: F401 (the real worker fixture)
+from tests.test_celery import celery_worker as celery_worker  # the real worker fixture
 
 START = reverse("members:auto_renewal_start")
 STOP = reverse("members:auto_renewal_stop")
