@@ -534,3 +534,71 @@ def test_reconciliation_settles_a_paid_subscription_invoice_once(client, stripe_
     assert (second.invoices, second.invoices_fulfilled) == (1, 0)
     assert years(membership) == 2
     assert first.unknown == 0  # the subscription's own session buys nothing
+
+
+@pytest.mark.django_db(transaction=True)
+def test_five_stop_clicks_at_once_refund_once(stripe_fake):
+    # The portal's own lock, not Stripe's idempotency keys, keeps it to one.
+    stripe_fake.idempotency = False
+    membership = member()
+    renewal, sub = set_up(Client(), stripe_fake, membership)
+    invoice = stripe_fake.invoice_cycle(sub["id"])
+    stripe_fake.invoice_pay(invoice["id"])
+    send(Client(), "invoice.paid", invoice_event_object(stripe_fake, invoice["id"]))
+
+    def click(i):
+        client = Client()
+        client.force_login(membership.user)
+        assert client.post(reverse("members:auto_renewal_stop")).status_code == 302
+
+    _at_once(5, click)
+    assert [r["amount"] for r in stripe_fake.refunds.values()] == [9500]
+    assert Refund.objects.count() == 1
+    assert Payment.objects.get(stripe_invoice_id=invoice["id"]).status == "refunded"
+    assert CollectionNotice.objects.filter(auto_renewal=renewal, kind="refunded").count() == 1
+
+
+@pytest.mark.django_db
+def test_an_abandoned_checkout_ends_the_set_up_when_stripe_expires_it(client, stripe_fake):
+    membership = member()
+    client.force_login(membership.user)
+    client.post(START, {"method": "card"})
+    renewal = AutoRenewal.objects.get(membership=membership)
+    back = client.get(reverse("members:auto_renewal_return") + "?outcome=cancel", follow=True)
+    assert b"was not set up" in back.content
+    session = stripe_fake.set_session(renewal.stripe_checkout_session_id, status="expired")
+    assert send(client, "checkout.session.expired", session) == "abandoned"
+    renewal.refresh_from_db()
+    assert renewal.status == AutoRenewal.Status.ENDED
+    assert renewal.end_reason == AutoRenewal.EndReason.ABANDONED
+
+
+@pytest.mark.django_db
+def test_an_event_for_an_unknown_subscription_is_answered_but_not_kept(client, stripe_fake):
+    from members.models import StripeEvent
+
+    membership = member()
+    _renewal, sub = set_up(client, stripe_fake, membership)
+    AutoRenewal.objects.update(stripe_subscription_id=None)
+    stripe_fake.subscriptions[sub["id"]]["metadata"] = {}
+    obj = upcoming_event_object(stripe_fake, sub["id"])
+    assert send(client, "invoice.upcoming", obj, "evt_unknown") == "unknown subscription"
+    assert not StripeEvent.objects.filter(event_id="evt_unknown").exists()
+    assert not CollectionNotice.objects.exists()
+
+
+@pytest.mark.django_db
+def test_reconciling_settled_invoices_costs_two_queries_a_page(
+    client, stripe_fake, django_assert_num_queries
+):
+    for _ in range(3):
+        membership = member()
+        _renewal, sub = set_up(client, stripe_fake, membership)
+        for _ in range(2):
+            invoice = stripe_fake.invoice_cycle(sub["id"])
+            stripe_fake.invoice_pay(invoice["id"])
+            send(client, "invoice.paid", invoice_event_object(stripe_fake, invoice["id"]))
+    assert Payment.objects.filter(auto_collected=True).count() == 6
+    with django_assert_num_queries(3 * 2):
+        result = stripe_reconcile(page_size=2)
+    assert (result.invoices, result.invoices_fulfilled) == (6, 0)
