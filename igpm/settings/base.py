@@ -296,6 +296,11 @@ ACCOUNT_RATE_LIMITS["events_register_visitor"] = env(
 ACCOUNT_RATE_LIMITS["events_register_email"] = env(
     "EVENTS_VISITOR_EMAIL_RATE_LIMIT", default="3/h/key"
 )
+# The stop link in automatic-renewal emails needs no sign-in: its tries are
+# limited per client address.
+ACCOUNT_RATE_LIMITS["auto_renewal_stop_link"] = env(
+    "AUTO_RENEWAL_STOP_LINK_RATE_LIMIT", default="30/h/ip"
+)
 
 # --- Celery -----------------------------------------------------------------
 

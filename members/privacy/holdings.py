@@ -14,6 +14,8 @@ from django.utils import timezone
 from members.billing.services.stripe_webhooks import stripe_event_kept
 from members.models import (
     AuditEntry,
+    AutoRenewal,
+    CollectionNotice,
     DataExport,
     ErasureRequest,
     InvoiceEmail,
@@ -293,6 +295,35 @@ register(
         ),
         section="stripe_events",
         about="What Stripe told the portal about your card payments.",
+    ),
+    Holding(
+        model=AutoRenewal,
+        rows=lambda user: AutoRenewal.objects.filter(membership__user=user),
+        erase=Anonymise(
+            {
+                "card_brand": "",
+                "card_last4": "",
+                "card_exp_month": None,
+                "card_exp_year": None,
+                "mandate_reference": "",
+                "bank_last4": "",
+                "last_failure_message": "",
+                "checkout_url": "",
+            }
+        ),
+        section="auto_renewals",
+        about=(
+            "Automatic renewal of your membership: card or Direct Debit, its state, the "
+            "next collection, and how you pay (card brand, last four digits and expiry, or "
+            "the Direct Debit reference), never the full number."
+        ),
+    ),
+    Holding(
+        model=CollectionNotice,
+        rows=lambda user: CollectionNotice.objects.filter(auto_renewal__membership__user=user),
+        erase=Keep("the kind, date and amount of each collection email, nothing else"),
+        section="collection_notices",
+        about="Emails sent to you about automatic collections (coming up, failed, stopped).",
     ),
 )
 

@@ -3,6 +3,7 @@ journey end to end, set-up, a simulated collection buying one year, a
 failure, stopping, and the pages that go with them."""
 
 import datetime
+import time
 
 import pytest
 from django.core import mail
@@ -21,6 +22,7 @@ from members.billing.services.auto_renewal import (
 from members.exceptions import MembershipError
 from members.models import AutoRenewal, CollectionNotice, Membership, MembershipPeriod, Payment
 from tests.factories import MembershipFactory, active_member, grade
+from tests.test_celery import celery_worker as celery_worker  # the real worker fixture
 
 START = reverse("members:auto_renewal_start")
 STOP = reverse("members:auto_renewal_stop")
@@ -333,3 +335,44 @@ def test_a_fee_change_reaches_the_next_offline_collection(django_capture_on_comm
         offline_collection_simulate(auto_renewal_id=renewal.pk)
     assert "£99.00" in mail.outbox[0].body
     assert Payment.objects.get(auto_collected=True).amount_pence == 9900
+
+
+@pytest.mark.django_db
+def test_the_stop_link_is_rate_limited_per_address(client, settings):
+    settings.ACCOUNT_RATE_LIMITS = {
+        **settings.ACCOUNT_RATE_LIMITS,
+        "auto_renewal_stop_link": "3/h/ip",
+    }
+    # Stopping (the POST) is what is counted; a signed token cannot be
+    # guessed anyway, so asking (the GET) is not.
+    bad = reverse("members:auto_renewal_stop_link", args=["guess"])
+    statuses = [client.post(bad).status_code for _ in range(5)]
+    assert statuses == [404, 404, 404, 429, 429]
+    long = reverse("members:auto_renewal_stop_link", args=["x" * 5000])
+    assert client.get(long).status_code == 404
+
+
+def test_collection_emails_go_on_the_emails_queue_and_a_real_worker_sends_them_once(
+    celery_worker,
+):
+    from tests.test_celery import queue_of
+
+    assert queue_of("members.tasks.collection_notice_send_task") == "emails"
+    membership = Membership.objects.get(user=active_member())
+    renewal = start(membership)
+    offline_setup_complete(auto_renewal_id=renewal.pk, actor=membership.user)
+    mail.outbox.clear()
+    offline_collection_simulate(auto_renewal_id=renewal.pk)  # queued on commit, to Redis
+    notice = CollectionNotice.objects.get(auto_renewal=renewal, kind="upcoming")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        notice.refresh_from_db()
+        if notice.sent_at is not None:
+            break
+        time.sleep(0.1)
+    assert notice.sent_at is not None
+    assert [m.to for m in mail.outbox if "renews on" in m.subject] == [[membership.user.email]]
+    # Sending a recorded notice again sends nothing.
+    from members.billing.services.collection_notices import collection_notice_send
+
+    assert collection_notice_send(notice_id=notice.pk) is False

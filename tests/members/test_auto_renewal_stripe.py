@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from members.billing.services.attention import payment_refund_card
 from members.billing.services.auto_renewal import auto_renewal_stop
-from members.billing.services.auto_renewal_events import auto_renewals_reprice
 from members.billing.services.notices import notices_sweep
 from members.billing.services.reconciliation import stripe_reconcile
 from members.models import (
@@ -27,7 +26,13 @@ from members.models import (
     Payment,
     Refund,
 )
-from tests.factories import MembershipFactory, active_member, grade, team_member
+from tests.factories import (
+    MembershipFactory,
+    StaffFactory,
+    active_member,
+    grade,
+    team_member,
+)
 from tests.stripe_fake import (
     charge_object,
     invoice_event_object,
@@ -114,7 +119,7 @@ def test_a_current_member_gets_a_trial_to_the_day_the_year_ends(client, stripe_f
 @pytest.mark.django_db
 def test_a_joiner_pays_now_and_the_first_invoice_buys_the_first_year(client, stripe_fake):
     membership = member(current=False)
-    renewal, sub = set_up(client, stripe_fake, membership)
+    renewal, _sub = set_up(client, stripe_fake, membership)
     (invoice,) = stripe_fake.invoices.values()
     assert send(client, "invoice.paid", invoice_event_object(stripe_fake, invoice["id"])) == (
         "fulfilled"
@@ -161,7 +166,7 @@ def _at_once(n, fire):
         try:
             barrier.wait()
             fire(i)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()
@@ -180,7 +185,7 @@ def _at_once(n, fire):
 def test_invoice_paid_n_times_at_once_buys_one_year(stripe_fake, n, same_event):
     membership = member()
     expires = membership.expires_on
-    renewal, sub = set_up(Client(), stripe_fake, membership)
+    _renewal, sub = set_up(Client(), stripe_fake, membership)
     invoice = stripe_fake.invoice_cycle(sub["id"])
     stripe_fake.invoice_pay(invoice["id"])
     obj = invoice_event_object(stripe_fake, invoice["id"])
@@ -321,7 +326,7 @@ def test_upcoming_notice_once_per_collection_with_card_amount_date_and_stop_link
     client, stripe_fake
 ):
     membership = member()
-    renewal, sub = set_up(client, stripe_fake, membership)
+    _renewal, sub = set_up(client, stripe_fake, membership)
     mail.outbox.clear()
     for _ in range(4):
         send(client, "invoice.upcoming", upcoming_event_object(stripe_fake, sub["id"]))
@@ -345,10 +350,28 @@ def test_a_fee_change_reaches_the_next_collection_and_its_notice(
     membership = member()
     renewal, sub = set_up(client, stripe_fake, membership)
     member_grade = grade("member")
-    member_grade.annual_fee_pence = 9900
-    member_grade.save()
     if repriced_on_save:
-        assert auto_renewals_reprice(grade_id=member_grade.pk) == 1
+        # Staff change the fee in the admin: the subscriptions follow.
+        client.force_login(StaffFactory(mfa=True, is_superuser=True))
+        form = {
+            "name": member_grade.name,
+            "slug": member_grade.slug,
+            "annual_fee_pence": "9900",
+            "eligibility": member_grade.eligibility,
+            "post_nominals": member_grade.post_nominals,
+            "is_active": "on",
+            "display_order": str(member_grade.display_order),
+        }
+        url = reverse("admin:members_grade_change", args=[member_grade.pk])
+        with committed():
+            assert client.post(url, {k: v for k, v in form.items() if v}).status_code == 302
+        assert (
+            stripe_fake.subscriptions[sub["id"]]["items"]["data"][0]["price"]["unit_amount"]
+            == 9900
+        )
+    else:
+        member_grade.annual_fee_pence = 9900
+        member_grade.save()
     mail.outbox.clear()
     send(client, "invoice.upcoming", upcoming_event_object(stripe_fake, sub["id"]))
     assert "£99.00" in mail.outbox[0].body
@@ -417,7 +440,7 @@ def test_stop_later_cancels_at_period_end_and_keeps_the_year(client, stripe_fake
 @pytest.mark.django_db
 def test_staff_can_refund_an_automatic_bacs_collection_through_stripe(client, stripe_fake):
     membership = member()
-    renewal, sub = set_up(client, stripe_fake, membership, method="bacs_debit")
+    _renewal, sub = set_up(client, stripe_fake, membership, method="bacs_debit")
     invoice = stripe_fake.invoice_cycle(sub["id"])
     stripe_fake.invoice_pay(invoice["id"])
     send(client, "invoice.paid", invoice_event_object(stripe_fake, invoice["id"]))
@@ -486,7 +509,7 @@ def test_bacs_mandate_becoming_active_is_recorded_with_its_reference(client, str
 @pytest.mark.django_db
 def test_change_card_opens_the_portal_limited_to_payment_methods(client, stripe_fake):
     membership = member()
-    renewal, sub = set_up(client, stripe_fake, membership)
+    renewal, _sub = set_up(client, stripe_fake, membership)
     client.force_login(membership.user)
     response = client.post(reverse("members:auto_renewal_payment_method"))
     (session,) = stripe_fake.portal_sessions
@@ -502,7 +525,7 @@ def test_change_card_opens_the_portal_limited_to_payment_methods(client, stripe_
 @pytest.mark.django_db
 def test_reconciliation_settles_a_paid_subscription_invoice_once(client, stripe_fake):
     membership = member()
-    renewal, sub = set_up(client, stripe_fake, membership)
+    _renewal, sub = set_up(client, stripe_fake, membership)
     invoice = stripe_fake.invoice_cycle(sub["id"])
     stripe_fake.invoice_pay(invoice["id"])
     first = stripe_reconcile()
@@ -511,3 +534,71 @@ def test_reconciliation_settles_a_paid_subscription_invoice_once(client, stripe_
     assert (second.invoices, second.invoices_fulfilled) == (1, 0)
     assert years(membership) == 2
     assert first.unknown == 0  # the subscription's own session buys nothing
+
+
+@pytest.mark.django_db(transaction=True)
+def test_five_stop_clicks_at_once_refund_once(stripe_fake):
+    # The portal's own lock, not Stripe's idempotency keys, keeps it to one.
+    stripe_fake.idempotency = False
+    membership = member()
+    renewal, sub = set_up(Client(), stripe_fake, membership)
+    invoice = stripe_fake.invoice_cycle(sub["id"])
+    stripe_fake.invoice_pay(invoice["id"])
+    send(Client(), "invoice.paid", invoice_event_object(stripe_fake, invoice["id"]))
+
+    def click(i):
+        client = Client()
+        client.force_login(membership.user)
+        assert client.post(reverse("members:auto_renewal_stop")).status_code == 302
+
+    _at_once(5, click)
+    assert [r["amount"] for r in stripe_fake.refunds.values()] == [9500]
+    assert Refund.objects.count() == 1
+    assert Payment.objects.get(stripe_invoice_id=invoice["id"]).status == "refunded"
+    assert CollectionNotice.objects.filter(auto_renewal=renewal, kind="refunded").count() == 1
+
+
+@pytest.mark.django_db
+def test_an_abandoned_checkout_ends_the_set_up_when_stripe_expires_it(client, stripe_fake):
+    membership = member()
+    client.force_login(membership.user)
+    client.post(START, {"method": "card"})
+    renewal = AutoRenewal.objects.get(membership=membership)
+    back = client.get(reverse("members:auto_renewal_return") + "?outcome=cancel", follow=True)
+    assert b"was not set up" in back.content
+    session = stripe_fake.set_session(renewal.stripe_checkout_session_id, status="expired")
+    assert send(client, "checkout.session.expired", session) == "abandoned"
+    renewal.refresh_from_db()
+    assert renewal.status == AutoRenewal.Status.ENDED
+    assert renewal.end_reason == AutoRenewal.EndReason.ABANDONED
+
+
+@pytest.mark.django_db
+def test_an_event_for_an_unknown_subscription_is_answered_but_not_kept(client, stripe_fake):
+    from members.models import StripeEvent
+
+    membership = member()
+    _renewal, sub = set_up(client, stripe_fake, membership)
+    AutoRenewal.objects.update(stripe_subscription_id=None)
+    stripe_fake.subscriptions[sub["id"]]["metadata"] = {}
+    obj = upcoming_event_object(stripe_fake, sub["id"])
+    assert send(client, "invoice.upcoming", obj, "evt_unknown") == "unknown subscription"
+    assert not StripeEvent.objects.filter(event_id="evt_unknown").exists()
+    assert not CollectionNotice.objects.exists()
+
+
+@pytest.mark.django_db
+def test_reconciling_settled_invoices_costs_two_queries_a_page(
+    client, stripe_fake, django_assert_num_queries
+):
+    for _ in range(3):
+        membership = member()
+        _renewal, sub = set_up(client, stripe_fake, membership)
+        for _ in range(2):
+            invoice = stripe_fake.invoice_cycle(sub["id"])
+            stripe_fake.invoice_pay(invoice["id"])
+            send(client, "invoice.paid", invoice_event_object(stripe_fake, invoice["id"]))
+    assert Payment.objects.filter(auto_collected=True).count() == 6
+    with django_assert_num_queries(3 * 2):
+        result = stripe_reconcile(page_size=2)
+    assert (result.invoices, result.invoices_fulfilled) == (6, 0)

@@ -577,19 +577,23 @@ def _stop_locked(
 ) -> StopResult:
     renewal = AutoRenewal.objects.select_for_update(of=("self",)).get(pk=renewal_id)
     old = renewal.status
-    renewal.status = Status.STOPPING
-    renewal.stopped_at = timezone.now()
-    renewal.next_collection_on = None
-    renewal.save(update_fields=["status", "stopped_at", "next_collection_on", "updated_at"])
-    audit_record(
-        actor=actor,
-        actor_label=actor_label,
-        subject=renewal.membership.user,
-        target=renewal,
-        action="auto_renewal_stopped",
-        from_state=old,
-        to_state=renewal.status,
-    )
+    # Stripe's own event about the cancellation may have been handled
+    # while Stripe answered: the arrangement is then stopping or ended
+    # already, and only the refund is left to do.
+    if old in (Status.ACTIVE, Status.PAST_DUE):
+        renewal.status = Status.STOPPING
+        renewal.stopped_at = timezone.now()
+        renewal.next_collection_on = None
+        renewal.save(update_fields=["status", "stopped_at", "next_collection_on", "updated_at"])
+        audit_record(
+            actor=actor,
+            actor_label=actor_label,
+            subject=renewal.membership.user,
+            target=renewal,
+            action="auto_renewal_stopped",
+            from_state=old,
+            to_state=renewal.status,
+        )
     refund = None
     if refundable is not None:
         refund = refund_record(
@@ -606,9 +610,13 @@ def _stop_locked(
         )
         # The refunded year was the one the subscription was collecting for:
         # nothing is left to run to.
-        _end_locked(
-            renewal=renewal, reason=AutoRenewal.EndReason.STOPPED, actor=actor, label=actor_label
-        )
+        if renewal.status != Status.ENDED:
+            _end_locked(
+                renewal=renewal,
+                reason=AutoRenewal.EndReason.STOPPED,
+                actor=actor,
+                label=actor_label,
+            )
         collection_notice_queue(
             renewal=renewal, kind=Notice.REFUNDED, amount_pence=refund.amount_pence
         )

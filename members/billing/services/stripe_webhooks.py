@@ -75,7 +75,7 @@ def stripe_event_receive(*, event) -> str:
             event["id"],
             event["type"],
             not_yet.outcome,
-            event["data"]["object"].get("id"),
+            event.to_dict()["data"]["object"].get("id"),
         )
         return not_yet.outcome
 

@@ -4,6 +4,7 @@ or bank account. Thin: each calls one service."""
 
 from contextlib import suppress
 
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -132,8 +133,11 @@ def stopped_message(result) -> str:
 def auto_renewal_stop_link(request: HttpRequest, token: str) -> HttpResponse:
     """The stop link in every collection email: the signed token is the
     key, so no sign-in and nothing to type. A GET shows one button (mail
-    scanners follow links); the POST stops."""
-    renewal = stop_token_read(token)
+    scanners follow links); the POST stops, and is limited per client
+    address."""
+    if not ratelimit.consume(request, action="auto_renewal_stop_link"):
+        return render(request, "members/auto_renewal_stop.html", {"limited": True}, status=429)
+    renewal = stop_token_read(token) if len(token) <= 200 else None
     if renewal is None:
         return render(request, "members/auto_renewal_stop.html", {}, status=404)
     result = None
