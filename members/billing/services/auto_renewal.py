@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import signing
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -684,3 +685,36 @@ def collection_notice_queue(
     if created:
         collection_notice_send_task.delay_on_commit(notice.pk)
     return created
+
+
+def upcoming_notices_sweep(*, today: datetime.date | None = None) -> int:
+    """The daily safety net under ``invoice.upcoming``: every arrangement
+    collecting within the notice period whose member has not yet been told
+    about that collection is told now (the first collection after a trial,
+    an event Stripe did not send, the offline provider). Returns how many
+    notices it queued; a second run queues none."""
+    today = today or timezone.localdate()
+    told = CollectionNotice.objects.filter(
+        auto_renewal=OuterRef("pk"),
+        kind=Notice.UPCOMING,
+        collection_on=OuterRef("next_collection_on"),
+    )
+    due = (
+        AutoRenewal.objects.filter(
+            status__in=[Status.ACTIVE, Status.PAST_DUE],
+            next_collection_on__gte=today,
+            next_collection_on__lte=today + datetime.timedelta(days=notice_days()),
+        )
+        .exclude(Exists(told))
+        .only("pk", "next_collection_on", "next_amount_pence")
+    )
+    queued = 0
+    for renewal in due.iterator(chunk_size=500):
+        with transaction.atomic():
+            queued += collection_notice_queue(
+                renewal=renewal,
+                kind=Notice.UPCOMING,
+                collection_on=renewal.next_collection_on,
+                amount_pence=renewal.next_amount_pence,
+            )
+    return queued
