@@ -155,8 +155,10 @@ def auto_renewal_offer(
 
 
 def _starts_at(day: datetime.date) -> datetime.datetime:
-    """The moment a collection day starts, in the portal's time zone."""
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(6, 0)))
+    """When Stripe starts a collection day's collection: just after
+    midnight in the portal's time zone, so a card payment (Stripe charges
+    about an hour later) arrives before the morning's membership sweep."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(0, 5)))
 
 
 @contextmanager
