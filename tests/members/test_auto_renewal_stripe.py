@@ -602,3 +602,25 @@ def test_reconciling_settled_invoices_costs_two_queries_a_page(
     with django_assert_num_queries(3 * 2):
         result = stripe_reconcile(page_size=2)
     assert (result.invoices, result.invoices_fulfilled) == (6, 0)
+
+
+@pytest.mark.django_db
+def test_a_renewal_in_grace_is_collected_next_on_the_day_after_the_backdated_year(
+    client, stripe_fake
+):
+    membership = member()
+    Membership.objects.filter(pk=membership.pk).update(
+        status=Membership.Status.IN_GRACE,
+        expires_on=timezone.localdate() - datetime.timedelta(days=10),
+    )
+    membership.refresh_from_db()
+    old_expiry = membership.expires_on
+    renewal, sub = set_up(client, stripe_fake, membership)
+    (invoice,) = stripe_fake.invoices.values()
+    send(client, "invoice.paid", invoice_event_object(stripe_fake, invoice["id"]))
+    membership.refresh_from_db()
+    renewal.refresh_from_db()
+    assert membership.expires_on == old_expiry.replace(year=old_expiry.year + 1)
+    assert renewal.next_collection_on == membership.expires_on + datetime.timedelta(days=1)
+    moved = stripe_fake.subscriptions[sub["id"]]
+    assert moved["status"] == "trialing" and moved["proration_behavior"] == "none"

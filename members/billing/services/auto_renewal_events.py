@@ -26,9 +26,11 @@ from members.models import AutoRenewal, Grade, Membership, Payment
 
 from .auto_renewal import (
     FAILED_NOTICES,
+    MIN_TRIAL,
     Notice,
     Status,
     _end_locked,
+    _starts_at,
     collection_failed_locked,
     collection_notice_queue,
 )
@@ -80,9 +82,29 @@ def auto_renewal_event(event) -> str:
     renewal = _renewal_for(stripe_gateway.subscription_retrieve(invoice.subscription))
     if kind == "invoice.paid":
         outcome = invoice_settle(renewal=renewal, invoice=invoice, actor_label="stripe")
+        if outcome == "fulfilled":
+            renewal = _align(renewal)
         _sync(renewal)
         return outcome
     return _failed(renewal=renewal, invoice=invoice)
+
+
+def _align(found: tuple) -> tuple:
+    """After a year is bought, the next collection is the day after it
+    ends. A year backdated to the end of the last one (a renewal in grace)
+    ends sooner than Stripe's cycle: the collection is brought forward."""
+    renewal, sub = found
+    membership = Membership.objects.get(pk=renewal.membership_id)
+    want = membership.expires_on + datetime.timedelta(days=1)
+    due = _day(sub.next_collection_at)
+    if sub.status not in ("active", "trialing") or sub.cancel_at_period_end or due is None:
+        return found
+    at = _starts_at(want)
+    if want >= due or at - timezone.now() < MIN_TRIAL:
+        return found
+    return renewal, stripe_gateway.subscription_next_collection_set(
+        subscription_id=sub.id, at=int(at.timestamp())
+    )
 
 
 def _renewal_for(subscription: stripe_gateway.Subscription) -> tuple:
