@@ -624,3 +624,29 @@ def test_a_renewal_in_grace_is_collected_next_on_the_day_after_the_backdated_yea
     assert renewal.next_collection_on == membership.expires_on + datetime.timedelta(days=1)
     moved = stripe_fake.subscriptions[sub["id"]]
     assert moved["status"] == "trialing" and moved["proration_behavior"] == "none"
+
+
+@pytest.mark.django_db
+def test_a_refund_made_in_the_stripe_dashboard_is_recorded_on_the_collection(client, stripe_fake):
+    membership = member()
+    _renewal, sub = set_up(client, stripe_fake, membership)
+    invoice = stripe_fake.invoice_cycle(sub["id"])
+    stripe_fake.invoice_pay(invoice["id"])
+    send(client, "invoice.paid", invoice_event_object(stripe_fake, invoice["id"]))
+    refund = {
+        "id": "re_dashboard_1",
+        "object": "refund",
+        "amount": 3000,
+        "charge": f"ch_{invoice['intent'].removeprefix('pi_')}",
+        "payment_intent": invoice["intent"],
+        "status": "succeeded",
+    }
+    stripe_fake.refunds[refund["id"]] = refund
+    charge = charge_object(
+        {"payment_intent": invoice["intent"], "amount_total": 9500}, refunds=[refund]
+    )
+    assert send(client, "charge.refunded", charge) == "refunds recorded: 1"
+    assert send(client, "charge.refunded", charge) in ("duplicate", "no change")
+    payment = Payment.objects.get(stripe_invoice_id=invoice["id"])
+    assert payment.refunded_pence == 3000
+    assert Refund.objects.get(payment=payment).stripe_refund_id == "re_dashboard_1"
