@@ -588,7 +588,7 @@ def test_an_event_for_an_unknown_subscription_is_answered_but_not_kept(client, s
 
 
 @pytest.mark.django_db
-def test_reconciling_settled_invoices_costs_two_queries_a_page(
+def test_reconciling_settled_invoices_costs_two_queries_a_page_of_them(
     client, stripe_fake, django_assert_num_queries
 ):
     for _ in range(3):
@@ -599,7 +599,9 @@ def test_reconciling_settled_invoices_costs_two_queries_a_page(
             stripe_fake.invoice_pay(invoice["id"])
             send(client, "invoice.paid", invoice_event_object(stripe_fake, invoice["id"]))
     assert Payment.objects.filter(auto_collected=True).count() == 6
-    with django_assert_num_queries(3 * 2):
+    # Three pages of invoices at two queries each, and the two pages of the
+    # renewals' (finished) Checkout sessions at one each.
+    with django_assert_num_queries(3 * 2 + 2 * 1):
         result = stripe_reconcile(page_size=2)
     assert (result.invoices, result.invoices_fulfilled) == (6, 0)
 
@@ -650,3 +652,16 @@ def test_a_refund_made_in_the_stripe_dashboard_is_recorded_on_the_collection(cli
     payment = Payment.objects.get(stripe_invoice_id=invoice["id"])
     assert payment.refunded_pence == 3000
     assert Refund.objects.get(payment=payment).stripe_refund_id == "re_dashboard_1"
+
+
+@pytest.mark.django_db
+def test_reconciliation_finishes_a_set_up_whose_webhook_never_came(client, stripe_fake):
+    membership = member()
+    client.force_login(membership.user)
+    client.post(START, {"method": "card"})
+    renewal = AutoRenewal.objects.get(membership=membership)
+    stripe_fake.subscription_checkout_complete(renewal.stripe_checkout_session_id)
+    assert stripe_reconcile().set_ups_finished == 1
+    renewal.refresh_from_db()
+    assert renewal.status == AutoRenewal.Status.ACTIVE
+    assert stripe_reconcile().set_ups_finished == 0
