@@ -665,3 +665,18 @@ def test_reconciliation_finishes_a_set_up_whose_webhook_never_came(client, strip
     renewal.refresh_from_db()
     assert renewal.status == AutoRenewal.Status.ACTIVE
     assert stripe_reconcile().set_ups_finished == 0
+
+
+@pytest.mark.django_db
+def test_erasing_a_member_ends_automatic_renewal_and_cancels_it_at_stripe(client, stripe_fake):
+    from members.privacy.erase import member_erase
+
+    membership = member()
+    renewal, sub = set_up(client, stripe_fake, membership)
+    with committed():
+        member_erase(user=membership.user, by=team_member("Administrators"))
+    renewal.refresh_from_db()
+    assert renewal.status == AutoRenewal.Status.ENDED
+    assert renewal.end_reason == AutoRenewal.EndReason.MEMBERSHIP_ENDED
+    assert (renewal.card_last4, renewal.card_brand) == ("", "")
+    assert stripe_fake.subscriptions[sub["id"]]["status"] == "canceled"
