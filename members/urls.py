@@ -2,7 +2,7 @@ from django.urls import path
 
 from . import joining
 from .backoffice import views as backoffice
-from .billing.views import attention, auto_renewal, membership, staff, webhooks
+from .billing.views import attention, auto_renewal, auto_renewal_demo, membership, staff, webhooks
 from .consultations.urls import urlpatterns as consultations
 from .privacy import views as privacy
 from .reports import views as reports
@@ -76,6 +76,11 @@ urlpatterns = [
         "membership/auto-renewal/<int:auto_renewal_id>/offline/",
         auto_renewal.auto_renewal_offline,
         name="auto_renewal_offline",
+    ),
+    path(
+        "membership/auto-renewal/simulate/",
+        auto_renewal_demo.auto_renewal_simulate,
+        name="auto_renewal_simulate",
     ),
     path("account/privacy/", privacy.privacy, name="privacy"),
     path("account/privacy/export/", privacy.privacy_export, name="privacy_export"),

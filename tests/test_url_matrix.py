@@ -121,6 +121,9 @@ MATRIX = {
     # The email's signed link is the key; a GET only asks.
     "members:auto_renewal_stop_link": ("get", "auto_renewal_token", every(200)),
     "members:auto_renewal_offline": ("get", "auto_renewal", owned()),
+    # The offline demo: nothing to simulate for these visitors, so back to
+    # the dashboard.
+    "members:auto_renewal_simulate": ("post", None, signed_in(302)),
     "members:privacy": ("get", None, signed_in(200)),
     # Asking again within the hour is refused with a message: still a redirect.
     "members:privacy_export": ("post", None, signed_in(302)),

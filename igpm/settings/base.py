@@ -497,7 +497,9 @@ X_FRAME_OPTIONS = "DENY"
 
 # Every script and style comes from static/: no inline code, no other
 # origin. Card payments leave by a form whose redirect goes to Stripe
-# Checkout, which form-action must allow (Chrome checks the redirect too).
+# Checkout, which form-action must allow (Chrome checks the redirect too);
+# "Change card or bank account" leaves the same way for Stripe's customer
+# portal.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -507,7 +509,7 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
         "base-uri": ["'none'"],
         "frame-ancestors": ["'none'"],
-        "form-action": ["'self'", "https://checkout.stripe.com"],
+        "form-action": ["'self'", "https://checkout.stripe.com", "https://billing.stripe.com"],
     },
 }
 

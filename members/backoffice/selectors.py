@@ -11,8 +11,9 @@ from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from members.models import AuditEntry, Membership, MembershipPeriod, Payment, User
+from members.models import AuditEntry, AutoRenewal, Membership, MembershipPeriod, Payment, User
 from members.panels import RECORD_PANELS, ShownPanel, panels_load
+from members.reports.collection import CollectionState
 
 MEMBERSHIP_NUMBER = re.compile(r"^(?:IGPM-?)?(\d{1,9})$", re.IGNORECASE)
 ODS_CODE = re.compile(r"^[A-Z]\d{5}$", re.IGNORECASE)
@@ -89,6 +90,12 @@ class MemberRecord:
     erasure_requests: list
     # Each app's part of the record (``members.panels``).
     panels: list[ShownPanel]
+    # How the membership is paid: its latest automatic renewal, if any.
+    auto_renewal: AutoRenewal | None = None
+
+    @property
+    def collection(self) -> CollectionState:
+        return CollectionState.of(self.auto_renewal)
 
     @property
     def profile(self):
@@ -123,6 +130,9 @@ def member_record(*, user_id: int) -> MemberRecord:
         ),
         erasure_requests=list(member.erasure_requests.order_by("-requested_at", "-pk")),
         panels=panels_load(RECORD_PANELS, member=member),
+        auto_renewal=AutoRenewal.objects.filter(membership__user=member)
+        .order_by("-created_at", "-pk")
+        .first(),
     )
 
 
