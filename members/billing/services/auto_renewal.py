@@ -325,6 +325,39 @@ def _end_locked(*, renewal: AutoRenewal, reason: str, actor: User | None, label:
         auto_renewal_checkout_expire_task.delay_on_commit(renewal.stripe_checkout_session_id)
 
 
+def auto_renewals_end_for_memberships(
+    *, membership_ids, actor: User | None, label: str, cause: str
+) -> int:
+    """The memberships were ended on purpose (a refund that ends them or
+    takes their year off, a staff status change, a lapse): their live
+    arrangements end now and their subscriptions are cancelled at Stripe
+    once this commits, so nothing more is collected for them. Money Stripe
+    still takes for one is held (``invoice_settle``). Call inside the
+    transaction that ends the memberships; one query when none renews
+    automatically. Returns how many ended."""
+    from members.billing.tasks import auto_renewal_subscription_cancel_task
+
+    live = list(
+        AutoRenewal.objects.select_for_update(of=("self",))
+        .filter(membership_id__in=list(membership_ids))
+        .exclude(status=Status.ENDED)
+        .select_related("membership__user")
+        .order_by("pk")
+    )
+    for renewal in live:
+        _end_locked(
+            renewal=renewal,
+            reason=AutoRenewal.EndReason.MEMBERSHIP_ENDED,
+            actor=actor,
+            label=label,
+        )
+        if renewal.stripe_subscription_id:
+            auto_renewal_subscription_cancel_task.delay_on_commit(renewal.stripe_subscription_id)
+    if live:
+        logger.info("Automatic renewals %s ended: %s", [r.pk for r in live], cause)
+    return len(live)
+
+
 # --- The offline provider ----------------------------------------------------
 
 
@@ -599,6 +632,16 @@ def _stop_locked(
         )
     refund = None
     if refundable is not None:
+        # The refunded year was the one the subscription was collecting for:
+        # nothing is left to run to (ended before the refund is recorded, so
+        # it ends as stopped by the member).
+        if renewal.status != Status.ENDED:
+            _end_locked(
+                renewal=renewal,
+                reason=AutoRenewal.EndReason.STOPPED,
+                actor=actor,
+                label=actor_label,
+            )
         refund = refund_record(
             payment=refundable,
             amount_pence=refundable.amount_pence - refundable.refunded_pence,
@@ -611,15 +654,6 @@ def _stop_locked(
             stripe_refund_id=stripe_refund.id if stripe_refund else None,
             actor_label=actor_label,
         )
-        # The refunded year was the one the subscription was collecting for:
-        # nothing is left to run to.
-        if renewal.status != Status.ENDED:
-            _end_locked(
-                renewal=renewal,
-                reason=AutoRenewal.EndReason.STOPPED,
-                actor=actor,
-                label=actor_label,
-            )
         collection_notice_queue(
             renewal=renewal, kind=Notice.REFUNDED, amount_pence=refund.amount_pence
         )

@@ -9,7 +9,9 @@ now, not on the event, so the order events arrive in changes nothing:
   that an ended arrangement never comes back;
 - a paid invoice buys one year however often, and in whatever order, its
   events arrive (the renewal row is locked, ``stripe_invoice_id`` is
-  unique), even after the subscription has ended: money taken is honoured;
+  unique), even after the subscription has ended: money taken is honoured,
+  except that money for a membership ended on purpose (refunded, cancelled,
+  lapsed) is held for the membership team, never applied and never lost;
 - each email is recorded once under ``CollectionNotice``'s unique key, so a
   repeated ``invoice.upcoming`` or ``invoice.payment_failed`` is silent.
 """
@@ -87,6 +89,18 @@ def auto_renewal_event(event) -> str:
         _sync(renewal)
         return outcome
     return _failed(renewal=renewal, invoice=invoice)
+
+
+def invoice_paid_reconcile(*, renewal: AutoRenewal, invoice, actor_label: str) -> str:
+    """Reconciliation's ``invoice.paid``: the same settlement as the
+    webhook's, and, when it bought a year, the subscription re-read and the
+    next collection brought forward as the webhook does (a renewal in grace
+    whose year is backdated)."""
+    outcome = invoice_settle(renewal=renewal, invoice=invoice, actor_label=actor_label)
+    if outcome == "fulfilled":
+        found = (renewal, stripe_gateway.subscription_retrieve(invoice.subscription))
+        _sync(_align(found), label=actor_label)
+    return outcome
 
 
 def _align(found: tuple) -> tuple:
@@ -396,6 +410,26 @@ def invoice_settle(*, renewal: AutoRenewal | tuple, invoice, actor_label: str) -
                 actor_label=actor_label,
                 action="payment_received_held",
                 audit_reason=f"Stripe invoice {invoice.id}: refund it.",
+                received_pence=invoice.amount_paid,
+                received_currency=invoice.currency,
+            )
+            return "held"
+        if (
+            renewal.end_reason == AutoRenewal.EndReason.MEMBERSHIP_ENDED
+            or membership.status == Membership.Status.CANCELLED
+        ):
+            # The membership was ended on purpose (refunded, cancelled by
+            # the team, lapsed) before Stripe's cancellation took: the money
+            # buys nothing until the membership team decide.
+            payment_hold_locked(
+                payment=payment,
+                reason=Payment.Attention.SUPERSEDED,
+                actor_label=actor_label,
+                action="payment_received_held",
+                audit_reason=(
+                    f"Stripe invoice {invoice.id} was paid after the membership's "
+                    "automatic renewal was ended: accept it or refund it."
+                ),
                 received_pence=invoice.amount_paid,
                 received_currency=invoice.currency,
             )

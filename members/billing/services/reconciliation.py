@@ -11,9 +11,10 @@ Automatic renewals are covered the same way: the paid invoices of the last
 few days are read back a page at a time (two queries a page: their
 subscriptions' renewals, and the payments that already hold them), and each
 paid subscription invoice with no payment is settled through the webhook's
-``invoice_settle``, so it buys its one year. A page of sessions holding
-finished automatic-renewal Checkouts costs one more query, to finish any
-set-up whose webhook never came.
+``invoice_settle``, so it buys its one year, and the next collection is
+brought forward as the webhook does for a renewal in grace. A page of
+sessions holding finished automatic-renewal Checkouts costs one more query,
+to finish any set-up whose webhook never came.
 """
 
 import datetime
@@ -26,7 +27,7 @@ from django.utils import timezone
 from members.billing import stripe_gateway
 from members.models import AutoRenewal, Payment
 
-from .auto_renewal_events import auto_renewal_checkout_settle, invoice_settle
+from .auto_renewal_events import auto_renewal_checkout_settle, invoice_paid_reconcile
 from .stripe_webhooks import session_settle
 
 logger = logging.getLogger(__name__)
@@ -159,7 +160,7 @@ def _reconcile_invoices(*, since: datetime.datetime, page_size: int, result) -> 
                     invoice.subscription,
                 )
                 continue
-            outcome = invoice_settle(
+            outcome = invoice_paid_reconcile(
                 renewal=renewal, invoice=invoice, actor_label="stripe reconciliation"
             )
             if outcome == "fulfilled":
