@@ -399,6 +399,10 @@ class StripeFake:
             return 400, {
                 "error": {"type": "invalid_request_error", "message": "Subscription canceled."}
             }
+        if "trial_end" in form:
+            sub.update(status="trialing", trial_end=int(form["trial_end"][0]))
+            sub["items"]["data"][0]["current_period_end"] = sub["trial_end"]
+            sub["proration_behavior"] = form.get("proration_behavior", [""])[0]
         if "cancel_at_period_end" in form:
             sub["cancel_at_period_end"] = form["cancel_at_period_end"][0] == "true"
         if "items[0][price]" in form:

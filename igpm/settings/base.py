@@ -366,6 +366,7 @@ CELERY_TASK_ROUTES = {
             "events.tasks.visitor_registrations_anonymise_task",
             "events.tasks.unconfirmed_registrations_purge_task",
             "members.tasks.stripe_reconcile_task",
+            "members.tasks.auto_renewal_notices_sweep_task",
             "members.consultations.tasks.consultation_notices_sweep_task",
             # Runs the notices sweep straight after a consultation opens.
             "members.consultations.tasks.consultation_invitations_task",
@@ -402,6 +403,10 @@ CELERY_BEAT_SCHEDULE = {
     "members-stripe-reconcile": {
         "task": "members.tasks.stripe_reconcile_task",
         "schedule": crontab(hour=4, minute=10),
+    },
+    "members-auto-renewal-notices-sweep": {
+        "task": "members.tasks.auto_renewal_notices_sweep_task",
+        "schedule": crontab(hour=7, minute=40),
     },
     "members-data-exports-expire": {
         "task": "members.tasks.data_exports_expire_task",

@@ -423,6 +423,22 @@ def subscription_cancel(subscription_id: str) -> Subscription | None:
         raise PaymentProviderError(NOT_ANSWERING) from exc
 
 
+def subscription_next_collection_set(*, subscription_id: str, at: int) -> Subscription:
+    """Move the next collection to ``at`` (a Unix time) with nothing
+    charged or credited meanwhile: Stripe's way is a trial until then."""
+    return _subscription(
+        _call(
+            _client().v1.subscriptions.update,
+            subscription_id,
+            params={
+                "trial_end": at,
+                "proration_behavior": "none",
+                "expand": ["default_payment_method"],
+            },
+        )
+    )
+
+
 def subscription_price_set(*, subscription_id: str, item_id: str, price_id: str) -> Subscription:
     """Collect ``price_id`` from the next collection on: nothing charged or
     credited for the current period."""

@@ -15,6 +15,7 @@ from members.billing import stripe_gateway
 from members.exceptions import PaymentProviderError
 from members.models import Membership, Payment
 
+from .services.auto_renewal import upcoming_notices_sweep
 from .services.auto_renewal_events import auto_renewals_reprice
 from .services.card_payments import payment_sessions_expire
 from .services.collection_notices import collection_notice_send
@@ -141,3 +142,10 @@ def auto_renewals_reprice_task(grade_id: int) -> int:
     """A grade's fee changed: its subscriptions collect the new fee from
     their next collection."""
     return auto_renewals_reprice(grade_id=grade_id)
+
+
+@shared_task(name="members.tasks.auto_renewal_notices_sweep_task")
+def auto_renewal_notices_sweep_task() -> int:
+    """Daily: tell every member whose automatic collection is coming and
+    who has not heard about it yet."""
+    return upcoming_notices_sweep()

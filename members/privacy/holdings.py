@@ -122,6 +122,39 @@ def _membership_end(rows: QuerySet, erasing: Erasing) -> int:
     )
 
 
+_AUTO_RENEWAL_CLEARED = {
+    "card_brand": "",
+    "card_last4": "",
+    "card_exp_month": None,
+    "card_exp_year": None,
+    "mandate_reference": "",
+    "bank_last4": "",
+    "last_failure_message": "",
+    "checkout_url": "",
+}
+
+
+def _auto_renewals_erase(rows: QuerySet, erasing: Erasing) -> int:
+    """Nothing more is collected from an erased member: live arrangements
+    end, and their subscriptions are cancelled at Stripe once the erasure
+    commits. What identifies the card or bank account goes."""
+    from members.billing.tasks import auto_renewal_subscription_cancel_task
+
+    live = rows.exclude(status=AutoRenewal.Status.ENDED)
+    for subscription_id in live.exclude(stripe_subscription_id__isnull=True).values_list(
+        "stripe_subscription_id", flat=True
+    ):
+        auto_renewal_subscription_cancel_task.delay_on_commit(subscription_id)
+    now = timezone.now()
+    live.update(
+        status=AutoRenewal.Status.ENDED,
+        end_reason=AutoRenewal.EndReason.MEMBERSHIP_ENDED,
+        ended_at=now,
+        next_collection_on=None,
+    )
+    return rows.update(**_AUTO_RENEWAL_CLEARED, updated_at=now)
+
+
 def _stripe_events_erase(rows: QuerySet, erasing: Erasing) -> int:
     """Events stored before only their ids were kept lose the rest."""
     changed = 0
@@ -299,17 +332,10 @@ register(
     Holding(
         model=AutoRenewal,
         rows=lambda user: AutoRenewal.objects.filter(membership__user=user),
-        erase=Anonymise(
-            {
-                "card_brand": "",
-                "card_last4": "",
-                "card_exp_month": None,
-                "card_exp_year": None,
-                "mandate_reference": "",
-                "bank_last4": "",
-                "last_failure_message": "",
-                "checkout_url": "",
-            }
+        erase=Custom(
+            _auto_renewals_erase,
+            "ended, with their subscriptions cancelled at Stripe; kept; cleared: "
+            + ", ".join(name.replace("_", " ") for name in sorted(_AUTO_RENEWAL_CLEARED)),
         ),
         section="auto_renewals",
         about=(

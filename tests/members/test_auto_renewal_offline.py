@@ -376,3 +376,27 @@ def test_collection_emails_go_on_the_emails_queue_and_a_real_worker_sends_them_o
     from members.billing.services.collection_notices import collection_notice_send
 
     assert collection_notice_send(notice_id=notice.pk) is False
+
+
+@pytest.mark.django_db
+def test_the_daily_sweep_tells_each_member_once_within_the_notice_period(
+    django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    from members.billing.services.auto_renewal import upcoming_notices_sweep
+
+    renewals = []
+    for _ in range(3):
+        membership = Membership.objects.get(user=active_member())
+        renewal = start(membership)
+        renewals.append(offline_setup_complete(auto_renewal_id=renewal.pk, actor=membership.user))
+    collection = renewals[0].next_collection_on
+    too_early = collection - datetime.timedelta(days=30)
+    assert upcoming_notices_sweep(today=too_early) == 0
+    mail.outbox.clear()
+    day = collection - datetime.timedelta(days=20)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert upcoming_notices_sweep(today=day) == 3
+    assert len(mail.outbox) == 3 and all("renews on" in m.subject for m in mail.outbox)
+    # Nothing due: one query, however many arrangements there are.
+    with django_assert_max_num_queries(1):
+        assert upcoming_notices_sweep(today=day) == 0

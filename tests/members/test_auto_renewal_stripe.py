@@ -588,7 +588,7 @@ def test_an_event_for_an_unknown_subscription_is_answered_but_not_kept(client, s
 
 
 @pytest.mark.django_db
-def test_reconciling_settled_invoices_costs_two_queries_a_page(
+def test_reconciling_settled_invoices_costs_two_queries_a_page_of_them(
     client, stripe_fake, django_assert_num_queries
 ):
     for _ in range(3):
@@ -599,6 +599,84 @@ def test_reconciling_settled_invoices_costs_two_queries_a_page(
             stripe_fake.invoice_pay(invoice["id"])
             send(client, "invoice.paid", invoice_event_object(stripe_fake, invoice["id"]))
     assert Payment.objects.filter(auto_collected=True).count() == 6
-    with django_assert_num_queries(3 * 2):
+    # Three pages of invoices at two queries each, and the two pages of the
+    # renewals' (finished) Checkout sessions at one each.
+    with django_assert_num_queries(3 * 2 + 2 * 1):
         result = stripe_reconcile(page_size=2)
     assert (result.invoices, result.invoices_fulfilled) == (6, 0)
+
+
+@pytest.mark.django_db
+def test_a_renewal_in_grace_is_collected_next_on_the_day_after_the_backdated_year(
+    client, stripe_fake
+):
+    membership = member()
+    Membership.objects.filter(pk=membership.pk).update(
+        status=Membership.Status.IN_GRACE,
+        expires_on=timezone.localdate() - datetime.timedelta(days=10),
+    )
+    membership.refresh_from_db()
+    old_expiry = membership.expires_on
+    renewal, sub = set_up(client, stripe_fake, membership)
+    (invoice,) = stripe_fake.invoices.values()
+    send(client, "invoice.paid", invoice_event_object(stripe_fake, invoice["id"]))
+    membership.refresh_from_db()
+    renewal.refresh_from_db()
+    assert membership.expires_on == old_expiry.replace(year=old_expiry.year + 1)
+    assert renewal.next_collection_on == membership.expires_on + datetime.timedelta(days=1)
+    moved = stripe_fake.subscriptions[sub["id"]]
+    assert moved["status"] == "trialing" and moved["proration_behavior"] == "none"
+
+
+@pytest.mark.django_db
+def test_a_refund_made_in_the_stripe_dashboard_is_recorded_on_the_collection(client, stripe_fake):
+    membership = member()
+    _renewal, sub = set_up(client, stripe_fake, membership)
+    invoice = stripe_fake.invoice_cycle(sub["id"])
+    stripe_fake.invoice_pay(invoice["id"])
+    send(client, "invoice.paid", invoice_event_object(stripe_fake, invoice["id"]))
+    refund = {
+        "id": "re_dashboard_1",
+        "object": "refund",
+        "amount": 3000,
+        "charge": f"ch_{invoice['intent'].removeprefix('pi_')}",
+        "payment_intent": invoice["intent"],
+        "status": "succeeded",
+    }
+    stripe_fake.refunds[refund["id"]] = refund
+    charge = charge_object(
+        {"payment_intent": invoice["intent"], "amount_total": 9500}, refunds=[refund]
+    )
+    assert send(client, "charge.refunded", charge) == "refunds recorded: 1"
+    assert send(client, "charge.refunded", charge) in ("duplicate", "no change")
+    payment = Payment.objects.get(stripe_invoice_id=invoice["id"])
+    assert payment.refunded_pence == 3000
+    assert Refund.objects.get(payment=payment).stripe_refund_id == "re_dashboard_1"
+
+
+@pytest.mark.django_db
+def test_reconciliation_finishes_a_set_up_whose_webhook_never_came(client, stripe_fake):
+    membership = member()
+    client.force_login(membership.user)
+    client.post(START, {"method": "card"})
+    renewal = AutoRenewal.objects.get(membership=membership)
+    stripe_fake.subscription_checkout_complete(renewal.stripe_checkout_session_id)
+    assert stripe_reconcile().set_ups_finished == 1
+    renewal.refresh_from_db()
+    assert renewal.status == AutoRenewal.Status.ACTIVE
+    assert stripe_reconcile().set_ups_finished == 0
+
+
+@pytest.mark.django_db
+def test_erasing_a_member_ends_automatic_renewal_and_cancels_it_at_stripe(client, stripe_fake):
+    from members.privacy.erase import member_erase
+
+    membership = member()
+    renewal, sub = set_up(client, stripe_fake, membership)
+    with committed():
+        member_erase(user=membership.user, by=team_member("Administrators"))
+    renewal.refresh_from_db()
+    assert renewal.status == AutoRenewal.Status.ENDED
+    assert renewal.end_reason == AutoRenewal.EndReason.MEMBERSHIP_ENDED
+    assert (renewal.card_last4, renewal.card_brand) == ("", "")
+    assert stripe_fake.subscriptions[sub["id"]]["status"] == "canceled"

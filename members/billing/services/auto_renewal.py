@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import signing
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -154,8 +155,10 @@ def auto_renewal_offer(
 
 
 def _starts_at(day: datetime.date) -> datetime.datetime:
-    """The moment a collection day starts, in the portal's time zone."""
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(6, 0)))
+    """When Stripe starts a collection day's collection: just after
+    midnight in the portal's time zone, so a card payment (Stripe charges
+    about an hour later) arrives before the morning's membership sweep."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(0, 5)))
 
 
 @contextmanager
@@ -320,6 +323,39 @@ def _end_locked(*, renewal: AutoRenewal, reason: str, actor: User | None, label:
         from members.billing.tasks import auto_renewal_checkout_expire_task
 
         auto_renewal_checkout_expire_task.delay_on_commit(renewal.stripe_checkout_session_id)
+
+
+def auto_renewals_end_for_memberships(
+    *, membership_ids, actor: User | None, label: str, cause: str
+) -> int:
+    """The memberships were ended on purpose (a refund that ends them or
+    takes their year off, a staff status change, a lapse): their live
+    arrangements end now and their subscriptions are cancelled at Stripe
+    once this commits, so nothing more is collected for them. Money Stripe
+    still takes for one is held (``invoice_settle``). Call inside the
+    transaction that ends the memberships; one query when none renews
+    automatically. Returns how many ended."""
+    from members.billing.tasks import auto_renewal_subscription_cancel_task
+
+    live = list(
+        AutoRenewal.objects.select_for_update(of=("self",))
+        .filter(membership_id__in=list(membership_ids))
+        .exclude(status=Status.ENDED)
+        .select_related("membership__user")
+        .order_by("pk")
+    )
+    for renewal in live:
+        _end_locked(
+            renewal=renewal,
+            reason=AutoRenewal.EndReason.MEMBERSHIP_ENDED,
+            actor=actor,
+            label=label,
+        )
+        if renewal.stripe_subscription_id:
+            auto_renewal_subscription_cancel_task.delay_on_commit(renewal.stripe_subscription_id)
+    if live:
+        logger.info("Automatic renewals %s ended: %s", [r.pk for r in live], cause)
+    return len(live)
 
 
 # --- The offline provider ----------------------------------------------------
@@ -596,6 +632,16 @@ def _stop_locked(
         )
     refund = None
     if refundable is not None:
+        # The refunded year was the one the subscription was collecting for:
+        # nothing is left to run to (ended before the refund is recorded, so
+        # it ends as stopped by the member).
+        if renewal.status != Status.ENDED:
+            _end_locked(
+                renewal=renewal,
+                reason=AutoRenewal.EndReason.STOPPED,
+                actor=actor,
+                label=actor_label,
+            )
         refund = refund_record(
             payment=refundable,
             amount_pence=refundable.amount_pence - refundable.refunded_pence,
@@ -608,15 +654,6 @@ def _stop_locked(
             stripe_refund_id=stripe_refund.id if stripe_refund else None,
             actor_label=actor_label,
         )
-        # The refunded year was the one the subscription was collecting for:
-        # nothing is left to run to.
-        if renewal.status != Status.ENDED:
-            _end_locked(
-                renewal=renewal,
-                reason=AutoRenewal.EndReason.STOPPED,
-                actor=actor,
-                label=actor_label,
-            )
         collection_notice_queue(
             renewal=renewal, kind=Notice.REFUNDED, amount_pence=refund.amount_pence
         )
@@ -684,3 +721,36 @@ def collection_notice_queue(
     if created:
         collection_notice_send_task.delay_on_commit(notice.pk)
     return created
+
+
+def upcoming_notices_sweep(*, today: datetime.date | None = None) -> int:
+    """The daily safety net under ``invoice.upcoming``: every arrangement
+    collecting within the notice period whose member has not yet been told
+    about that collection is told now (the first collection after a trial,
+    an event Stripe did not send, the offline provider). Returns how many
+    notices it queued; a second run queues none."""
+    today = today or timezone.localdate()
+    told = CollectionNotice.objects.filter(
+        auto_renewal=OuterRef("pk"),
+        kind=Notice.UPCOMING,
+        collection_on=OuterRef("next_collection_on"),
+    )
+    due = (
+        AutoRenewal.objects.filter(
+            status__in=[Status.ACTIVE, Status.PAST_DUE],
+            next_collection_on__gte=today,
+            next_collection_on__lte=today + datetime.timedelta(days=notice_days()),
+        )
+        .exclude(Exists(told))
+        .only("pk", "next_collection_on", "next_amount_pence")
+    )
+    queued = 0
+    for renewal in due.iterator(chunk_size=500):
+        with transaction.atomic():
+            queued += collection_notice_queue(
+                renewal=renewal,
+                kind=Notice.UPCOMING,
+                collection_on=renewal.next_collection_on,
+                amount_pence=renewal.next_amount_pence,
+            )
+    return queued

@@ -9,7 +9,9 @@ now, not on the event, so the order events arrive in changes nothing:
   that an ended arrangement never comes back;
 - a paid invoice buys one year however often, and in whatever order, its
   events arrive (the renewal row is locked, ``stripe_invoice_id`` is
-  unique), even after the subscription has ended: money taken is honoured;
+  unique), even after the subscription has ended: money taken is honoured,
+  except that money for a membership ended on purpose (refunded, cancelled,
+  lapsed) is held for the membership team, never applied and never lost;
 - each email is recorded once under ``CollectionNotice``'s unique key, so a
   repeated ``invoice.upcoming`` or ``invoice.payment_failed`` is silent.
 """
@@ -26,9 +28,11 @@ from members.models import AutoRenewal, Grade, Membership, Payment
 
 from .auto_renewal import (
     FAILED_NOTICES,
+    MIN_TRIAL,
     Notice,
     Status,
     _end_locked,
+    _starts_at,
     collection_failed_locked,
     collection_notice_queue,
 )
@@ -80,9 +84,41 @@ def auto_renewal_event(event) -> str:
     renewal = _renewal_for(stripe_gateway.subscription_retrieve(invoice.subscription))
     if kind == "invoice.paid":
         outcome = invoice_settle(renewal=renewal, invoice=invoice, actor_label="stripe")
+        if outcome == "fulfilled":
+            renewal = _align(renewal)
         _sync(renewal)
         return outcome
     return _failed(renewal=renewal, invoice=invoice)
+
+
+def invoice_paid_reconcile(*, renewal: AutoRenewal, invoice, actor_label: str) -> str:
+    """Reconciliation's ``invoice.paid``: the same settlement as the
+    webhook's, and, when it bought a year, the subscription re-read and the
+    next collection brought forward as the webhook does (a renewal in grace
+    whose year is backdated)."""
+    outcome = invoice_settle(renewal=renewal, invoice=invoice, actor_label=actor_label)
+    if outcome == "fulfilled":
+        found = (renewal, stripe_gateway.subscription_retrieve(invoice.subscription))
+        _sync(_align(found), label=actor_label)
+    return outcome
+
+
+def _align(found: tuple) -> tuple:
+    """After a year is bought, the next collection is the day after it
+    ends. A year backdated to the end of the last one (a renewal in grace)
+    ends sooner than Stripe's cycle: the collection is brought forward."""
+    renewal, sub = found
+    membership = Membership.objects.get(pk=renewal.membership_id)
+    want = membership.expires_on + datetime.timedelta(days=1)
+    due = _day(sub.next_collection_at)
+    if sub.status not in ("active", "trialing") or sub.cancel_at_period_end or due is None:
+        return found
+    at = _starts_at(want)
+    if want >= due or at - timezone.now() < MIN_TRIAL:
+        return found
+    return renewal, stripe_gateway.subscription_next_collection_set(
+        subscription_id=sub.id, at=int(at.timestamp())
+    )
 
 
 def _renewal_for(subscription: stripe_gateway.Subscription) -> tuple:
@@ -374,6 +410,26 @@ def invoice_settle(*, renewal: AutoRenewal | tuple, invoice, actor_label: str) -
                 actor_label=actor_label,
                 action="payment_received_held",
                 audit_reason=f"Stripe invoice {invoice.id}: refund it.",
+                received_pence=invoice.amount_paid,
+                received_currency=invoice.currency,
+            )
+            return "held"
+        if (
+            renewal.end_reason == AutoRenewal.EndReason.MEMBERSHIP_ENDED
+            or membership.status == Membership.Status.CANCELLED
+        ):
+            # The membership was ended on purpose (refunded, cancelled by
+            # the team, lapsed) before Stripe's cancellation took: the money
+            # buys nothing until the membership team decide.
+            payment_hold_locked(
+                payment=payment,
+                reason=Payment.Attention.SUPERSEDED,
+                actor_label=actor_label,
+                action="payment_received_held",
+                audit_reason=(
+                    f"Stripe invoice {invoice.id} was paid after the membership's "
+                    "automatic renewal was ended: accept it or refund it."
+                ),
                 received_pence=invoice.amount_paid,
                 received_currency=invoice.currency,
             )

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,7 +22,7 @@ from members.billing.models.auto_renewal import AutoRenewal
 from members.billing.models.membership import format_pence
 from members.models import AuditEntry, Membership, MembershipNotice, MembershipPeriod, User
 
-from .auto_renewal import stop_token
+from .auto_renewal import auto_renewals_end_for_memberships, stop_token
 from .membership import GRACE_DAYS
 
 logger = logging.getLogger(__name__)
@@ -81,8 +81,15 @@ def notices_sweep(*, today: datetime.date | None = None, enqueue=None) -> SweepR
             ends_on__lte=today + datetime.timedelta(days=end),
         )
         result.notices[kind] = _record_and_queue(due, kind, enqueue)
+    # A member whose automatic collection is still under way (a Direct
+    # Debit takes days, a card is being retried) has the collection emails;
+    # should it end without paying, the next sweep tells them.
+    collecting = AutoRenewal.objects.filter(
+        membership=OuterRef("membership"),
+        status__in=[AutoRenewal.Status.ACTIVE, AutoRenewal.Status.PAST_DUE],
+    )
     result.notices[Kind.EXPIRED] = _record_and_queue(
-        _current_periods(Status.IN_GRACE), Kind.EXPIRED, enqueue
+        _current_periods(Status.IN_GRACE).exclude(Exists(collecting)), Kind.EXPIRED, enqueue
     )
     lapsed_since = today - datetime.timedelta(days=GRACE_DAYS + LAPSED_NOTICE_WITHIN_DAYS)
     result.notices[Kind.LAPSED] = _record_and_queue(
@@ -123,6 +130,14 @@ def _transition(candidates, to_status: str) -> int:
                 )
                 for pk, status, user_id in batch
             )
+            if to_status == Status.LAPSED:
+                # Lapsed: whatever automatic renewal is left collects no more.
+                auto_renewals_end_for_memberships(
+                    membership_ids=[pk for pk, _, _ in batch],
+                    actor=None,
+                    label="system: membership lapsed",
+                    cause="lapsed",
+                )
         moved += len(batch)
         last_pk = batch[-1][0]
 

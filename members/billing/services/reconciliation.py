@@ -11,7 +11,10 @@ Automatic renewals are covered the same way: the paid invoices of the last
 few days are read back a page at a time (two queries a page: their
 subscriptions' renewals, and the payments that already hold them), and each
 paid subscription invoice with no payment is settled through the webhook's
-``invoice_settle``, so it buys its one year.
+``invoice_settle``, so it buys its one year, and the next collection is
+brought forward as the webhook does for a renewal in grace. A page of
+sessions holding finished automatic-renewal Checkouts costs one more query,
+to finish any set-up whose webhook never came.
 """
 
 import datetime
@@ -24,7 +27,7 @@ from django.utils import timezone
 from members.billing import stripe_gateway
 from members.models import AutoRenewal, Payment
 
-from .auto_renewal_events import invoice_settle
+from .auto_renewal_events import auto_renewal_checkout_settle, invoice_paid_reconcile
 from .stripe_webhooks import session_settle
 
 logger = logging.getLogger(__name__)
@@ -43,6 +46,7 @@ class ReconcileResult:
     invoices: int = 0
     invoices_fulfilled: int = 0
     invoices_unknown: int = 0
+    set_ups_finished: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -61,8 +65,10 @@ def stripe_reconcile(
     ):
         result.pages += 1
         result.sessions += len(page)
-        # Automatic renewals' sessions buy nothing themselves: their
-        # invoices do, and are read below.
+        # Automatic renewals' sessions buy nothing themselves (their
+        # invoices do, and are read below); one finished at Stripe whose
+        # set-up the portal missed is finished now.
+        _finish_subscription_sessions(page, result)
         paid = [s for s in page if s.payment_status == "paid" and s.mode != "subscription"]
         result.paid += len(paid)
         ids = {int(s.client_reference_id) for s in paid if s.client_reference_id.isdigit()}
@@ -112,6 +118,21 @@ def stripe_reconcile(
     return result
 
 
+def _finish_subscription_sessions(page: list, result: "ReconcileResult") -> None:
+    done = {s.id for s in page if s.mode == "subscription" and s.status == "complete"}
+    if not done:
+        return
+    missed = AutoRenewal.objects.filter(
+        stripe_checkout_session_id__in=done, status=AutoRenewal.Status.SETTING_UP
+    ).values_list("pk", flat=True)
+    for renewal_id in missed:
+        outcome = auto_renewal_checkout_settle(
+            auto_renewal_id=renewal_id, actor_label="stripe reconciliation"
+        )
+        result.set_ups_finished += 1
+        logger.warning("Reconciliation: automatic renewal %s: %s", renewal_id, outcome)
+
+
 def _reconcile_invoices(*, since: datetime.datetime, page_size: int, result) -> None:
     for page in stripe_gateway.paid_invoices_since(int(since.timestamp()), page_size=page_size):
         invoices = [i for i in page if i.subscription]
@@ -139,7 +160,7 @@ def _reconcile_invoices(*, since: datetime.datetime, page_size: int, result) -> 
                     invoice.subscription,
                 )
                 continue
-            outcome = invoice_settle(
+            outcome = invoice_paid_reconcile(
                 renewal=renewal, invoice=invoice, actor_label="stripe reconciliation"
             )
             if outcome == "fulfilled":
