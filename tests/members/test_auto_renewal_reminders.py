@@ -95,10 +95,11 @@ def test_a_membership_that_will_not_renew_by_itself_gets_renew_now(status):
     assert "renews automatically" not in email.body
 
 
-def test_the_grace_notice_keeps_its_wording_even_with_a_failed_collection():
-    """Past expiry the member must act: the expired notice is unchanged."""
+def test_the_grace_notice_after_automatic_renewal_ended_says_renew():
+    """Past expiry with the automatic renewal over, the member must act:
+    the expired notice keeps its wording."""
     membership = paid_member()
-    renewal(membership, status=AutoRenewal.Status.PAST_DUE)
+    renewal(membership, status=AutoRenewal.Status.ENDED)
     (email,) = send_due(D(2027, 1, 12))
     assert MembershipNotice.objects.get().kind == "expired"
     assert "renews automatically" not in email.body
