@@ -6,28 +6,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('members', '0019_auto_renewal_collection'),
+        ("members", "0019_auto_renewal_collection"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RefundIntent',
+            name="RefundIntent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount_pence', models.PositiveIntegerField()),
-                ('reason', models.TextField()),
-                ('effect', models.CharField(choices=[('shorten', 'Remove the year this payment bought'), ('end_now', 'End the membership today'), ('none', 'Leave the membership as it is')], max_length=10)),
-                ('status', models.CharField(choices=[('open', 'Asked of Stripe, not yet recorded'), ('recorded', 'Recorded'), ('not_made', 'Stripe made no refund')], default='open', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('payment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='refund_intents', to='members.payment')),
-                ('refund', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='intent', to='members.refund')),
-                ('requested_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount_pence", models.PositiveIntegerField()),
+                ("reason", models.TextField()),
+                (
+                    "effect",
+                    models.CharField(
+                        choices=[
+                            ("shorten", "Remove the year this payment bought"),
+                            ("end_now", "End the membership today"),
+                            ("none", "Leave the membership as it is"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Asked of Stripe, not yet recorded"),
+                            ("recorded", "Recorded"),
+                            ("not_made", "Stripe made no refund"),
+                        ],
+                        default="open",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="refund_intents",
+                        to="members.payment",
+                    ),
+                ),
+                (
+                    "refund",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="intent",
+                        to="members.refund",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'open')), fields=('payment',), name='members_refund_intent_one_open'), models.CheckConstraint(condition=models.Q(('amount_pence__gt', 0)), name='members_refund_intent_positive')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "open")),
+                        fields=("payment",),
+                        name="members_refund_intent_one_open",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("amount_pence__gt", 0)),
+                        name="members_refund_intent_positive",
+                    ),
+                ],
             },
         ),
     ]
