@@ -210,11 +210,10 @@ class Refund(models.Model):
 
 class RefundIntent(models.Model):
     """A refund the membership team asked Stripe for, written down before
-    Stripe is asked. Its id is the Stripe idempotency key and is carried in
-    the refund's metadata, so when the portal fails after Stripe made the
+    Stripe is asked, so when the portal fails after Stripe made the
     refund (the answer lost, the database write failing), Stripe's
     ``charge.refunded`` or the reconciliation job records it with the
-    effect staff chose, once."""
+    effect staff chose, once. Its id goes in the refund's metadata."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Asked of Stripe, not yet recorded"
@@ -229,6 +228,10 @@ class RefundIntent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    # Stripe's idempotency key: the payment, how much of it was refunded
+    # before and how much is asked, so the same ask made twice (a double
+    # click, a retry after a timeout) is the same refund at Stripe.
+    stripe_key = models.CharField(max_length=100, unique=True)
     refund = models.OneToOneField(
         Refund, on_delete=models.PROTECT, related_name="intent", null=True, blank=True
     )
@@ -251,10 +254,6 @@ class RefundIntent(models.Model):
 
     def __str__(self) -> str:
         return f"Refund intent {self.pk} on payment {self.payment_id}"
-
-    @property
-    def stripe_key(self) -> str:
-        return f"igpm-refund-intent-{self.pk}"
 
 
 class InvoiceEmail(models.Model):

@@ -2,10 +2,11 @@
 
 What staff ask for (amount, reason, effect on the membership), and the
 cooling-off refund when a member stops automatic renewal, is written down
-as a ``RefundIntent`` and committed before Stripe is asked. Its id is
-the idempotency key and goes in the refund's metadata. So if the portal
-fails after Stripe made the refund (the answer lost on the way back, the
-database write failing), nothing is refunded twice and nothing is lost:
+as a ``RefundIntent`` and committed before Stripe is asked, with the
+idempotency key it is asked under; its id goes in the refund's metadata.
+So if the portal fails after Stripe made the refund (the answer lost on
+the way back, the database write failing), nothing is refunded twice and
+nothing is lost:
 
 - staff trying again reuse the open intent, and Stripe answers with the
   refund it made the first time;
@@ -50,12 +51,22 @@ def refund_intent_open(
                 "Try again in a few minutes."
             )
         return open_one
+    key = f"igpm-refund-{payment.pk}-{payment.refunded_pence}-{amount_pence}"
+    earlier = RefundIntent.objects.filter(stripe_key=key).first()
+    if earlier is not None and earlier.status == RefundIntent.Status.RECORDED:
+        # The same ask made from a page that did not yet show the refund:
+        # Stripe answers with the refund it made, recorded already.
+        return earlier
+    if earlier is not None:
+        # Stripe made nothing under that key: a new ask, a new key.
+        key = f"{key}-{payment.refund_intents.count()}"
     return RefundIntent.objects.create(
         payment=payment,
         amount_pence=amount_pence,
         reason=reason,
         effect=effect,
         requested_by=by,
+        stripe_key=key,
     )
 
 
@@ -63,6 +74,8 @@ def refund_intent_ask(intent: RefundIntent) -> Refund:
     """Ask Stripe for the intent's refund and record it. Stripe saying no
     closes the intent; Stripe not answering leaves it open for a retry or
     for reconciliation."""
+    if intent.status == RefundIntent.Status.RECORDED:
+        return intent.refund
     try:
         made = stripe_gateway.refund_create(
             payment_intent_id=intent.payment.stripe_payment_intent_id,
