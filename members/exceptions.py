@@ -14,6 +14,10 @@ class PaymentProviderError(MembershipError):
     pass
 
 
+class PaymentProviderRefused(PaymentProviderError):
+    """Stripe answered and said no: nothing was made."""
+
+
 class PrivacyRequestRefused(MembershipError):
     """A data export or erasure request that cannot go ahead now."""
 

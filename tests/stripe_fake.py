@@ -47,6 +47,9 @@ class StripeFake:
         self.delay = 0.0
         # Off, to show what the portal's own locking does without Stripe's.
         self.idempotency = True
+        # While set, a refund asked for is made but the answer never reaches
+        # the portal (the connection drops): every reply is a 500.
+        self.refund_answers_lost = False
         self._idempotent: dict[str, dict] = {}
         self._lock = threading.Lock()
         self._ids = count(1)
@@ -170,6 +173,9 @@ class StripeFake:
             "charge": charge,
             "payment_intent": intent,
             "status": "succeeded",
+            "metadata": {
+                key[9:-1]: value[0] for key, value in form.items() if key.startswith("metadata[")
+            },
         }
         self.refunds[refund["id"]] = refund
         return 200, refund
@@ -507,6 +513,12 @@ class StripeFake:
                 if fake.delay:
                     time.sleep(fake.delay)
                 key = fake.idempotency and self.headers.get("Idempotency-Key")
+                if self.path == "/v1/refunds" and fake.refund_answers_lost:
+                    if not (key and key in fake._idempotent):
+                        answer = fake._refund(form)
+                        if key and answer[0] == 200:
+                            fake._idempotent[key] = answer
+                    return self._reply(500, {"error": {"type": "api_error", "message": "Lost"}})
                 if key and key in fake._idempotent:
                     return self._reply(*fake._idempotent[key])
                 path = self.path

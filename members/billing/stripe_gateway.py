@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import stripe
 from django.conf import settings
 
-from members.exceptions import PaymentProviderError
+from members.exceptions import PaymentProviderError, PaymentProviderRefused
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,17 @@ class StripeRefund:
     id: str
     amount: int
     status: str
+    # The portal's RefundIntent that asked for it ("" when made elsewhere).
+    intent_id: str = ""
+
+
+def _refund(obj: dict) -> StripeRefund:
+    return StripeRefund(
+        id=obj["id"],
+        amount=obj["amount"],
+        status=obj.get("status", ""),
+        intent_id=str((obj.get("metadata") or {}).get("igpm_refund_intent", "")),
+    )
 
 
 NOT_ANSWERING = (
@@ -181,20 +192,23 @@ def payment_intent_charge(payment_intent_id: str) -> str:
     return charge if isinstance(charge, str) else charge.get("id", "")
 
 
-def refund_create(*, payment_intent_id: str, amount_pence: int, key: str) -> StripeRefund:
+def refund_create(
+    *, payment_intent_id: str, amount_pence: int, key: str, intent_id: int | None = None
+) -> StripeRefund:
     """Refund (part of) a card payment. ``key`` makes a retry of the same
-    refund return the first one instead of refunding twice."""
+    refund return the first one instead of refunding twice; ``intent_id``
+    (the portal's RefundIntent) goes in its metadata, so the refund can be
+    matched to what staff asked for when the answer is lost."""
+    params = {"payment_intent": payment_intent_id, "amount": amount_pence}
+    if intent_id is not None:
+        params["metadata"] = {"igpm_refund_intent": str(intent_id)}
     try:
-        made = _client().v1.refunds.create(
-            params={"payment_intent": payment_intent_id, "amount": amount_pence},
-            options={"idempotency_key": key},
-        )
+        made = _client().v1.refunds.create(params=params, options={"idempotency_key": key})
     except stripe.InvalidRequestError as exc:
-        raise PaymentProviderError(f"Stripe refused the refund: {exc.user_message}") from exc
+        raise PaymentProviderRefused(f"Stripe refused the refund: {exc.user_message}") from exc
     except stripe.StripeError as exc:
         raise PaymentProviderError(NOT_ANSWERING) from exc
-    refund = made.to_dict()
-    return StripeRefund(id=refund["id"], amount=refund["amount"], status=refund.get("status", ""))
+    return _refund(made.to_dict())
 
 
 def event_construct(payload: bytes, signature: str) -> stripe.Event:
@@ -233,10 +247,7 @@ def event_construct(payload: bytes, signature: str) -> stripe.Event:
 def charge_refunds(charge_id: str) -> list[StripeRefund]:
     """The refunds of a charge, as Stripe has them now."""
     page = _call(_client().v1.refunds.list, params={"charge": charge_id, "limit": 100})
-    return [
-        StripeRefund(id=obj["id"], amount=obj["amount"], status=obj.get("status", ""))
-        for obj in (item.to_dict() for item in page.data)
-    ]
+    return [_refund(item.to_dict()) for item in page.data]
 
 
 # --- Automatic renewal: Stripe Billing ----------------------------------------

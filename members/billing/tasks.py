@@ -24,6 +24,7 @@ from .services.invoices import invoice_email_send
 from .services.notices import notices_send, notices_sweep
 from .services.payment_notices import payment_notice_send
 from .services.reconciliation import stripe_reconcile
+from .services.stripe_refunds import refund_intents_reconcile
 
 RETRY = {"autoretry_for": (SMTPException, OSError), "retry_backoff": True, "max_retries": 5}
 
@@ -100,7 +101,9 @@ def payment_notice_send_task(notice_id: int) -> bool:
 
 @shared_task(name="members.tasks.stripe_reconcile_task")
 def stripe_reconcile_task() -> dict:
-    return stripe_reconcile().as_dict()
+    result = stripe_reconcile().as_dict()
+    recorded, not_made = refund_intents_reconcile()
+    return {**result, "refunds_recorded": recorded, "refunds_not_made": not_made}
 
 
 @shared_task(name="members.tasks.collection_notice_send_task", **RETRY)

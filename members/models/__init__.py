@@ -9,6 +9,7 @@ from members.billing.models import (
     Payment,
     PaymentNotice,
     Refund,
+    RefundIntent,
     StripeEvent,
 )
 from members.consultations.models import (
@@ -54,6 +55,7 @@ __all__ = [
     "Profile",
     "Question",
     "Refund",
+    "RefundIntent",
     "ReminderOptOut",
     "Response",
     "StripeEvent",

@@ -26,6 +26,7 @@ from members.models import (
     PaymentNotice,
     Profile,
     Refund,
+    RefundIntent,
     StripeEvent,
     User,
 )
@@ -317,6 +318,15 @@ register(
         erase=Anonymise({"reason": ERASED_TEXT}),
         section="refunds",
         about="Refunds made on your payments.",
+    ),
+    Holding(
+        model=RefundIntent,
+        rows=lambda user: RefundIntent.objects.filter(
+            Q(payment__user=user) | Q(payment__membership__user=user)
+        ),
+        erase=Anonymise({"reason": ERASED_TEXT}),
+        section="refund_intents",
+        about="Refunds the membership team asked Stripe for on your payments.",
     ),
     Holding(
         model=StripeEvent,

@@ -95,12 +95,21 @@ def test_a_membership_that_will_not_renew_by_itself_gets_renew_now(status):
     assert "renews automatically" not in email.body
 
 
-def test_the_grace_notice_after_automatic_renewal_ended_says_renew():
-    """Past expiry with the automatic renewal over, the member must act:
-    the expired notice keeps its wording."""
+def test_the_grace_notice_waits_for_a_failed_collection_then_keeps_its_wording():
+    """While Stripe retries the collection the member has the collection
+    emails, not the expired notice; once the retries end unpaid the member
+    must act, and the expired notice is unchanged."""
     membership = paid_member()
-    renewal(membership, status=AutoRenewal.Status.ENDED)
-    (email,) = send_due(D(2027, 1, 12))
+    retrying = renewal(membership, status=AutoRenewal.Status.PAST_DUE)
+    assert send_due(D(2027, 1, 12)) == []
+    assert not MembershipNotice.objects.filter(kind="expired").exists()
+    AutoRenewal.objects.filter(pk=retrying.pk).update(
+        status=AutoRenewal.Status.ENDED,
+        end_reason=AutoRenewal.EndReason.RETRIES_ENDED,
+        ended_at=datetime.datetime.now(datetime.UTC),
+        next_collection_on=None,
+    )
+    (email,) = send_due(D(2027, 1, 13))
     assert MembershipNotice.objects.get().kind == "expired"
     assert "renews automatically" not in email.body
 

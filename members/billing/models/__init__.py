@@ -3,7 +3,7 @@ migrations, ``members.Payment``) and are re-exported by ``members.models``."""
 
 from .auto_renewal import AutoRenewal, CollectionNotice
 from .membership import Grade, Membership, MembershipNotice, MembershipPeriod
-from .payments import InvoiceEmail, Payment, PaymentNotice, Refund, StripeEvent
+from .payments import InvoiceEmail, Payment, PaymentNotice, Refund, RefundIntent, StripeEvent
 
 __all__ = [
     "AutoRenewal",
@@ -16,5 +16,6 @@ __all__ = [
     "Payment",
     "PaymentNotice",
     "Refund",
+    "RefundIntent",
     "StripeEvent",
 ]

@@ -208,6 +208,54 @@ class Refund(models.Model):
         return format_pence(self.amount_pence)
 
 
+class RefundIntent(models.Model):
+    """A refund the membership team asked Stripe for, written down before
+    Stripe is asked, so when the portal fails after Stripe made the
+    refund (the answer lost, the database write failing), Stripe's
+    ``charge.refunded`` or the reconciliation job records it with the
+    effect staff chose, once. Its id goes in the refund's metadata."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Asked of Stripe, not yet recorded"
+        RECORDED = "recorded", "Recorded"
+        NOT_MADE = "not_made", "Stripe made no refund"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refund_intents")
+    amount_pence = models.PositiveIntegerField()
+    reason = models.TextField()
+    effect = models.CharField(max_length=10, choices=Refund.Effect.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    # Stripe's idempotency key: the payment, how much of it was refunded
+    # before and how much is asked, so the same ask made twice (a double
+    # click, a retry after a timeout) is the same refund at Stripe.
+    stripe_key = models.CharField(max_length=100, unique=True)
+    refund = models.OneToOneField(
+        Refund, on_delete=models.PROTECT, related_name="intent", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # One refund through Stripe at a time per payment: a second ask
+            # while one is unconfirmed could refund twice.
+            models.UniqueConstraint(
+                fields=["payment"],
+                condition=models.Q(status="open"),
+                name="members_refund_intent_one_open",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount_pence__gt=0), name="members_refund_intent_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund intent {self.pk} on payment {self.payment_id}"
+
+
 class InvoiceEmail(models.Model):
     """One sending of an invoice by email. Written before it is sent, so a
     task run twice sends nothing twice; sending it again on purpose is a

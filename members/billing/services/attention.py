@@ -6,12 +6,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from members.audit import audit_record
-from members.billing import stripe_gateway
 from members.exceptions import IllegalTransition, MembershipError
 from members.models import Membership, Payment, PaymentNotice, Refund, User
 
 from .payments import attention_flag_fields, payment_notice_queue, year_buy_locked
-from .refunds import refund_record
+from .stripe_refunds import refund_intent_ask, refund_intent_open
 
 Attention = Payment.Attention
 # Money Stripe took (by card, or by Bacs Direct Debit for an automatic
@@ -125,12 +124,14 @@ def payment_attention_resolve(*, payment: Payment, by: User, reason: str) -> boo
 def payment_refund_card(
     *, payment: Payment, amount_pence: int, reason: str, effect: str, by: User
 ) -> Refund:
-    """Refund card money through Stripe, then record it.
+    """Refund card or Direct Debit money through Stripe, then record it.
 
-    Stripe is asked outside any transaction. The idempotency key is the
-    payment and how much of it was refunded before, so a double click (or
-    a retry after a timeout) gets Stripe's first refund back, and the
-    record of it is made once (``stripe_refund_id`` is unique).
+    What staff ask for is committed first (``stripe_refunds``), Stripe is
+    asked outside any transaction with that record's idempotency key, and
+    the refund is recorded once (``stripe_refund_id`` is unique). A retry
+    after a timeout gets Stripe's first refund back; when the portal fails
+    after Stripe made the refund, ``charge.refunded`` or reconciliation
+    records it with the effect chosen here.
     """
     payment = Payment.objects.get(pk=payment.pk)
     if payment.method not in STRIPE_METHODS or not payment.stripe_payment_intent_id:
@@ -144,23 +145,10 @@ def payment_refund_card(
         )
     if not reason.strip():
         raise MembershipError("Give a reason for the refund.")
-    made = stripe_gateway.refund_create(
-        payment_intent_id=payment.stripe_payment_intent_id,
-        amount_pence=amount_pence,
-        key=f"igpm-refund-{payment.pk}-{payment.refunded_pence}-{amount_pence}",
+    intent = refund_intent_open(
+        payment=payment, amount_pence=amount_pence, reason=reason, effect=effect, by=by
     )
-    with transaction.atomic():
-        refund = refund_record(
-            payment=payment,
-            amount_pence=made.amount,
-            reason=reason,
-            effect=effect,
-            by=by,
-            stripe_refund_id=made.id,
-        )
-        # One email per payment, whichever refund came first.
-        payment_notice_queue(payment=payment, kind=PaymentNotice.Kind.REFUNDED)
-    return refund
+    return refund_intent_ask(intent)
 
 
 @transaction.atomic

@@ -39,6 +39,7 @@ from members.models import AutoRenewal, CollectionNotice, Membership, Payment, R
 
 from .payments import offline_provider_enabled, year_buy_locked
 from .refunds import refund_record
+from .stripe_refunds import refund_intent_open, refund_intent_record
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,10 @@ FAILED_NOTICES = 2
 # ends sooner is collected at set-up (the year it buys still starts after
 # the current one, so nothing is lost).
 MIN_TRIAL = datetime.timedelta(hours=49)
+COOLING_OFF_REASON = (
+    f"Automatic renewal stopped within {COOLING_OFF_DAYS} days of the "
+    "collection: refunded in full."
+)
 STOP_SALT = "members.auto_renewal.stop"
 # Advisory lock namespace (the first key of pg_advisory_lock(int, int)).
 _LOCK_CLASS = 0x1A12
@@ -571,17 +576,29 @@ def auto_renewal_stop(*, auto_renewal_id: int, actor: User | None, actor_label: 
                 stripe_gateway.subscription_cancel(renewal.stripe_subscription_id)
             else:
                 stripe_gateway.subscription_stop_at_period_end(renewal.stripe_subscription_id)
-        stripe_refund = None
+        stripe_refund = intent = None
         if refundable is not None and refundable.stripe_payment_intent_id:
+            # Written down before Stripe is asked: should recording it fail
+            # after Stripe refunded, charge.refunded or reconciliation
+            # still takes the year off (``stripe_refunds``).
+            intent = refund_intent_open(
+                payment=refundable,
+                amount_pence=refundable.amount_pence - refundable.refunded_pence,
+                reason=COOLING_OFF_REASON,
+                effect=Refund.Effect.SHORTEN,
+                by=actor,
+            )
             stripe_refund = stripe_gateway.refund_create(
                 payment_intent_id=refundable.stripe_payment_intent_id,
-                amount_pence=refundable.amount_pence - refundable.refunded_pence,
-                key=f"igpm-auto-renewal-refund-{refundable.pk}",
+                amount_pence=intent.amount_pence,
+                key=intent.stripe_key,
+                intent_id=intent.pk,
             )
         return _stop_locked(
             renewal_id=renewal.pk,
             refundable=refundable,
             stripe_refund=stripe_refund,
+            intent=intent,
             actor=actor,
             actor_label=actor_label,
         )
@@ -608,6 +625,7 @@ def _stop_locked(
     renewal_id: int,
     refundable: Payment | None,
     stripe_refund,
+    intent=None,
     actor: User | None,
     actor_label: str,
 ) -> StopResult:
@@ -642,18 +660,19 @@ def _stop_locked(
                 actor=actor,
                 label=actor_label,
             )
-        refund = refund_record(
-            payment=refundable,
-            amount_pence=refundable.amount_pence - refundable.refunded_pence,
-            reason=(
-                f"Automatic renewal stopped within {COOLING_OFF_DAYS} days of the "
-                "collection: refunded in full."
-            ),
-            effect=Refund.Effect.SHORTEN,
-            by=actor,
-            stripe_refund_id=stripe_refund.id if stripe_refund else None,
-            actor_label=actor_label,
-        )
+        if intent is not None:
+            refund = refund_intent_record(
+                intent_id=intent.pk, made=stripe_refund, actor_label=actor_label, notify=False
+            )
+        else:  # the offline provider: nothing to ask Stripe for
+            refund = refund_record(
+                payment=refundable,
+                amount_pence=refundable.amount_pence - refundable.refunded_pence,
+                reason=COOLING_OFF_REASON,
+                effect=Refund.Effect.SHORTEN,
+                by=actor,
+                actor_label=actor_label,
+            )
         collection_notice_queue(
             renewal=renewal, kind=Notice.REFUNDED, amount_pence=refund.amount_pence
         )

@@ -15,6 +15,9 @@ paid subscription invoice with no payment is settled through the webhook's
 brought forward as the webhook does for a renewal in grace. A page of
 sessions holding finished automatic-renewal Checkouts costs one more query,
 to finish any set-up whose webhook never came.
+
+The same daily task then settles the refunds staff asked Stripe for whose
+record failed half-way (``stripe_refunds.refund_intents_reconcile``).
 """
 
 import datetime

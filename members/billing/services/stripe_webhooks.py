@@ -14,6 +14,7 @@ from .auto_renewal_events import NotYet as _NotYet
 from .auto_renewal_events import auto_renewal_event, subscription_session_event
 from .payments import payment_close, payment_fulfil, payment_hold_locked
 from .refunds import refund_record
+from .stripe_refunds import refund_intent_of, refund_intent_record
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +179,13 @@ def _charge_event(event) -> str:
         if refund.status not in ("succeeded", "pending"):
             continue
         before = payment.refunds.filter(stripe_refund_id=refund.id).exists()
-        if not before:
+        intent = refund_intent_of(refund) if not before else None
+        if intent is not None and intent.payment_id == payment.pk:
+            # Asked for by the membership team, whose record of it failed
+            # after Stripe made it: recorded now as they chose.
+            refund_intent_record(intent_id=intent.pk, made=refund, actor_label="stripe")
+            recorded += 1
+        elif not before:
             refund_record(
                 payment=payment,
                 amount_pence=refund.amount,
