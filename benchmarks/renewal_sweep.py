@@ -151,8 +151,11 @@ def batches(rows: int) -> int:
 
 
 def predicted(result) -> int:
-    """The count the batching in notices.py implies (see benchmarks/reminders.py)."""
-    moves = sum(5 * batches(n) + 3 for n in (result.to_grace, result.to_lapsed))
+    """The count the batching in notices.py implies (see benchmarks/reminders.py).
+    A batch of lapses also ends its memberships' automatic renewals: one
+    query to find them, two more (update, audit) when there are any, as
+    there are in every batch here."""
+    moves = 5 * batches(result.to_grace) + 3 + 8 * batches(result.to_lapsed) + 3
     notices = sum(4 * batches(n) + 1 for n in result.notices.values())
     return moves + notices + batches(result.requeued) + 1
 
