@@ -37,6 +37,7 @@ from members.models import (
     MembershipPeriod,
     Payment,
     PaymentNotice,
+    RefundIntent,
     StripeEvent,
     User,
 )
@@ -109,6 +110,15 @@ def member_with_everything(pathway: Pathway) -> World:
     CollectionNotice.objects.create(auto_renewal=renewal, kind="stopped", sent_at=timezone.now())
     refund_record(
         payment=paid, amount_pence=500, reason=f"Goodwill, {MENTION}", effect="none", by=staff
+    )
+    # A refund asked of Stripe whose answer never came.
+    RefundIntent.objects.create(
+        payment=paid,
+        amount_pence=300,
+        reason=f"Second goodwill, {MENTION}",
+        effect="none",
+        requested_by=staff,
+        stripe_key=f"igpm-refund-{paid.pk}-500-300",
     )
     invoice = Payment.objects.create(
         membership=membership,

@@ -364,3 +364,44 @@ def test_without_the_lock_ten_invoice_paid_at_once_hit_the_unique_invoice(
     assert all("stripe_invoice_id" in str(e) for e in errors)
     assert years(membership) == 2
     assert Payment.objects.filter(stripe_invoice_id=invoice["id"]).count() == 1
+
+
+@pytest.mark.django_db
+def test_ending_many_arrangements_costs_the_same_queries_as_one(
+    django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from members.billing.services.auto_renewal import auto_renewals_end_for_memberships
+
+    def live(count):
+        ids = []
+        for _ in range(count):
+            membership = member()
+            AutoRenewal.objects.create(
+                membership=membership,
+                method=AutoRenewal.Method.CARD,
+                grade=membership.grade,
+                status=AutoRenewal.Status.ACTIVE,
+                stripe_subscription_id=f"sub_flat_{membership.pk}",
+                next_collection_on=membership.expires_on + ONE_DAY,
+                next_amount_pence=9500,
+            )
+            ids.append(membership.pk)
+        return ids
+
+    # None live: one query. One or five: lock-and-read, update, audit.
+    plain = member().pk
+    with django_assert_num_queries(1):
+        none = auto_renewals_end_for_memberships(
+            membership_ids=[plain], actor=None, label="system", cause="lapsed"
+        )
+    assert none == 0
+    for count in (1, 5):
+        ids = live(count)
+        with django_capture_on_commit_callbacks() as callbacks, django_assert_num_queries(3):
+            ended = auto_renewals_end_for_memberships(
+                membership_ids=ids, actor=None, label="system", cause="lapsed"
+            )
+        assert ended == count
+        assert len(callbacks) == count  # one Stripe cancellation each
+    assert not AutoRenewal.objects.exclude(status=AutoRenewal.Status.ENDED).exists()
+    assert AuditEntry.objects.filter(action="auto_renewal_ended").count() == 6

@@ -32,10 +32,18 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
-from members.audit import audit_record
+from members.audit import audit_fields, audit_record
 from members.billing import stripe_gateway
 from members.exceptions import MembershipError, PaymentProviderError
-from members.models import AutoRenewal, CollectionNotice, Membership, Payment, Refund, User
+from members.models import (
+    AuditEntry,
+    AutoRenewal,
+    CollectionNotice,
+    Membership,
+    Payment,
+    Refund,
+    User,
+)
 
 from .payments import offline_provider_enabled, year_buy_locked
 from .refunds import refund_record
@@ -338,28 +346,58 @@ def auto_renewals_end_for_memberships(
     arrangements end now and their subscriptions are cancelled at Stripe
     once this commits, so nothing more is collected for them. Money Stripe
     still takes for one is held (``invoice_settle``). Call inside the
-    transaction that ends the memberships; one query when none renews
-    automatically. Returns how many ended."""
-    from members.billing.tasks import auto_renewal_subscription_cancel_task
+    transaction that ends the memberships. A fixed number of queries
+    however many end (one when none renews automatically), so the daily
+    sweep's lapses stay flat per batch. Returns how many ended."""
+    from members.billing.tasks import (
+        auto_renewal_checkout_expire_task,
+        auto_renewal_subscription_cancel_task,
+    )
 
     live = list(
         AutoRenewal.objects.select_for_update(of=("self",))
         .filter(membership_id__in=list(membership_ids))
         .exclude(status=Status.ENDED)
-        .select_related("membership__user")
         .order_by("pk")
-    )
-    for renewal in live:
-        _end_locked(
-            renewal=renewal,
-            reason=AutoRenewal.EndReason.MEMBERSHIP_ENDED,
-            actor=actor,
-            label=label,
+        .values_list(
+            "pk",
+            "status",
+            "membership__user_id",
+            "stripe_subscription_id",
+            "stripe_checkout_session_id",
         )
-        if renewal.stripe_subscription_id:
-            auto_renewal_subscription_cancel_task.delay_on_commit(renewal.stripe_subscription_id)
-    if live:
-        logger.info("Automatic renewals %s ended: %s", [r.pk for r in live], cause)
+    )
+    if not live:
+        return 0
+    now = timezone.now()
+    reason = AutoRenewal.EndReason.MEMBERSHIP_ENDED
+    AutoRenewal.objects.filter(pk__in=[row[0] for row in live]).update(
+        status=Status.ENDED,
+        end_reason=reason,
+        ended_at=now,
+        next_collection_on=None,
+        updated_at=now,
+    )
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            **audit_fields(
+                actor=actor,
+                actor_label=label,
+                subject=User(pk=user_id),
+                target=AutoRenewal(pk=pk),
+                action="auto_renewal_ended",
+                from_state=status,
+                to_state=Status.ENDED,
+                data={"reason": reason, "cause": cause},
+            )
+        )
+        for pk, status, user_id, _sub, _session in live
+    )
+    for _pk, status, _user, subscription_id, session_id in live:
+        if subscription_id:
+            auto_renewal_subscription_cancel_task.delay_on_commit(subscription_id)
+        elif status == Status.SETTING_UP and session_id:
+            auto_renewal_checkout_expire_task.delay_on_commit(session_id)
     return len(live)
 
 
