@@ -327,6 +327,7 @@ CELERY_TASK_ROUTES = {
             "members.tasks.erasure_completed_email_task",
             "members.tasks.payment_notice_send_task",
             "members.consultations.tasks.consultation_notices_send_task",
+            "members.register_import.tasks.claim_invitations_send_task",
         )
     },
     **{
@@ -359,6 +360,9 @@ CELERY_TASK_ROUTES = {
     },
     # Calls to Stripe that a member's action queued: not emails, not sweeps.
     "members.tasks.checkout_sessions_expire_task": {"queue": "celery"},
+    # A register's dry run and import: staff wait on these, not the beat.
+    "members.register_import.tasks.register_import_check_task": {"queue": "celery"},
+    "members.register_import.tasks.register_import_apply_task": {"queue": "celery"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
@@ -499,6 +503,13 @@ REQUEST_BODY_MAX_BYTES = env.int("DJANGO_REQUEST_BODY_MAX_BYTES", default=12 * 1
 FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 # Form fields other than files: Django's default, said out loud.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2621440
+# Register import (members/register_import): the largest file and the
+# most rows one upload may have, and the rows written per transaction.
+REGISTER_IMPORT_MAX_BYTES = env.int("REGISTER_IMPORT_MAX_BYTES", default=8 * 1024 * 1024)
+REGISTER_IMPORT_MAX_ROWS = env.int("REGISTER_IMPORT_MAX_ROWS", default=25_000)
+REGISTER_IMPORT_BATCH = env.int("REGISTER_IMPORT_BATCH", default=1000)
+# How long an imported member's claim link works, in seconds.
+REGISTER_CLAIM_MAX_AGE = env.int("REGISTER_CLAIM_MAX_AGE", default=60 * 86400)
 # Evidence images above this many pixels are refused before decoding.
 UPLOAD_IMAGE_MAX_PIXELS = env.int("UPLOAD_IMAGE_MAX_PIXELS", default=50_000_000)
 # Public certificate searches (/verify/) per client address, in allauth's

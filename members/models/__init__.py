@@ -5,6 +5,7 @@ from members.billing.models import (
     InvoiceEmail,
     Membership,
     MembershipNotice,
+    MembershipNumberSequence,
     MembershipPeriod,
     Payment,
     PaymentNotice,
@@ -23,6 +24,12 @@ from members.consultations.models import (
 )
 from members.organisations.models import NHSOrganisation
 from members.privacy.models import DataExport, ErasureRequest
+from members.register_import.models import (
+    ClaimInvitation,
+    ImportedMember,
+    ImportRow,
+    RegisterImport,
+)
 
 from .accounts import ODS_PRACTICE_CODE, CareBoard, Profile, User, UserManager
 from .audit import AuditEntry
@@ -36,17 +43,21 @@ __all__ = [
     "AuditEntry",
     "AutoRenewal",
     "CareBoard",
+    "ClaimInvitation",
     "CollectionNotice",
     "Consultation",
     "ConsultationNotice",
     "DataExport",
     "ErasureRequest",
     "Grade",
+    "ImportRow",
+    "ImportedMember",
     "InvoiceEmail",
     "Membership",
     "MembershipDay",
     "MembershipFigures",
     "MembershipNotice",
+    "MembershipNumberSequence",
     "MembershipPeriod",
     "NHSOrganisation",
     "Payment",
@@ -54,6 +65,7 @@ __all__ = [
     "Profile",
     "Question",
     "Refund",
+    "RegisterImport",
     "ReminderOptOut",
     "Response",
     "StripeEvent",

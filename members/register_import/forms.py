@@ -1,0 +1,56 @@
+from allauth.account.forms import SetPasswordForm
+from django import forms
+
+from . import parsing
+
+
+class RegisterUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Register file",
+        help_text="A .csv (UTF-8) or .xlsx file, first row the column headings: Name (or "
+        "First name and Last name), Email, Membership number, Grade, First joined, Paid up "
+        "until, and optionally Organisation ODS code, Phone, Marketing consent, "
+        "Consultations consent.",
+        widget=forms.FileInput(
+            attrs={
+                "accept": ".csv,.xlsx,text/csv,"
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
+        error_messages={
+            "required": "Choose the register file to upload.",
+            "empty": "The file chosen is empty. Choose the file again.",
+        },
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > parsing.max_bytes():
+            raise forms.ValidationError(
+                f"The file is larger than {parsing.max_bytes() // (1024 * 1024)} MB: split it "
+                "into smaller files."
+            )
+        content = upload.read()
+        try:
+            parsing.header_read(name=upload.name, content=content)
+        except parsing.FileProblem as problem:
+            raise forms.ValidationError(str(problem)) from None
+        self.content = content
+        return upload
+
+
+class ImportChoiceForm(forms.Form):
+    leave_out = forms.CharField(
+        label="Rows to leave out (optional)",
+        required=False,
+        max_length=2000,
+        help_text="Row numbers as in the file, separated by commas, with ranges: 4, 7-9.",
+    )
+    errors_left_out = forms.BooleanField(
+        label="Import the rows without errors and leave out the rows with errors",
+        required=False,
+    )
+
+
+class ClaimPasswordForm(SetPasswordForm):
+    """allauth's own set-password form: its password rules and messages."""

@@ -1,0 +1,161 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from members.access import staff_permission_required
+from members.exceptions import MembershipError
+from members.models import ImportRow, RegisterImport, User
+
+from . import services
+from .forms import ClaimPasswordForm, ImportChoiceForm, RegisterUploadForm
+from .invitations import account_claim, claim_invitation_resend, invitation_from_token
+
+membership_team_required = staff_permission_required(
+    "members.manage_memberships", "Membership team only."
+)
+PAGE_ROWS = 100
+SHOWS = {
+    "problems": ("Rows with errors", {"action": ImportRow.Action.ERROR}),
+    "create": ("New members", {"action": ImportRow.Action.CREATE}),
+    "update": ("Updates", {"action": ImportRow.Action.UPDATE}),
+    "unchanged": ("No change", {"action": ImportRow.Action.UNCHANGED}),
+    "all": ("All rows", {}),
+}
+
+
+@membership_team_required
+def register_imports(request: HttpRequest) -> HttpResponse:
+    form = RegisterUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        register_import = services.register_import_upload(
+            name=upload.name, content=form.content, by=request.user
+        )
+        messages.success(request, "File uploaded. The dry run is checking every row.")
+        return redirect(register_import)
+    imports = RegisterImport.objects.select_related("uploaded_by").defer("content")[:50]
+    return render(
+        request,
+        "members/register_import/list.html",
+        {"form": form, "imports": imports},
+        status=400 if form.errors else 200,
+    )
+
+
+def _detail(request, register_import, form=None, status=200) -> HttpResponse:
+    show = request.GET.get("show", "")
+    if show not in SHOWS:
+        show = "problems" if register_import.check_counts.get("error") else "all"
+    label, lookup = SHOWS[show]
+    rows = register_import.rows.filter(**lookup).order_by("line")
+    page = Paginator(rows, PAGE_ROWS).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "members/register_import/detail.html",
+        {
+            "register_import": register_import,
+            "form": form or ImportChoiceForm(),
+            "page": page,
+            "show": show,
+            "show_label": label,
+            "shows": [(key, name) for key, (name, _) in SHOWS.items()],
+            "query_string": f"show={show}",
+            "outcomes": dict(
+                register_import.rows.exclude(outcome="")
+                .values_list("outcome")
+                .annotate(n=Count("pk"))
+                .order_by()
+            )
+            if register_import.status == RegisterImport.Status.IMPORTED
+            else {},
+        },
+        status=status,
+    )
+
+
+@membership_team_required
+def register_import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
+    register_import = get_object_or_404(RegisterImport.objects.defer("content"), pk=import_id)
+    return _detail(request, register_import)
+
+
+@membership_team_required
+def register_import_progress(request: HttpRequest, import_id: int) -> JsonResponse:
+    """What the progress page's script polls for (the page works without it)."""
+    register_import = get_object_or_404(RegisterImport.objects.defer("content"), pk=import_id)
+    return JsonResponse(
+        {
+            "status": register_import.status,
+            "busy": register_import.busy,
+            "done": register_import.done_rows,
+            "total": register_import.total_rows,
+            "percent": register_import.percent,
+        }
+    )
+
+
+@require_POST
+@membership_team_required
+def register_import_start(request: HttpRequest, import_id: int) -> HttpResponse:
+    register_import = get_object_or_404(RegisterImport.objects.defer("content"), pk=import_id)
+    form = ImportChoiceForm(request.POST)
+    if form.is_valid():
+        try:
+            leave_out = services.parse_lines(form.cleaned_data["leave_out"])
+        except MembershipError as refused:
+            form.add_error("leave_out", str(refused))
+    if form.is_valid():
+        try:
+            services.register_import_start(
+                register_import=register_import,
+                by=request.user,
+                leave_out=leave_out,
+                errors_left_out=form.cleaned_data["errors_left_out"],
+            )
+        except services.ErrorsNotLeftOut as refused:
+            form.add_error("errors_left_out", str(refused))
+        except MembershipError as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, "The import has started.")
+            return redirect(register_import)
+    return _detail(request, register_import, form=form, status=400)
+
+
+@require_POST
+@membership_team_required
+def claim_resend(request: HttpRequest, user_id: int) -> HttpResponse:
+    member = get_object_or_404(User, pk=user_id)
+    try:
+        claim_invitation_resend(user=member, by=request.user)
+    except MembershipError as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"The invitation to claim the account went to {member.email}.")
+    return redirect("members:staff_member", member.pk)
+
+
+def account_claim_view(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the invitation: choose a password, once."""
+    invitation = invitation_from_token(token)
+    if invitation is None:
+        return render(request, "members/register_import/claim_used.html", status=404)
+    form = ClaimPasswordForm(user=invitation.user, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = account_claim(invitation=invitation, password_form=form)
+        except MembershipError:
+            return render(request, "members/register_import/claim_used.html", status=404)
+        login(request, user, backend="allauth.account.auth_backends.AuthenticationBackend")
+        messages.success(request, "Your account is ready: you are signed in.")
+        return redirect("members:profile")
+    return render(
+        request,
+        "members/register_import/claim.html",
+        {"form": form, "member": invitation.user},
+        status=400 if form.errors else 200,
+    )

@@ -1,0 +1,129 @@
+"""The membership team's register import pages: upload, checks on the
+file, the dry-run report, choosing rows, and query counts."""
+
+import pytest
+from django.urls import reverse
+
+from members.models import Membership, RegisterImport
+from tests.factories import team_member
+
+from .world import HEADER, csv_bytes, day, good_rows, row, upload, xlsx_bytes
+
+pytestmark = pytest.mark.django_db
+UPLOAD = reverse("members:staff_register_imports")
+
+
+@pytest.fixture
+def staff_client(client, db):
+    client.force_login(team_member("Membership team"))
+    return client
+
+
+def post_file(client, content, name="register.csv", callbacks=None):
+    if callbacks is None:
+        return client.post(UPLOAD, {"file": upload(content, name)})
+    with callbacks(execute=True):
+        return client.post(UPLOAD, {"file": upload(content, name)})
+
+
+def test_a_file_without_the_columns_is_refused_by_the_field_naming_them(staff_client):
+    header = [h for h in HEADER if h != "Grade"] + ["Shoe size"]
+    response = post_file(staff_client, csv_bytes([], header=header))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "no column for: Grade" in html
+    assert "Shoe size" in html
+    assert not RegisterImport.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("register.pdf", b"%PDF-1.4 not a register", "Upload a .csv or .xlsx file."),
+        ("register.xlsx", b"PK\x03\x04 broken zip", "could not be opened"),
+        ("register.csv", "Name,Email\n".encode("utf-16"), "not UTF-8"),
+        ("register.xls", b"\xd0\xcf\x11\xe0", "Old Excel files"),
+    ],
+)
+def test_a_file_that_is_not_a_register_is_refused_with_a_message(
+    staff_client, name, content, message
+):
+    response = post_file(staff_client, content, name)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_files_over_the_size_or_row_limit_are_refused(
+    staff_client, settings, django_capture_on_commit_callbacks
+):
+    settings.REGISTER_IMPORT_MAX_BYTES = 200
+    response = post_file(staff_client, csv_bytes(good_rows()))
+    assert response.status_code == 400
+    assert "larger than" in response.content.decode()
+
+    settings.REGISTER_IMPORT_MAX_BYTES = 8 * 1024 * 1024
+    settings.REGISTER_IMPORT_MAX_ROWS = 2
+    response = post_file(
+        staff_client, csv_bytes(good_rows()), callbacks=django_capture_on_commit_callbacks
+    )
+    register_import = RegisterImport.objects.get()
+    assert register_import.status == RegisterImport.Status.FAILED
+    page = staff_client.get(response["Location"]).content.decode()
+    assert "more than 2 rows" in page
+    assert not register_import.rows.exists()
+
+
+def test_upload_dry_run_report_and_import_through_the_pages(
+    staff_client, django_capture_on_commit_callbacks
+):
+    rows = [*good_rows(), row("Dan Dixon", "dan@example.org", "5004", grade="Platinum")]
+    response = post_file(staff_client, xlsx_bytes(rows), "register.xlsx",
+                         django_capture_on_commit_callbacks)  # fmt: skip
+    assert response.status_code == 302
+    register_import = RegisterImport.objects.get()
+    page = staff_client.get(response["Location"]).content.decode()
+    assert "Dry run: nothing has been written yet" in page
+    assert "Platinum" in page and "is not a grade" in page  # errors are shown first
+
+    progress = staff_client.get(
+        reverse("members:staff_register_import_progress", args=[register_import.pk])
+    ).json()
+    assert progress == {"status": "checked", "busy": False, "done": 4, "total": 4,
+                        "percent": 100}  # fmt: skip
+
+    start = reverse("members:staff_register_import_start", args=[register_import.pk])
+    refused = staff_client.post(start, {"leave_out": "3"})
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    assert "1 rows have errors" in html
+    assert 'value="3"' in html  # what was typed is kept
+    bad_range = staff_client.post(start, {"leave_out": "3-x", "errors_left_out": "on"})
+    assert bad_range.status_code == 400
+    assert "is not a row number" in bad_range.content.decode()
+    assert not Membership.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = staff_client.post(start, {"leave_out": "3", "errors_left_out": "on"})
+    assert done.status_code == 302
+    assert set(Membership.objects.values_list("number", flat=True)) == {
+        "IGPM-005001",
+        "IGPM-005003",
+    }
+    page = staff_client.get(done["Location"] + "?show=all").content.decode()
+    assert "2 created" in page and "2 left out" in page
+
+
+def test_the_report_page_costs_the_same_queries_for_10_rows_as_for_300(
+    staff_client, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    def file_of(n):
+        return csv_bytes([[f"P {i}", f"p{n}x{i}@example.org", str(n * 1000 + i), "Member",
+                           "01/01/2020", day(10), "", "", "", ""] for i in range(n)])  # fmt: skip
+
+    pages = []
+    for n in (10, 300):
+        post_file(staff_client, file_of(n), callbacks=django_capture_on_commit_callbacks)
+        pages.append(RegisterImport.objects.first().get_absolute_url())
+    for url in pages:
+        with django_assert_max_num_queries(12):
+            assert staff_client.get(url + "?show=all").status_code == 200
