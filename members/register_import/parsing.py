@@ -142,16 +142,30 @@ def _csv_rows(content: bytes) -> Iterator[list]:
         raise FileProblem(f"The CSV file could not be read: {error}.") from None
 
 
+# A workbook unpacks to far more than its file; more than this is not a
+# register (a "zip bomb" would otherwise be unpacked in memory).
+XLSX_MAX_UNPACKED = 200 * 1024 * 1024
+# Columns read from each row: a register has a dozen.
+MAX_COLUMNS = 40
+
+
 def _xlsx_rows(content: bytes) -> Iterator[list]:
     from openpyxl import load_workbook
 
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())
+    except zipfile.BadZipFile as error:
+        raise FileProblem(f"The Excel file could not be opened ({error}).") from None
+    if unpacked > XLSX_MAX_UNPACKED:
+        raise FileProblem("The Excel file unpacks to more than a register could hold.")
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
         raise FileProblem(f"The Excel file could not be opened ({error}).") from None
     try:
         sheet = book.worksheets[0]
-        for row in sheet.iter_rows(values_only=True):
+        for row in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
             yield list(row)
     finally:
         book.close()

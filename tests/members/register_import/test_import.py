@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from members.billing.services.membership import add_years
 from members.billing.services.numbers import membership_number_next
@@ -353,3 +354,18 @@ def test_the_dry_run_and_the_import_cost_queries_per_batch_not_per_row(
     # many rows each batch has.
     assert (check_4 - check_1) / 3 <= 6, counts
     assert (import_4 - import_1) / 3 <= 30, counts
+
+
+def test_an_imported_members_certificate_says_when_they_first_joined(
+    client, staff, django_capture_on_commit_callbacks
+):
+    import io
+
+    from pypdf import PdfReader
+
+    imported(staff, csv_bytes(good_rows()), django_capture_on_commit_callbacks)
+    client.force_login(User.objects.get(email="ann@example.org"))
+    response = client.get(reverse("members:certificate"))
+    assert response.status_code == 200
+    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    assert "3 April 2015" in text

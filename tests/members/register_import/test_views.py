@@ -127,3 +127,12 @@ def test_the_report_page_costs_the_same_queries_for_10_rows_as_for_300(
     for url in pages:
         with django_assert_max_num_queries(12):
             assert staff_client.get(url + "?show=all").status_code == 200
+
+
+def test_an_excel_file_that_unpacks_too_large_is_refused(staff_client, monkeypatch):
+    from members.register_import import parsing
+
+    monkeypatch.setattr(parsing, "XLSX_MAX_UNPACKED", 1000)
+    response = post_file(staff_client, xlsx_bytes(good_rows()), "register.xlsx")
+    assert response.status_code == 400
+    assert "unpacks to more than" in response.content.decode()
