@@ -218,6 +218,7 @@ MATRIX = {
         team_only("membership", status=400),
     ),
     "members:staff_claim_resend": ("post", "imported_member", team_only("membership", status=302)),
+    "members:staff_renewal_invoice": ("get", "imported_member", team_only("membership")),
     # The claim link's signed token is the key (a GET only shows the form).
     "members:account_claim": ("get", "claim_token", every(200)),
     "accreditation:pathways": ("get", None, every(200)),

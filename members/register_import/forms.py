@@ -54,3 +54,31 @@ class ImportChoiceForm(forms.Form):
 
 class ClaimPasswordForm(SetPasswordForm):
     """allauth's own set-password form: its password rules and messages."""
+
+
+class RenewalInvoiceForm(forms.Form):
+    """Staff invoice a member who has not claimed their account (the same
+    details a member gives on the pay page)."""
+
+    organisation = forms.CharField(
+        label="Organisation paying the invoice",
+        max_length=200,
+        help_text="Usually the member's practice.",
+        error_messages={"required": "Enter the name of the organisation paying the invoice."},
+    )
+    address = forms.CharField(
+        label="Billing address (optional)",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    purchase_order = forms.CharField(
+        label="Purchase order number (optional)", max_length=60, required=False
+    )
+    accounts_email = forms.EmailField(
+        label="Accounts email (optional)",
+        max_length=254,
+        required=False,
+        help_text="The invoice is emailed to the member and to this address.",
+        error_messages={"invalid": "Enter an email address like accounts@example.org."},
+    )

@@ -26,5 +26,10 @@ urlpatterns = [
         views.claim_resend,
         name="staff_claim_resend",
     ),
+    path(
+        "staff/members/<int:user_id>/renewal-invoice/",
+        views.renewal_invoice,
+        name="staff_renewal_invoice",
+    ),
     path("account/claim/<str:token>/", views.account_claim_view, name="account_claim"),
 ]

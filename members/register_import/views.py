@@ -7,11 +7,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from members.access import staff_permission_required
+from members.billing.services.invoices import InvoiceDetails, invoice_request
 from members.exceptions import MembershipError
-from members.models import ImportRow, RegisterImport, User
+from members.models import ImportedMember, ImportRow, RegisterImport, User
 
 from . import services
-from .forms import ClaimPasswordForm, ImportChoiceForm, RegisterUploadForm
+from .forms import ClaimPasswordForm, ImportChoiceForm, RegisterUploadForm, RenewalInvoiceForm
 from .invitations import account_claim, claim_invitation_resend, invitation_from_token
 
 membership_team_required = staff_permission_required(
@@ -137,6 +138,41 @@ def claim_resend(request: HttpRequest, user_id: int) -> HttpResponse:
     else:
         messages.success(request, f"The invitation to claim the account went to {member.email}.")
     return redirect("members:staff_member", member.pk)
+
+
+@membership_team_required
+def renewal_invoice(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Invoice the next year of a member from the register who has not
+    claimed their account (and so cannot open the pay page)."""
+    imported = get_object_or_404(
+        ImportedMember.objects.select_related("user__membership__grade", "user__profile"),
+        user_id=user_id,
+    )
+    member = imported.user
+    membership = member.membership
+    initial = {"organisation": member.profile.organisation_name}
+    form = RenewalInvoiceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            requested = invoice_request(
+                membership=membership, by=request.user, details=InvoiceDetails(**form.cleaned_data)
+            )
+        except MembershipError as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(
+                request,
+                f"Invoice {requested.payment.invoice_number} was sent to "
+                + " and ".join(requested.recipients)
+                + ".",
+            )
+            return redirect("members:staff_member", member.pk)
+    return render(
+        request,
+        "members/register_import/renewal_invoice.html",
+        {"form": form, "member": member, "membership": membership, "imported": imported},
+        status=400 if form.errors else 200,
+    )
 
 
 def account_claim_view(request: HttpRequest, token: str) -> HttpResponse:

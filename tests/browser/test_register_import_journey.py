@@ -70,6 +70,9 @@ def test_staff_import_a_file_with_errors_fix_it_and_import_it(page, live_server)
     page.get_by_role("link", name="ann@example.org").click()
     expect(page.get_by_role("heading", name="From the earlier register")).to_be_visible()
     assert_accessible(page)
+    page.get_by_role("link", name="Invoice their renewal").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Invoice a renewal")
+    check_page(page)
 
 
 def test_the_progress_page_follows_the_work_without_inline_script(page, live_server):

@@ -136,3 +136,40 @@ def test_an_excel_file_that_unpacks_too_large_is_refused(staff_client, monkeypat
     response = post_file(staff_client, xlsx_bytes(good_rows()), "register.xlsx")
     assert response.status_code == 400
     assert "unpacks to more than" in response.content.decode()
+
+
+def test_staff_invoice_the_renewal_of_a_member_who_never_claimed(
+    staff_client, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from members.models import Payment, User
+
+    rows = [row("Ann Archer", "ann@example.org", "5001", paid_up=day(20))]
+    post_file(staff_client, csv_bytes(rows), callbacks=django_capture_on_commit_callbacks)
+    register_import = RegisterImport.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(
+            reverse("members:staff_register_import_start", args=[register_import.pk]), {}
+        )
+    ann = User.objects.get(email="ann@example.org")
+    record = staff_client.get(reverse("members:staff_member", args=[ann.pk])).content.decode()
+    assert "From the earlier register" in record and "Not claimed yet" in record
+
+    url = reverse("members:staff_renewal_invoice", args=[ann.pk])
+    missing = staff_client.post(url, {"purchase_order": "PO-7"})
+    assert missing.status_code == 400
+    html = missing.content.decode()
+    assert "Enter the name of the organisation paying the invoice." in html
+    assert 'value="PO-7"' in html
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = staff_client.post(
+            url, {"organisation": "Riverside Surgery", "purchase_order": "PO-7"}
+        )
+    assert sent.status_code == 302
+    invoice = Payment.objects.get(membership__user=ann, method=Payment.Method.INVOICE)
+    assert invoice.amount_pence == ann.membership.grade.annual_fee_pence
+    assert invoice.invoice_purchase_order == "PO-7"
+    assert [m.to for m in mail.outbox] == [["ann@example.org"]]
+    assert invoice.invoice_number in mail.outbox[0].body

@@ -93,3 +93,37 @@ def test_numbers_taken_at_once_by_payments_and_an_import_never_repeat():
     assert before == list(range(1, len(before) + 1))
     assert after == list(range(501, 501 + len(after)))
     assert MembershipNumberSequence.objects.get().last == max(values[-1], 500)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_the_lock_numbers_taken_at_once_repeat(monkeypatch):
+    """The negative control: the same allocation reading the sequence row
+    without locking it hands out one number several times."""
+    from members.billing.services import numbers
+
+    MembershipNumberSequence.objects.update_or_create(pk=1, defaults={"last": 0})
+
+    def unlocked():
+        sequence = MembershipNumberSequence.objects.get(pk=1)
+        time.sleep(0.05)  # everyone reads before anyone writes
+        return sequence
+
+    monkeypatch.setattr(numbers, "_locked", unlocked)
+    taken = []
+    barrier = threading.Barrier(10)
+
+    def take():
+        try:
+            barrier.wait()
+            with transaction.atomic():
+                taken.append(membership_number_next())
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=take) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(taken) == 10
+    assert len(set(taken)) < 10
