@@ -47,7 +47,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection, connections  # noqa: E402
+from django.db import connection, connections, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -157,7 +157,8 @@ def main() -> None:
             problems.append("memberships: not one per row")
         if len(queued) != args.rows or ClaimInvitation.objects.count() != args.rows:
             problems.append(f"invitations: {len(queued)} queued, expected {args.rows}")
-        next_number = membership_number_next()
+        with transaction.atomic():
+            next_number = membership_number_next()
         if next_number != f"IGPM-{FIRST_NUMBER + args.rows:06d}":
             problems.append(f"next number {next_number}")
         print(f"next number after the import: {next_number}")

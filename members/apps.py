@@ -30,7 +30,7 @@ class MembersConfig(AppConfig):
 
     @staticmethod
     def register_import_load() -> None:
-        from .register_import import panels, privacy, tasks  # noqa: F401
+        from .register_import import audit_names, panels, privacy, tasks  # noqa: F401
 
     @staticmethod
     def consultations_load() -> None:

@@ -8,8 +8,9 @@ afterwards never gets a number the register already gave someone.
 
 import re
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.functions import Greatest
+from django.utils import timezone
 
 from members.models import Membership, MembershipNumberSequence
 
@@ -53,23 +54,35 @@ def _highest_in_use() -> int:
     return highest
 
 
-@transaction.atomic
 def membership_number_next() -> str:
-    """A number nobody holds. The sequence row stays locked until the
-    caller's transaction ends: a second payment waits, then takes the next
-    one."""
-    sequence = _locked()
-    value = sequence.last
+    """A number nobody holds, for the caller's transaction (a payment being
+    fulfilled). Moving the sequence on locks its row until that transaction
+    ends: a second payment waits, then takes the next number."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Take a membership number inside the transaction that uses it.")
     while True:
-        value += 1
+        value = _advance()
         number = membership_number_format(value)
         # Numbers below the sequence are never handed out, but a number
-        # written into the table by hand is still stepped over.
+        # typed into a membership by hand is stepped over.
         if not Membership.objects.filter(number=number).exists():
-            break
-    sequence.last = value
-    sequence.save(update_fields=["last", "updated_at"])
-    return number
+            return number
+
+
+def _advance() -> int:
+    """The sequence moved on by one, in one statement (locking the row)."""
+    table = MembershipNumberSequence._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last = last + 1, updated_at = %s WHERE id = 1 "  # noqa: S608
+            "RETURNING last",
+            [timezone.now()],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        _locked()  # creates the row
+        return _advance()
+    return row[0]
 
 
 @transaction.atomic

@@ -173,3 +173,13 @@ def test_staff_invoice_the_renewal_of_a_member_who_never_claimed(
     assert invoice.invoice_purchase_order == "PO-7"
     assert [m.to for m in mail.outbox] == [["ann@example.org"]]
     assert invoice.invoice_number in mail.outbox[0].body
+
+
+def test_the_audit_trail_names_the_register_file(client, django_capture_on_commit_callbacks):
+    post = client.post
+    client.force_login(team_member("Membership team"))
+    with django_capture_on_commit_callbacks(execute=True):
+        post(UPLOAD, {"file": upload(csv_bytes(good_rows()), "spring-register.csv")})
+    client.force_login(team_member("Administrators"))
+    trail = client.get(reverse("members:staff_audit")).content.decode()
+    assert "Register file spring-register.csv" in trail

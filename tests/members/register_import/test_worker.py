@@ -97,18 +97,20 @@ def test_numbers_taken_at_once_by_payments_and_an_import_never_repeat():
 
 @pytest.mark.django_db(transaction=True)
 def test_without_the_lock_numbers_taken_at_once_repeat(monkeypatch):
-    """The negative control: the same allocation reading the sequence row
-    without locking it hands out one number several times."""
+    """The negative control: moving the sequence on by reading it and then
+    writing it back, rather than in one locking statement, hands out one
+    number several times."""
     from members.billing.services import numbers
 
     MembershipNumberSequence.objects.update_or_create(pk=1, defaults={"last": 0})
 
-    def unlocked():
-        sequence = MembershipNumberSequence.objects.get(pk=1)
+    def read_then_write():
+        last = MembershipNumberSequence.objects.get(pk=1).last
         time.sleep(0.05)  # everyone reads before anyone writes
-        return sequence
+        MembershipNumberSequence.objects.filter(pk=1).update(last=last + 1)
+        return last + 1
 
-    monkeypatch.setattr(numbers, "_locked", unlocked)
+    monkeypatch.setattr(numbers, "_advance", read_then_write)
     taken = []
     barrier = threading.Barrier(10)
 
