@@ -102,7 +102,8 @@ def timed(name: str, work):
         started = time.perf_counter()
         result = work()
         seconds = time.perf_counter() - started
-    print(f"{name:16} {seconds:7.1f} s  {len(queries):6} queries")
+    in_sql = sum(float(query["time"]) for query in queries.captured_queries)
+    print(f"{name:16} {seconds:7.1f} s  {len(queries):6} queries  {in_sql:5.1f} s in SQL")
     return result, seconds, len(queries)
 
 
