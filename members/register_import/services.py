@@ -408,11 +408,14 @@ def _update(updates: list[tuple[ImportRow, Clean]], actor) -> list[int]:
     today = timezone.localdate()
     now = timezone.now()
     user_ids = [row.member_id for row, _ in updates]
+    # Locked, in id order, so a payment for one of them waits; read again
+    # under the lock, in case one was paid since the batch was judged.
     members = {
         m.user_id: m
-        for m in Membership.objects.filter(user_id__in=user_ids).select_related(
-            "user__profile", "user__imported__period__payment"
-        )
+        for m in Membership.objects.filter(user_id__in=user_ids)
+        .select_related("user__profile", "user__imported__period__payment")
+        .select_for_update(of=("self",))
+        .order_by("pk")
     }
     changed_users, changed_profiles, changed_memberships = [], [], []
     changed_periods, changed_payments, changed_imported, moved_emails = [], [], [], []
@@ -423,6 +426,12 @@ def _update(updates: list[tuple[ImportRow, Clean]], actor) -> list[int]:
         membership = members[row.member_id]
         user, imported = membership.user, membership.user.imported
         changes = row.changes
+        if {"paid_up_until", "first_joined"} & set(changes) and (
+            membership.expires_on != imported.period.ends_on
+        ):
+            row.outcome = Outcome.REFUSED
+            row.errors = ["Paid up until: the member paid on the portal during the import."]
+            continue
         for name in ("first_name", "last_name", "email"):
             if name in changes:
                 setattr(user, name, getattr(clean, name))

@@ -3,20 +3,28 @@
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.db import OperationalError
 
 from .invitations import claim_invitations_send
 from .services import register_import_apply, register_import_check
 
+# A lost connection or a deadlock with a payment: the dry run starts again,
+# the import carries on from the first batch not yet written.
+DATABASE_RETRY = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "max_retries": 3,
+}
 RETRY = {"autoretry_for": (SMTPException, OSError), "retry_backoff": True, "max_retries": 5}
 
 
-@shared_task
+@shared_task(**DATABASE_RETRY)
 def register_import_check_task(import_id: int) -> dict:
     register_import = register_import_check(import_id=import_id)
     return {"status": register_import.status, **register_import.check_counts}
 
 
-@shared_task
+@shared_task(**DATABASE_RETRY)
 def register_import_apply_task(import_id: int) -> dict:
     register_import = register_import_apply(import_id=import_id)
     return {"status": register_import.status, **register_import.import_counts}

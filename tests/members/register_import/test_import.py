@@ -369,3 +369,32 @@ def test_an_imported_members_certificate_says_when_they_first_joined(
     assert response.status_code == 200
     text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
     assert "3 April 2015" in text
+
+
+def test_a_member_paid_while_the_batch_was_being_written_keeps_the_payment(
+    staff, monkeypatch, django_capture_on_commit_callbacks
+):
+    from members.register_import import services
+
+    imported(staff, csv_bytes(good_rows()), django_capture_on_commit_callbacks)
+    corrected = good_rows()
+    corrected[0][5] = day(500)
+    register_import = checked(staff, csv_bytes(corrected), django_capture_on_commit_callbacks)
+    judge = services.rows_judge
+    paid_until = today() + datetime.timedelta(days=565)
+
+    def judged_then_paid(cleans):
+        verdicts = judge(cleans)
+        # A renewal commits between the judge's read and the write.
+        Membership.objects.filter(number="IGPM-005001").update(expires_on=paid_until)
+        return verdicts
+
+    monkeypatch.setattr(services, "rows_judge", judged_then_paid)
+    with django_capture_on_commit_callbacks(execute=True):
+        register_import_start(
+            register_import=register_import, by=staff, leave_out=set(), errors_left_out=False
+        )
+    register_import.refresh_from_db()
+    assert register_import.import_counts["refused"] == 1
+    assert Membership.objects.get(number="IGPM-005001").expires_on == paid_until
+    assert "paid on the portal during the import" in register_import.rows.get(line=2).errors[0]
