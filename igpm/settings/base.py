@@ -510,6 +510,12 @@ REGISTER_IMPORT_MAX_ROWS = env.int("REGISTER_IMPORT_MAX_ROWS", default=25_000)
 REGISTER_IMPORT_BATCH = env.int("REGISTER_IMPORT_BATCH", default=1000)
 # How long an imported member's claim link works, in seconds.
 REGISTER_CLAIM_MAX_AGE = env.int("REGISTER_CLAIM_MAX_AGE", default=60 * 86400)
+# Openings and sendings of the public claim page per client address, in
+# allauth's rate format (its cache and ALLAUTH_TRUSTED_PROXY_COUNT apply).
+REGISTER_CLAIM_RATE_LIMIT = env("REGISTER_CLAIM_RATE_LIMIT", default="20/m/ip,100/h/ip")
+# An import or dry run whose rows have not moved for this many minutes is
+# shown to staff as stalled, with the button to carry on.
+REGISTER_IMPORT_STALLED_MINUTES = env.int("REGISTER_IMPORT_STALLED_MINUTES", default=15)
 # Evidence images above this many pixels are refused before decoding.
 UPLOAD_IMAGE_MAX_PIXELS = env.int("UPLOAD_IMAGE_MAX_PIXELS", default=50_000_000)
 # Public certificate searches (/verify/) per client address, in allauth's

@@ -1,5 +1,6 @@
 from allauth.account.forms import SetPasswordForm
 from django import forms
+from django.core.validators import MaxLengthValidator
 
 from . import parsing
 
@@ -52,8 +53,26 @@ class ImportChoiceForm(forms.Form):
     )
 
 
+PASSWORD_MAX = 256
+
+
 class ClaimPasswordForm(SetPasswordForm):
-    """allauth's own set-password form: its password rules and messages."""
+    """allauth's own set-password form: its password rules and messages,
+    and a length limit (the page is public; hashing a huge password is
+    work for nothing)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("password1", "password2"):
+            field = self.fields[name]
+            field.max_length = PASSWORD_MAX
+            field.widget.attrs["maxlength"] = str(PASSWORD_MAX)
+            field.validators.append(
+                MaxLengthValidator(
+                    PASSWORD_MAX,
+                    f"Choose a password of at most {PASSWORD_MAX} characters.",
+                )
+            )
 
 
 class RenewalInvoiceForm(forms.Form):

@@ -1,3 +1,5 @@
+from allauth.core.internal import ratelimit
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.paginator import Paginator
@@ -175,9 +177,43 @@ def renewal_invoice(request: HttpRequest, user_id: int) -> HttpResponse:
     )
 
 
+CLAIM_RATE_ACTION = "register_claim"
+CLAIM_THROTTLED = (
+    "Too many attempts to claim an account have come from your connection recently. "
+    "Wait a few minutes, then open the link in your invitation again."
+)
+# A signed token is about 30 characters; anything much longer is not one.
+CLAIM_TOKEN_MAX = 200
+
+
+def _claim_allowed(request: HttpRequest) -> bool:
+    """Count one opening or sending of the claim page against the client's
+    address (settings.REGISTER_CLAIM_RATE_LIMIT), in allauth's limiter: the
+    shared cache, and the address found behind the trusted proxies as for
+    sign-in (ALLAUTH_TRUSTED_PROXY_COUNT). A GET counts too: it is what
+    tries a token."""
+    return bool(
+        ratelimit.consume(
+            request,
+            app="members",
+            action=CLAIM_RATE_ACTION,
+            config={CLAIM_RATE_ACTION: settings.REGISTER_CLAIM_RATE_LIMIT},
+            limit_get=True,
+        )
+    )
+
+
 def account_claim_view(request: HttpRequest, token: str) -> HttpResponse:
-    """The link in the invitation: choose a password, once."""
-    invitation = invitation_from_token(token)
+    """The link in the invitation: choose a password, once. Limited per
+    client address; the token and the passwords have a size limit."""
+    if not _claim_allowed(request):
+        return render(
+            request,
+            "members/register_import/claim_throttled.html",
+            {"throttled": CLAIM_THROTTLED},
+            status=429,
+        )
+    invitation = invitation_from_token(token) if len(token) <= CLAIM_TOKEN_MAX else None
     if invitation is None:
         return render(request, "members/register_import/claim_used.html", status=404)
     form = ClaimPasswordForm(user=invitation.user, data=request.POST or None)

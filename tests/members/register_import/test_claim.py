@@ -6,6 +6,7 @@ import re
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from members.models import AuditEntry, ClaimInvitation, User
@@ -106,3 +107,44 @@ def test_staff_resend_sends_a_new_link_until_the_account_is_claimed(
     with pytest.raises(IllegalTransition):
         claim_invitation_resend(user=bob, by=staff)
     assert register.status == RegisterImport.Status.IMPORTED
+
+
+def test_the_claim_page_is_limited_per_client_address(settings, register):
+    """Over the limit the page answers 429 with a message, whatever the
+    token; another address has its own allowance; a claim still works
+    from there."""
+    settings.REGISTER_CLAIM_RATE_LIMIT = "3/m/ip"
+    url = link_for("ann@example.org")
+    stranger = Client(REMOTE_ADDR="203.0.113.7")
+    for attempt in range(3):
+        assert stranger.get(f"/account/claim/guess{attempt}/").status_code == 404
+    refused = stranger.get(url)
+    assert refused.status_code == 429
+    assert "Too many attempts to claim an account" in refused.content.decode()
+    posted = stranger.post(url, {"password1": PASSWORD, "password2": PASSWORD})
+    assert posted.status_code == 429
+    assert not User.objects.get(email="ann@example.org").has_usable_password()
+
+    owner = Client(REMOTE_ADDR="198.51.100.9")
+    assert owner.post(url, {"password1": PASSWORD, "password2": PASSWORD}).status_code == 302
+
+
+def test_behind_the_proxy_the_claim_limit_follows_the_forwarded_address(settings, register):
+    settings.REGISTER_CLAIM_RATE_LIMIT = "2/m/ip"
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    proxy = Client(REMOTE_ADDR="10.0.0.2")
+    for _ in range(2):
+        assert proxy.get("/account/claim/x/", HTTP_X_FORWARDED_FOR="203.0.113.7").status_code == 404
+    assert proxy.get("/account/claim/x/", HTTP_X_FORWARDED_FOR="203.0.113.7").status_code == 429
+    assert proxy.get("/account/claim/x/", HTTP_X_FORWARDED_FOR="198.51.100.9").status_code == 404
+
+
+def test_an_overlong_token_or_password_is_refused_without_work(client, register):
+    url = link_for("ann@example.org")
+    token = url.split("/")[-2]
+    assert client.get(f"/account/claim/{token}{'a' * 300}/").status_code == 404
+    huge = "x" * 10_000
+    response = client.post(url, {"password1": huge, "password2": huge})
+    assert response.status_code == 400
+    assert "at most 256 characters" in response.content.decode()
+    assert not User.objects.get(email="ann@example.org").has_usable_password()
