@@ -1,6 +1,9 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 
 class RegisterImport(models.Model):
@@ -12,6 +15,9 @@ class RegisterImport(models.Model):
         IMPORTING = "importing", "Being imported"
         IMPORTED = "imported", "Imported"
         FAILED = "failed", "Could not be read"
+        # The task gave up (a database error past its retries, a crash):
+        # staff carry on from where it stopped.
+        INTERRUPTED = "interrupted", "Stopped before it finished"
 
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -21,7 +27,15 @@ class RegisterImport(models.Model):
     # disks); emptied once the rows are stored.
     content = models.BinaryField(editable=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CHECKING)
-    problem = models.TextField(blank=True, help_text="Why the file could not be read.")
+    problem = models.TextField(
+        blank=True, help_text="Why the file could not be read, or why the work stopped."
+    )
+    # What an interrupted import was doing (checking or importing), so
+    # carrying on starts the same step again.
+    interrupted_step = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    # When the rows last moved: work with no progress for
+    # REGISTER_IMPORT_STALLED_MINUTES is shown as stalled.
+    progress_at = models.DateTimeField(null=True, blank=True)
     total_rows = models.PositiveIntegerField(default=0)
     done_rows = models.PositiveIntegerField(default=0)
     # Dry run: {"create", "update", "unchanged", "error"};
@@ -48,6 +62,20 @@ class RegisterImport(models.Model):
     @property
     def busy(self) -> bool:
         return self.status in (self.Status.CHECKING, self.Status.IMPORTING)
+
+    @property
+    def stalled(self) -> bool:
+        """Busy, but no row has moved for a while: the task has probably
+        died without saying so."""
+        if not self.busy:
+            return False
+        since = self.progress_at or self.import_started_at or self.created_at
+        limit = datetime.timedelta(minutes=settings.REGISTER_IMPORT_STALLED_MINUTES)
+        return since is not None and timezone.now() - since > limit
+
+    @property
+    def can_resume(self) -> bool:
+        return self.status == self.Status.INTERRUPTED or self.stalled
 
     @property
     def percent(self) -> int:

@@ -88,7 +88,9 @@ def register_import_check(*, import_id: int) -> RegisterImport:
         clean, problems[line] = row_clean(line=line, values=values, grades=grades)
         if clean is not None:
             cleans[line] = clean
-    RegisterImport.objects.filter(pk=import_id).update(total_rows=len(lines), done_rows=0)
+    RegisterImport.objects.filter(pk=import_id).update(
+        total_rows=len(lines), done_rows=0, progress_at=timezone.now()
+    )
     duplicated = duplicates_find(list(cleans.values()))
     counts = {action.value: 0 for action in Action}
     # Each batch judged against the database, then its rows stored with
@@ -115,7 +117,9 @@ def register_import_check(*, import_id: int) -> RegisterImport:
                 )
             )
         ImportRow.objects.bulk_create(rows)
-        RegisterImport.objects.filter(pk=import_id).update(done_rows=start + len(batch))
+        RegisterImport.objects.filter(pk=import_id).update(
+            done_rows=start + len(batch), progress_at=timezone.now()
+        )
     with transaction.atomic():
         RegisterImport.objects.filter(pk=import_id).update(
             status=Status.CHECKED,
@@ -199,7 +203,10 @@ def register_import_start(
     register_import.imported_by = by
     register_import.import_started_at = timezone.now()
     register_import.done_rows = 0
-    register_import.save(update_fields=["status", "imported_by", "import_started_at", "done_rows"])
+    register_import.progress_at = register_import.import_started_at
+    register_import.save(
+        update_fields=["status", "imported_by", "import_started_at", "done_rows", "progress_at"]
+    )
     audit_record(
         actor=by,
         target=register_import,
@@ -221,12 +228,82 @@ def register_import_apply(*, import_id: int) -> RegisterImport:
     grades = grades_by_name()
     pending = ImportRow.objects.filter(register_import_id=import_id, outcome="").order_by("line")
     done = ImportRow.objects.filter(register_import_id=import_id).exclude(outcome="").count()
-    while batch := list(pending[: batch_size()]):
+    while True:
         with transaction.atomic():
+            # The number lock first, then the rows still to write, read
+            # under it: a second task on the same import (staff carrying on
+            # a stalled one) waits, then finds this batch written.
+            membership_numbers_lock()
+            batch = list(pending.select_for_update(of=("self",))[: batch_size()])
+            if not batch:
+                break
             _apply_batch(register_import, batch, grades)
         done += len(batch)
-        RegisterImport.objects.filter(pk=import_id).update(done_rows=done)
+        RegisterImport.objects.filter(pk=import_id).update(
+            done_rows=done, progress_at=timezone.now()
+        )
     return _finish(import_id)
+
+
+def register_import_interrupted(*, import_id: int, reason: str) -> RegisterImport:
+    """The task gave up for good: say so, with why, instead of staying
+    "being checked" or "being imported" for ever. Rows already written stay
+    written; ``register_import_resume`` carries on."""
+    with transaction.atomic():
+        register_import = (
+            RegisterImport.objects.select_for_update().defer("content").get(pk=import_id)
+        )
+        if not register_import.busy:
+            return register_import  # finished, or already marked
+        step = register_import.status
+        register_import.status = Status.INTERRUPTED
+        register_import.interrupted_step = step
+        register_import.problem = reason[:2000]
+        register_import.save(update_fields=["status", "interrupted_step", "problem"])
+        audit_record(
+            actor=None,
+            target=register_import,
+            action="register_import_interrupted",
+            from_state=step,
+            to_state=Status.INTERRUPTED,
+            reason=register_import.problem,
+            data={"done": register_import.done_rows, "total": register_import.total_rows},
+        )
+    return register_import
+
+
+@transaction.atomic
+def register_import_resume(*, register_import: RegisterImport, by: User) -> RegisterImport:
+    """Staff carry on an interrupted or stalled dry run or import. A dry
+    run starts again (it writes nothing but its report); an import carries
+    on from the first row not yet written, so rows already written are not
+    written again. Pressing twice: the second finds the work under way."""
+    from .tasks import register_import_apply_task, register_import_check_task
+
+    register_import = (
+        RegisterImport.objects.select_for_update().defer("content").get(pk=register_import.pk)
+    )
+    if not register_import.can_resume:
+        raise IllegalTransition("This file is not stopped: there is nothing to carry on.")
+    before = register_import.status
+    step = register_import.interrupted_step if before == Status.INTERRUPTED else before
+    register_import.status = step
+    register_import.interrupted_step = ""
+    register_import.problem = ""
+    register_import.progress_at = timezone.now()
+    register_import.save(update_fields=["status", "interrupted_step", "problem", "progress_at"])
+    audit_record(
+        actor=by,
+        target=register_import,
+        action="register_import_resumed",
+        from_state=before,
+        to_state=step,
+        data={"done": register_import.done_rows, "total": register_import.total_rows,
+              "stalled": before != Status.INTERRUPTED},
+    )  # fmt: skip
+    task = register_import_check_task if step == Status.CHECKING else register_import_apply_task
+    task.delay_on_commit(register_import.pk)
+    return register_import
 
 
 def _finish(import_id: int) -> RegisterImport:
@@ -256,9 +333,8 @@ def _finish(import_id: int) -> RegisterImport:
 
 
 def _apply_batch(register_import: RegisterImport, batch: list[ImportRow], grades) -> None:
-    # The number sequence first: a payment taking a number waits for this
-    # batch, and then continues after the highest number it wrote.
-    membership_numbers_lock()
+    # The caller took the number sequence's lock first: a payment taking a
+    # number waits for this batch, then continues after the highest it wrote.
     cleans: dict[int, Clean] = {}
     for row in batch:
         clean, errors = row_clean(line=row.line, values=row.values, grades=grades)

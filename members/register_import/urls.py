@@ -22,6 +22,11 @@ urlpatterns = [
         name="staff_register_import_start",
     ),
     path(
+        "staff/register-import/<int:import_id>/resume/",
+        views.register_import_resume,
+        name="staff_register_import_resume",
+    ),
+    path(
         "staff/members/<int:user_id>/claim-invitation/",
         views.claim_resend,
         name="staff_claim_resend",

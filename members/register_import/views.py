@@ -94,6 +94,7 @@ def register_import_progress(request: HttpRequest, import_id: int) -> JsonRespon
         {
             "status": register_import.status,
             "busy": register_import.busy,
+            "stalled": register_import.stalled,
             "done": register_import.done_rows,
             "total": register_import.total_rows,
             "percent": register_import.percent,
@@ -127,6 +128,20 @@ def register_import_start(request: HttpRequest, import_id: int) -> HttpResponse:
             messages.success(request, "The import has started.")
             return redirect(register_import)
     return _detail(request, register_import, form=form, status=400)
+
+
+@require_POST
+@membership_team_required
+def register_import_resume(request: HttpRequest, import_id: int) -> HttpResponse:
+    """Carry on a dry run or an import that stopped or stalled."""
+    register_import = get_object_or_404(RegisterImport.objects.defer("content"), pk=import_id)
+    try:
+        services.register_import_resume(register_import=register_import, by=request.user)
+    except MembershipError as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, "Carrying on from where it stopped.")
+    return redirect(register_import)
 
 
 @require_POST

@@ -12,7 +12,7 @@
     fetch(panel.getAttribute("data-progress-url"), { credentials: "same-origin" })
       .then(function (response) { return response.json(); })
       .then(function (state) {
-        if (!state.busy) {
+        if (!state.busy || state.stalled) {
           window.location.reload();
           return;
         }

@@ -88,8 +88,8 @@ def test_upload_dry_run_report_and_import_through_the_pages(
     progress = staff_client.get(
         reverse("members:staff_register_import_progress", args=[register_import.pk])
     ).json()
-    assert progress == {"status": "checked", "busy": False, "done": 4, "total": 4,
-                        "percent": 100}  # fmt: skip
+    assert progress == {"status": "checked", "busy": False, "stalled": False, "done": 4,
+                        "total": 4, "percent": 100}  # fmt: skip
 
     start = reverse("members:staff_register_import_start", args=[register_import.pk])
     refused = staff_client.post(start, {"leave_out": "3"})
