@@ -178,3 +178,73 @@ def test_staff_outside_the_membership_team_cannot_carry_on(
     client.force_login(team_member("Events team"))
     resume = reverse("members:staff_register_import_resume", args=[register_import.pk])
     assert client.post(resume).status_code == 403
+
+
+def test_a_corrected_import_deadlocked_by_a_payment_is_retried_complete_and_correct(
+    staff, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The first attempt at Ann's batch writes, then dies of a deadlock
+    with her renewal (rolled back whole); the renewal commits; the task's
+    retry writes the batch again, sees the payment and keeps it, and goes
+    on to the other batches. Every row ends written once."""
+    from members.billing.services.invoices import InvoiceDetails, invoice_request
+    from members.billing.services.payments import payment_fulfil
+
+    from .test_import import imported
+    from .world import day, good_rows
+
+    settings.REGISTER_IMPORT_BATCH = 1
+    rows = good_rows()
+    rows[0][5] = day(5)  # Ann is due to renew
+    imported(staff, csv_bytes(rows), django_capture_on_commit_callbacks)
+    ann = Membership.objects.get(number="IGPM-005001")
+    corrected = [list(r) for r in rows]
+    corrected[0][5] = day(40)  # the register moves Ann's paid-up date
+    corrected[1][7] = "07700 900456"  # Bob's phone
+    corrected[2][1] = "cat.cooper@example.org"  # Cat's address
+    register_import = checked(staff, csv_bytes(corrected), django_capture_on_commit_callbacks)
+    assert register_import.check_counts["update"] == 3
+
+    real = services._apply_batch
+    attempts = []
+
+    def deadlocked_once(register_import, batch, grades):
+        attempts.append(batch[0].line)
+        if attempts == [2]:
+            real(register_import, batch, grades)  # written, then lost
+            raise OperationalError("deadlock detected")
+        if attempts == [2, 2]:
+            # Between the attempts the renewal that won the deadlock commits.
+            with django_capture_on_commit_callbacks(execute=True):
+                invoice = invoice_request(
+                    membership=ann, by=staff,
+                    details=InvoiceDetails(organisation="Riverside Surgery", address="",
+                                           accounts_email="", purchase_order=""),
+                ).payment  # fmt: skip
+            payment_fulfil(payment_id=invoice.pk)
+        return real(register_import, batch, grades)
+
+    monkeypatch.setattr(services, "_apply_batch", deadlocked_once)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.register_import_start(
+            register_import=register_import, by=staff, leave_out=set(), errors_left_out=False
+        )
+    register_import.refresh_from_db()
+    assert attempts == [2, 2, 3, 4]  # Ann's batch retried, then the rest
+    assert register_import.status == Status.IMPORTED
+    assert register_import.import_counts == {
+        "created": 0, "updated": 2, "unchanged": 0, "left_out": 0, "refused": 1,
+    }  # fmt: skip
+    ann.refresh_from_db()
+    renewed = ann.periods.order_by("ends_on").last()
+    assert ann.expires_on == renewed.ends_on  # the payment's year, not the register's
+    assert ann.periods.count() == 2
+    assert "paid on the portal" in register_import.rows.get(line=2).errors[0]
+    assert User.objects.get(email="bob@example.org").profile.phone == "07700 900456"
+    cat = User.objects.get(email="cat.cooper@example.org")
+    assert cat.emailaddress_set.get().email == "cat.cooper@example.org"
+    # The lost attempt left nothing: one audit entry per member updated.
+    updated = AuditEntry.objects.filter(action="import_updated")
+    assert sorted(updated.values_list("subject__email", flat=True)) == [
+        "bob@example.org", "cat.cooper@example.org",
+    ]  # fmt: skip
