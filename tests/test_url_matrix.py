@@ -217,6 +217,17 @@ MATRIX = {
         "register_import",
         team_only("membership", status=400),
     ),
+    # Not waiting for ticks, or nothing stopped: back to the page with a message.
+    "members:staff_register_rows_choose": (
+        "post",
+        "register_import",
+        team_only("membership", status=302),
+    ),
+    "members:staff_register_import_resume": (
+        "post",
+        "register_import",
+        team_only("membership", status=302),
+    ),
     "members:staff_claim_resend": ("post", "imported_member", team_only("membership", status=302)),
     "members:staff_renewal_invoice": ("get", "imported_member", team_only("membership")),
     # The claim link's signed token is the key (a GET only shows the form).

@@ -110,6 +110,8 @@ class ImportRow(models.Model):
     errors = models.JSONField(default=list)
     changes = models.JSONField(default=dict)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    # Ticked by staff in the dry-run report: not to be imported.
+    left_out = models.BooleanField(default=False)
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

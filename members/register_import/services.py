@@ -185,15 +185,16 @@ def register_import_start(
     register_import = RegisterImport.objects.select_for_update().get(pk=register_import.pk)
     if register_import.status != Status.CHECKED:
         raise IllegalTransition("This file is not waiting to be imported.")
-    counts = register_import.check_counts
-    if counts.get(Action.ERROR) and not errors_left_out:
-        raise ErrorsNotLeftOut(
-            f"{counts[Action.ERROR]} rows have errors. Correct the file and upload it again, "
-            "or confirm that those rows are left out."
-        )
     rows = register_import.rows.all()
+    unticked = rows.filter(action=Action.ERROR, left_out=False).count()
+    if unticked and not errors_left_out:
+        raise ErrorsNotLeftOut(
+            f"{unticked} rows have errors. Correct the file and upload it again, "
+            "or confirm that those rows are left out (tick them, or tick the box here)."
+        )
     rows.update(outcome="")
     rows.filter(action=Action.ERROR).update(outcome=Outcome.LEFT_OUT)
+    rows.filter(left_out=True).update(outcome=Outcome.LEFT_OUT)
     if leave_out:
         rows.filter(line__in=leave_out).update(outcome=Outcome.LEFT_OUT)
     chosen = rows.exclude(outcome=Outcome.LEFT_OUT).count()
@@ -217,6 +218,31 @@ def register_import_start(
     )
     register_import_apply_task.delay_on_commit(register_import.pk)
     return register_import
+
+
+@transaction.atomic
+def register_rows_choose(
+    *, register_import: RegisterImport, by: User, shown: set[int], ticked: set[int]
+) -> int:
+    """Staff tick rows of one page of the dry-run report to leave out:
+    the rows ``shown`` on that page take the ticks, every other row keeps
+    its own. Returns how many rows are now ticked in the whole file."""
+    register_import = (
+        RegisterImport.objects.select_for_update().defer("content").get(pk=register_import.pk)
+    )
+    if register_import.status != Status.CHECKED:
+        raise IllegalTransition("Rows can be chosen only after the dry run, before the import.")
+    page = register_import.rows.filter(line__in=shown)
+    page.filter(line__in=ticked & shown).update(left_out=True)
+    page.exclude(line__in=ticked).update(left_out=False)
+    total = register_import.rows.filter(left_out=True).count()
+    audit_record(
+        actor=by,
+        target=register_import,
+        action="register_rows_chosen",
+        data={"page_rows": len(shown), "ticked_on_page": len(ticked & shown), "ticked": total},
+    )
+    return total
 
 
 def register_import_apply(*, import_id: int) -> RegisterImport:

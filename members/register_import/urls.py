@@ -22,6 +22,11 @@ urlpatterns = [
         name="staff_register_import_start",
     ),
     path(
+        "staff/register-import/<int:import_id>/choose/",
+        views.register_rows_choose,
+        name="staff_register_rows_choose",
+    ),
+    path(
         "staff/register-import/<int:import_id>/resume/",
         views.register_import_resume,
         name="staff_register_import_resume",

@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from allauth.core.internal import ratelimit
 from django.conf import settings
 from django.contrib import messages
@@ -27,6 +29,7 @@ SHOWS = {
     "update": ("Updates", {"action": ImportRow.Action.UPDATE}),
     "unchanged": ("No change", {"action": ImportRow.Action.UNCHANGED}),
     "all": ("All rows", {}),
+    "ticked": ("Ticked to leave out", {"left_out": True}),
 }
 
 
@@ -67,6 +70,10 @@ def _detail(request, register_import, form=None, status=200) -> HttpResponse:
             "show_label": label,
             "shows": [(key, name) for key, (name, _) in SHOWS.items()],
             "query_string": f"show={show}",
+            "choosing": register_import.status == RegisterImport.Status.CHECKED,
+            "ticked_count": register_import.rows.filter(left_out=True).count()
+            if register_import.status == RegisterImport.Status.CHECKED
+            else 0,
             "outcomes": dict(
                 register_import.rows.exclude(outcome="")
                 .values_list("outcome")
@@ -128,6 +135,41 @@ def register_import_start(request: HttpRequest, import_id: int) -> HttpResponse:
             messages.success(request, "The import has started.")
             return redirect(register_import)
     return _detail(request, register_import, form=form, status=400)
+
+
+def _lines(values: list[str]) -> set[int] | None:
+    """Row numbers from a page's form: at most a page of them, digits only."""
+    if len(values) > PAGE_ROWS or not all(v.isdigit() and len(v) < 8 for v in values):
+        return None
+    return {int(v) for v in values}
+
+
+@require_POST
+@membership_team_required
+def register_rows_choose(request: HttpRequest, import_id: int) -> HttpResponse:
+    """The ticks on one page of the dry-run report (works without script:
+    a plain form, back to the same page)."""
+    register_import = get_object_or_404(RegisterImport.objects.defer("content"), pk=import_id)
+    shown, ticked = _lines(request.POST.getlist("shown")), _lines(request.POST.getlist("line"))
+    show = request.POST.get("show", "")
+    page = request.POST.get("page", "")
+    back = register_import.get_absolute_url() + "?" + urlencode(
+        {"show": show if show in SHOWS else "all", "page": page if page.isdigit() else 1}
+    )
+    if shown is None or ticked is None:
+        messages.error(request, "The ticks could not be read: tick the rows again.")
+        return redirect(back)
+    try:
+        total = services.register_rows_choose(
+            register_import=register_import, by=request.user, shown=shown, ticked=ticked
+        )
+    except MembershipError as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(
+            request, f"Saved. {total} row{'s' if total != 1 else ''} ticked to leave out."
+        )
+    return redirect(back)
 
 
 @require_POST

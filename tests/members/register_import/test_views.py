@@ -183,3 +183,64 @@ def test_the_audit_trail_names_the_register_file(client, django_capture_on_commi
     client.force_login(team_member("Administrators"))
     trail = client.get(reverse("members:staff_audit")).content.decode()
     assert "Register file spring-register.csv" in trail
+
+
+def test_staff_tick_rows_in_the_report_page_by_page_and_only_those_are_left_out(
+    staff_client, settings, django_capture_on_commit_callbacks
+):
+    """Ticks are saved a page at a time (a plain form, no script needed):
+    a page's unticked rows are cleared, other pages keep theirs. Ticking
+    every row with errors is enough to import the rest."""
+    from members.models import AuditEntry
+    from members.register_import import views
+
+    settings.REGISTER_IMPORT_BATCH = 3
+    rows = [row(f"P {i}", f"p{i}@example.org", str(8000 + i)) for i in range(6)]
+    rows.append(row("Dan Dixon", "dan@example.org", "8100", grade="Platinum"))  # line 8
+    post_file(staff_client, csv_bytes(rows), callbacks=django_capture_on_commit_callbacks)
+    register_import = RegisterImport.objects.get()
+    url = register_import.get_absolute_url()
+    choose = reverse("members:staff_register_rows_choose", args=[register_import.pk])
+    start = reverse("members:staff_register_import_start", args=[register_import.pk])
+
+    page = staff_client.get(url).content.decode()  # the rows with errors first
+    assert 'name="line" value="8"' in page and "Leave out row 8" in page
+    assert staff_client.post(start, {}).status_code == 400  # the error row not ticked yet
+
+    views_page = views.PAGE_ROWS
+    try:
+        views.PAGE_ROWS = 3
+        first = {"shown": ["2", "3", "4"], "line": ["3", "4"], "show": "all", "page": "1"}
+        response = staff_client.post(choose, first)
+        assert response.status_code == 302 and "show=all" in response["Location"]
+        second = {"shown": ["5", "6", "7"], "line": ["6"], "show": "all", "page": "2"}
+        staff_client.post(choose, second)
+        # Page one again, row 4 unticked: row 6 on page two keeps its tick.
+        staff_client.post(choose, {**first, "line": ["3"]})
+        staff_client.post(choose, {"shown": ["8"], "line": ["8"], "show": "problems"})
+        ticked = staff_client.get(url + "?show=ticked").content.decode()
+        assert "Ticked to leave out (3)" in ticked
+        # Too many values, or not numbers: refused, nothing changed.
+        bad = staff_client.post(choose, {"shown": ["2", "x"], "line": ["2"]}, follow=True)
+        assert "could not be read" in bad.content.decode()
+        huge = staff_client.post(choose, {"shown": [str(n) for n in range(2, 10)]}, follow=True)
+        assert "could not be read" in huge.content.decode()
+    finally:
+        views.PAGE_ROWS = views_page
+    assert set(register_import.rows.filter(left_out=True).values_list("line", flat=True)) == {
+        3, 6, 8,
+    }  # fmt: skip
+    assert AuditEntry.objects.filter(action="register_rows_chosen").count() == 4
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = staff_client.post(start, {})
+    assert done.status_code == 302
+    register_import.refresh_from_db()
+    assert register_import.import_counts["created"] == 4
+    assert register_import.import_counts["left_out"] == 3
+    assert set(Membership.objects.values_list("number", flat=True)) == {
+        "IGPM-008000", "IGPM-008003", "IGPM-008005", "IGPM-008002",
+    }  # fmt: skip
+    # Once imported, the ticks can no longer change.
+    late = staff_client.post(choose, {"shown": ["2"], "line": ["2"]}, follow=True)
+    assert "only after the dry run" in late.content.decode()
