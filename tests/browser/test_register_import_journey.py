@@ -56,6 +56,16 @@ def test_staff_import_a_file_with_errors_fix_it_and_import_it(page, live_server)
     assert_accessible(page)
     assert not Membership.objects.exists()
 
+    # One row with errors ticked to leave out: the other still stops the import.
+    page.get_by_label("Leave out row 3").check()
+    page.get_by_role("button", name="Save the ticks on this page").click()
+    expect(page.get_by_text("Saved. 1 row ticked to leave out.")).to_be_visible()
+    expect(page.get_by_label("Leave out row 3")).to_be_checked()
+    check_page(page)
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_text(re.compile("1 rows have errors")).first).to_be_visible()
+    assert not Membership.objects.exists()
+
     # The file fixed and uploaded again: clean, then imported.
     page.get_by_role("link", name="All register files").click()
     choose(page, csv_bytes(good_rows()))
@@ -110,4 +120,32 @@ def test_an_imported_member_claims_their_account_once(page, live_server):
     expect(page.get_by_text("Your account is ready: you are signed in.")).to_be_visible()
     page.goto(live_server.url + link)
     expect(page.get_by_role("heading", level=1)).to_have_text("This link cannot be used")
+    check_page(page)
+
+
+def test_a_stopped_import_says_why_and_carries_on(page, live_server):
+    staff = team_member("Membership team")
+    register_import = RegisterImport.objects.create(
+        uploaded_by=staff, file_name="big.csv", content=b"", total_rows=0, done_rows=0,
+        status="interrupted", interrupted_step="importing", imported_by=staff,
+        problem="OperationalError: deadlock detected",
+    )  # fmt: skip
+    sign_in(page, staff, live_server)
+    page.goto(live_server.url + register_import.get_absolute_url())
+    expect(
+        page.get_by_role("heading", name="The import stopped before it finished")
+    ).to_be_visible()
+    expect(page.get_by_text("The reason: OperationalError: deadlock detected")).to_be_visible()
+    check_page(page)
+    page.get_by_role("button", name="Carry on from where it stopped").click()
+    expect(page.get_by_role("heading", name="Imported")).to_be_visible()
+    check_page(page)
+
+
+def test_the_claim_page_over_its_limit_says_so(page, live_server, settings):
+    settings.REGISTER_CLAIM_RATE_LIMIT = "1/m/ip"
+    page.goto(live_server.url + "/account/claim/not-a-token/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link cannot be used")
+    page.goto(live_server.url + "/account/claim/not-a-token/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Too many attempts")
     check_page(page)
