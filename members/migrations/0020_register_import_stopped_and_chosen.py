@@ -4,35 +4,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('members', '0019_register_import'),
+        ("members", "0019_register_import"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='importrow',
-            name='left_out',
+            model_name="importrow",
+            name="left_out",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='registerimport',
-            name='interrupted_step',
-            field=models.CharField(blank=True, choices=[('checking', 'Being checked'), ('checked', 'Checked'), ('importing', 'Being imported'), ('imported', 'Imported'), ('failed', 'Could not be read'), ('interrupted', 'Stopped before it finished')], max_length=20),
+            model_name="registerimport",
+            name="interrupted_step",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("checking", "Being checked"),
+                    ("checked", "Checked"),
+                    ("importing", "Being imported"),
+                    ("imported", "Imported"),
+                    ("failed", "Could not be read"),
+                    ("interrupted", "Stopped before it finished"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='registerimport',
-            name='progress_at',
+            model_name="registerimport",
+            name="progress_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='registerimport',
-            name='problem',
-            field=models.TextField(blank=True, help_text='Why the file could not be read, or why the work stopped.'),
+            model_name="registerimport",
+            name="problem",
+            field=models.TextField(
+                blank=True, help_text="Why the file could not be read, or why the work stopped."
+            ),
         ),
         migrations.AlterField(
-            model_name='registerimport',
-            name='status',
-            field=models.CharField(choices=[('checking', 'Being checked'), ('checked', 'Checked'), ('importing', 'Being imported'), ('imported', 'Imported'), ('failed', 'Could not be read'), ('interrupted', 'Stopped before it finished')], default='checking', max_length=20),
+            model_name="registerimport",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("checking", "Being checked"),
+                    ("checked", "Checked"),
+                    ("importing", "Being imported"),
+                    ("imported", "Imported"),
+                    ("failed", "Could not be read"),
+                    ("interrupted", "Stopped before it finished"),
+                ],
+                default="checking",
+                max_length=20,
+            ),
         ),
     ]

@@ -271,16 +271,19 @@ def register_import_apply(*, import_id: int) -> RegisterImport:
     return _finish(import_id)
 
 
-def register_import_interrupted(*, import_id: int, reason: str) -> RegisterImport:
+def register_import_interrupted(*, import_id: int, reason: str) -> RegisterImport | None:
     """The task gave up for good: say so, with why, instead of staying
     "being checked" or "being imported" for ever. Rows already written stay
     written; ``register_import_resume`` carries on."""
     with transaction.atomic():
         register_import = (
-            RegisterImport.objects.select_for_update().defer("content").get(pk=import_id)
+            RegisterImport.objects.select_for_update()
+            .defer("content")
+            .filter(pk=import_id)
+            .first()
         )
-        if not register_import.busy:
-            return register_import  # finished, or already marked
+        if register_import is None or not register_import.busy:
+            return register_import  # gone, finished, or already marked
         step = register_import.status
         register_import.status = Status.INTERRUPTED
         register_import.interrupted_step = step

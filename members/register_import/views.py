@@ -153,8 +153,12 @@ def register_rows_choose(request: HttpRequest, import_id: int) -> HttpResponse:
     shown, ticked = _lines(request.POST.getlist("shown")), _lines(request.POST.getlist("line"))
     show = request.POST.get("show", "")
     page = request.POST.get("page", "")
-    back = register_import.get_absolute_url() + "?" + urlencode(
-        {"show": show if show in SHOWS else "all", "page": page if page.isdigit() else 1}
+    back = (
+        register_import.get_absolute_url()
+        + "?"
+        + urlencode(
+            {"show": show if show in SHOWS else "all", "page": page if page.isdigit() else 1}
+        )
     )
     if shown is None or ticked is None:
         messages.error(request, "The ticks could not be read: tick the rows again.")

@@ -129,3 +129,48 @@ def test_without_the_lock_numbers_taken_at_once_repeat(monkeypatch):
         thread.join()
     assert len(taken) == 10
     assert len(set(taken)) < 10
+
+
+def test_on_a_real_worker_an_import_that_keeps_failing_stops_and_carries_on(
+    celery_worker,  # noqa: F811
+    monkeypatch,
+):
+    """The retries run on the worker through Redis; once they are spent the
+    import says it stopped, and carrying on finishes it."""
+    from django.db import OperationalError
+
+    from members.register_import import services
+
+    staff = team_member("Membership team")
+    register_import = register_import_upload(
+        name="register.csv", content=csv_bytes(good_rows()), by=staff
+    )
+
+    def status():
+        return RegisterImport.objects.get(pk=register_import.pk).status
+
+    assert wait_for(lambda: status() == RegisterImport.Status.CHECKED)
+    real = services._apply_batch
+    attempts = []
+
+    def always_deadlocked(*args):
+        attempts.append(1)
+        raise OperationalError("deadlock detected")
+
+    monkeypatch.setattr(services, "_apply_batch", always_deadlocked)
+    register_import.refresh_from_db()
+    register_import_start(
+        register_import=register_import, by=staff, leave_out=set(), errors_left_out=False
+    )
+    assert wait_for(lambda: status() == RegisterImport.Status.INTERRUPTED, seconds=60)
+    assert len(attempts) == 4  # the first try and three retries
+    register_import.refresh_from_db()
+    assert "deadlock detected" in register_import.problem
+    assert not Membership.objects.exists()
+
+    monkeypatch.setattr(services, "_apply_batch", real)
+    from members.register_import.services import register_import_resume
+
+    register_import_resume(register_import=register_import, by=staff)
+    assert wait_for(lambda: status() == RegisterImport.Status.IMPORTED)
+    assert Membership.objects.filter(number__startswith="IGPM-0050").count() == 3
