@@ -24,8 +24,13 @@ class MembersConfig(AppConfig):
 
         # Consultations, a room of members, after the account's holdings.
         self.consultations_load()
+        self.register_import_load()
 
         autodiscover_modules("privacy", "reports", "panels", "demo", "audit_names")
+
+    @staticmethod
+    def register_import_load() -> None:
+        from .register_import import audit_names, panels, privacy, tasks  # noqa: F401
 
     @staticmethod
     def consultations_load() -> None:

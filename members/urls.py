@@ -5,6 +5,7 @@ from .backoffice import views as backoffice
 from .billing.views import attention, auto_renewal, auto_renewal_demo, membership, staff, webhooks
 from .consultations.urls import urlpatterns as consultations
 from .privacy import views as privacy
+from .register_import.urls import urlpatterns as register_import
 from .reports import views as reports
 from .views import accounts
 
@@ -161,5 +162,6 @@ urlpatterns = [
     path("staff/reports/members.csv", reports.member_export, name="staff_member_export"),
     path("staff/reports/<slug:slug>.csv", reports.report_csv, name="staff_report_csv"),
     *consultations,
+    *register_import,
     path("staff/reports/<slug:anchor>/", reports.report_section, name="staff_report_section"),
 ]

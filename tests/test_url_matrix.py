@@ -34,6 +34,7 @@ from tests.accreditation.conftest import PDF, upload
 from tests.accreditation.test_applications import submitted_application
 from tests.factories import ProfileFactory, StaffFactory, confirm_token_issue, event
 from tests.members.consultations.world import consultation, full_answers
+from tests.members.register_import.world import register_imported
 
 ROLES = [
     "anon",
@@ -215,6 +216,35 @@ MATRIX = {
         team_only("membership", "assessor", "events", "policy"),
     ),
     "members:staff_member_export": ("get", None, team_only("membership")),
+    # Importing an existing register: the membership team only.
+    "members:staff_register_imports": ("get", None, team_only("membership")),
+    "members:staff_register_import": ("get", "register_import", team_only("membership")),
+    "members:staff_register_import_progress": (
+        "get",
+        "register_import",
+        team_only("membership"),
+    ),
+    # Already imported: refused with its message on the page.
+    "members:staff_register_import_start": (
+        "post",
+        "register_import",
+        team_only("membership", status=400),
+    ),
+    # Not waiting for ticks, or nothing stopped: back to the page with a message.
+    "members:staff_register_rows_choose": (
+        "post",
+        "register_import",
+        team_only("membership", status=302),
+    ),
+    "members:staff_register_import_resume": (
+        "post",
+        "register_import",
+        team_only("membership", status=302),
+    ),
+    "members:staff_claim_resend": ("post", "imported_member", team_only("membership", status=302)),
+    "members:staff_renewal_invoice": ("get", "imported_member", team_only("membership")),
+    # The claim link's signed token is the key (a GET only shows the form).
+    "members:account_claim": ("get", "claim_token", every(200)),
     "accreditation:pathways": ("get", None, every(200)),
     "accreditation:register": ("get", None, every(200)),
     "accreditation:verify_search": ("get", None, every(200)),
@@ -328,6 +358,9 @@ def world(client, pathway, django_capture_on_commit_callbacks):
     consultation_close(consultation=summarised, by=None)
     consultation_publish(consultation=summarised, by=reviewer, to="members")
     users = {"owner": owner, "other": ProfileFactory().user, "staff": StaffFactory(mfa=True)}
+    register, imported_member, claim = register_imported(
+        reviewer, django_capture_on_commit_callbacks
+    )
     for role, group in TEAMS.items():
         users[role] = StaffFactory(mfa=True)
         users[role].groups.add(Group.objects.get(name=group))
@@ -355,6 +388,9 @@ def world(client, pathway, django_capture_on_commit_callbacks):
         "auto_renewal": auto_renewal.pk,
         "auto_renewal_token": stop_token(auto_renewal),
         "section": "retention",
+        "register_import": register.pk,
+        "imported_member": imported_member.pk,
+        "claim_token": claim,
     }
 
 

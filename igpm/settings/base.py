@@ -341,6 +341,7 @@ CELERY_TASK_ROUTES = {
             "members.tasks.payment_notice_send_task",
             "members.tasks.collection_notice_send_task",
             "members.consultations.tasks.consultation_notices_send_task",
+            "members.register_import.tasks.claim_invitations_send_task",
         )
     },
     **{
@@ -377,6 +378,9 @@ CELERY_TASK_ROUTES = {
     "members.tasks.auto_renewal_checkout_expire_task": {"queue": "celery"},
     "members.tasks.auto_renewal_subscription_cancel_task": {"queue": "celery"},
     "members.tasks.auto_renewals_reprice_task": {"queue": "celery"},
+    # A register's dry run and import: staff wait on these, not the beat.
+    "members.register_import.tasks.register_import_check_task": {"queue": "celery"},
+    "members.register_import.tasks.register_import_apply_task": {"queue": "celery"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
@@ -523,6 +527,19 @@ REQUEST_BODY_MAX_BYTES = env.int("DJANGO_REQUEST_BODY_MAX_BYTES", default=12 * 1
 FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 # Form fields other than files: Django's default, said out loud.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2621440
+# Register import (members/register_import): the largest file and the
+# most rows one upload may have, and the rows written per transaction.
+REGISTER_IMPORT_MAX_BYTES = env.int("REGISTER_IMPORT_MAX_BYTES", default=8 * 1024 * 1024)
+REGISTER_IMPORT_MAX_ROWS = env.int("REGISTER_IMPORT_MAX_ROWS", default=25_000)
+REGISTER_IMPORT_BATCH = env.int("REGISTER_IMPORT_BATCH", default=1000)
+# How long an imported member's claim link works, in seconds.
+REGISTER_CLAIM_MAX_AGE = env.int("REGISTER_CLAIM_MAX_AGE", default=60 * 86400)
+# Openings and sendings of the public claim page per client address, in
+# allauth's rate format (its cache and ALLAUTH_TRUSTED_PROXY_COUNT apply).
+REGISTER_CLAIM_RATE_LIMIT = env("REGISTER_CLAIM_RATE_LIMIT", default="20/m/ip,100/h/ip")
+# An import or dry run whose rows have not moved for this many minutes is
+# shown to staff as stalled, with the button to carry on.
+REGISTER_IMPORT_STALLED_MINUTES = env.int("REGISTER_IMPORT_STALLED_MINUTES", default=15)
 # Evidence images above this many pixels are refused before decoding.
 UPLOAD_IMAGE_MAX_PIXELS = env.int("UPLOAD_IMAGE_MAX_PIXELS", default=50_000_000)
 # Public certificate searches (/verify/) per client address, in allauth's

@@ -5,6 +5,7 @@ from members.billing.models import (
     InvoiceEmail,
     Membership,
     MembershipNotice,
+    MembershipNumberSequence,
     MembershipPeriod,
     Payment,
     PaymentNotice,
@@ -24,6 +25,12 @@ from members.consultations.models import (
 )
 from members.organisations.models import NHSOrganisation
 from members.privacy.models import DataExport, ErasureRequest
+from members.register_import.models import (
+    ClaimInvitation,
+    ImportedMember,
+    ImportRow,
+    RegisterImport,
+)
 
 from .accounts import ODS_PRACTICE_CODE, CareBoard, Profile, User, UserManager
 from .audit import AuditEntry
@@ -37,17 +44,21 @@ __all__ = [
     "AuditEntry",
     "AutoRenewal",
     "CareBoard",
+    "ClaimInvitation",
     "CollectionNotice",
     "Consultation",
     "ConsultationNotice",
     "DataExport",
     "ErasureRequest",
     "Grade",
+    "ImportRow",
+    "ImportedMember",
     "InvoiceEmail",
     "Membership",
     "MembershipDay",
     "MembershipFigures",
     "MembershipNotice",
+    "MembershipNumberSequence",
     "MembershipPeriod",
     "NHSOrganisation",
     "Payment",
@@ -56,6 +67,7 @@ __all__ = [
     "Question",
     "Refund",
     "RefundIntent",
+    "RegisterImport",
     "ReminderOptOut",
     "Response",
     "StripeEvent",

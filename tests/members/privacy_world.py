@@ -253,6 +253,23 @@ def member_with_everything(pathway: Pathway) -> World:
     )
     ReminderOptOut.objects.create(consultation=anonymous, user=user)
 
+    # The earlier register: their row in an uploaded file, that they were
+    # imported (with the year they had paid for), and an invitation.
+    from members.models import ClaimInvitation, ImportedMember, ImportRow, RegisterImport
+
+    register = RegisterImport.objects.create(uploaded_by=staff, file_name="register.csv")
+    ImportRow.objects.create(
+        register_import=register,
+        line=2,
+        values={"name": f"{FIRST} {LAST}", "email": EMAIL, "phone": PHONE},
+        action="create",
+        member=user,
+    )
+    ImportedMember.objects.create(
+        user=user, first_joined_on=period.starts_on, period=period, register_import=register
+    )
+    ClaimInvitation.objects.create(user=user, reason="first", sent_at=timezone.now())
+
     # Privacy itself: a ready data export, and a request to be erased.
     from members.privacy.services import data_export_request
 

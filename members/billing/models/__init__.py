@@ -3,6 +3,7 @@ migrations, ``members.Payment``) and are re-exported by ``members.models``."""
 
 from .auto_renewal import AutoRenewal, CollectionNotice
 from .membership import Grade, Membership, MembershipNotice, MembershipPeriod
+from .numbers import MembershipNumberSequence
 from .payments import InvoiceEmail, Payment, PaymentNotice, Refund, RefundIntent, StripeEvent
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "InvoiceEmail",
     "Membership",
     "MembershipNotice",
+    "MembershipNumberSequence",
     "MembershipPeriod",
     "Payment",
     "PaymentNotice",

@@ -14,6 +14,10 @@ class Payment(models.Model):
         BACS_DEBIT = "bacs_debit", "Direct Debit (Stripe)"
         INVOICE = "invoice", "Invoice"
         OFFLINE = "offline", "Offline test provider"
+        # The year an imported member had already paid for before the
+        # portal (members/register_import): recorded at no charge, so it
+        # adds nothing to the money taken.
+        IMPORTED = "imported", "Paid before the portal (imported)"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

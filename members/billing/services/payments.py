@@ -9,6 +9,7 @@ from members.models import Membership, MembershipPeriod, Payment, PaymentNotice,
 from members.reports.summary import membership_figures_refresh
 
 from .membership import next_period_start, period_end
+from .numbers import membership_number_next
 
 PaymentStatus = Payment.Status
 
@@ -175,7 +176,7 @@ def year_buy_locked(
     membership.grade = payment.grade
     membership.expires_on = period.ends_on
     if not membership.number:
-        membership.number = f"IGPM-{membership.pk:06d}"
+        membership.number = membership_number_next()
     membership.save(update_fields=["status", "grade", "expires_on", "number", "updated_at"])
 
     audit_record(

@@ -337,6 +337,11 @@ def membership_certificate_pdf(request: HttpRequest) -> HttpResponse:
     if membership is None or not membership.in_good_standing:
         raise Http404("Only current members have a membership certificate.")
     first = membership.periods.order_by("starts_on").first()
-    context = {"membership": membership, "member_since": first.starts_on if first else None}
+    member_since = first.starts_on if first else None
+    # A member from an imported register joined before their first year here.
+    imported = getattr(request.user, "imported", None)
+    if imported is not None and member_since:
+        member_since = min(member_since, imported.first_joined_on)
+    context = {"membership": membership, "member_since": member_since}
     pdf = pdf_render("members/pdf/membership_certificate.html", context)
     return _pdf_response(pdf, f"{membership.number}-certificate.pdf")
