@@ -21,7 +21,7 @@ from members.consultations.models import (
     ReminderOptOut,
     Response,
 )
-from members.organisations.models import NHSOrganisation
+from members.organisations.models import NHSOrganisation, OdsImport
 from members.privacy.models import DataExport, ErasureRequest
 
 from .accounts import ODS_PRACTICE_CODE, CareBoard, Profile, User, UserManager
@@ -49,6 +49,7 @@ __all__ = [
     "MembershipNotice",
     "MembershipPeriod",
     "NHSOrganisation",
+    "OdsImport",
     "Payment",
     "PaymentNotice",
     "Profile",
