@@ -22,6 +22,9 @@ class MembersConfig(AppConfig):
         from .privacy import holdings  # noqa: F401
         from .reports import sections  # noqa: F401
 
+        # Members by ICB and PCN from the NHS data, after members' own figures.
+        from .organisations import ods_reports  # noqa: F401
+
         # Consultations, a room of members, after the account's holdings.
         self.consultations_load()
 

@@ -505,6 +505,8 @@ UPLOAD_IMAGE_MAX_PIXELS = env.int("UPLOAD_IMAGE_MAX_PIXELS", default=50_000_000)
 # rate format; counted by allauth's limiter, so behind a proxy the address
 # is found as for sign-in (ALLAUTH_TRUSTED_PROXY_COUNT).
 VERIFY_RATE_LIMIT = env("VERIFY_RATE_LIMIT", default="10/m/ip,100/h/ip")
+# The profile's practice picker searches as the member types, per member.
+PRACTICE_SEARCH_RATE_LIMIT = env("PRACTICE_SEARCH_RATE_LIMIT", default="120/m/user,1000/h/user")
 
 # --- Logs and errors ----------------------------------------------------------
 

@@ -54,6 +54,21 @@ ICB_CODES = {
 }
 
 
+def grant_import(apps, schema_editor) -> None:
+    """The Administrators run the ODS import (reference data for everyone)."""
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    content_type, _ = ContentType.objects.get_or_create(app_label="members", model="odsimport")
+    permission, _ = Permission.objects.get_or_create(
+        content_type=content_type,
+        codename="run_ods_import",
+        defaults={"name": "Can upload ODS files and run the import"},
+    )
+    team, _ = Group.objects.get_or_create(name="Administrators")
+    team.permissions.add(permission)
+
+
 def seed_icb_codes(apps, schema_editor) -> None:
     CareBoard = apps.get_model("members", "CareBoard")
     taken = set(CareBoard.objects.exclude(ods_code="").values_list("ods_code", flat=True))
@@ -158,4 +173,5 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(seed_icb_codes, migrations.RunPython.noop),
+        migrations.RunPython(grant_import, migrations.RunPython.noop),
     ]

@@ -39,6 +39,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -615,3 +616,84 @@ def ods_import_record(
             },
         )
     return report
+
+
+# --- From the admin: the stored files, run by a worker, with progress -------------
+
+PROGRESS_SECONDS = 24 * 3600
+
+
+def progress_key(import_id: int) -> str:
+    return f"ods-import:{import_id}:progress"
+
+
+def import_progress(record: OdsImport) -> dict:
+    """Where a run has got to: ``percent`` (0-100), ``doing`` (words),
+    ``status`` and, once finished, ``finished``. Read from the cache the
+    worker writes to while it runs, since its transaction is not visible
+    until it commits."""
+    if record.is_finished:
+        percent = 100 if record.status == OdsImport.Status.DONE else 0
+        doing = "Finished" if record.status == OdsImport.Status.DONE else "Failed"
+    else:
+        seen = cache.get(progress_key(record.pk)) or {}
+        percent = int(seen.get("percent", 0))
+        doing = seen.get("doing") or record.get_status_display()
+    return {
+        "status": record.status,
+        "status_label": record.get_status_display(),
+        "percent": percent,
+        "doing": doing,
+        "finished": record.is_finished,
+    }
+
+
+def ods_import_queue(*, practices_file, pcn_file=None, by: User) -> OdsImport:
+    """Keep the uploaded files and queue their import for a worker."""
+    from .ods_tasks import ods_import_task
+
+    record = OdsImport(
+        practices_file_name=practices_file.name[:200],
+        pcn_file_name=pcn_file.name[:200] if pcn_file else "",
+        started_by_label=by.email,
+    )
+    record.practices_file.save("epraccur.csv", practices_file, save=False)
+    if pcn_file:
+        record.pcn_file.save("pcns.csv", pcn_file, save=False)
+    record.save()
+    cache.set(
+        progress_key(record.pk), {"percent": 0, "doing": "Waiting to start"}, PROGRESS_SECONDS
+    )
+    ods_import_task.delay_on_commit(record.pk)
+    return record
+
+
+def ods_import_stored(*, import_id: int) -> bool:
+    """Run a queued import from its stored files (the Celery task). False
+    when the file was refused: the row says why."""
+    record = OdsImport.objects.get(pk=import_id)
+    if record.is_finished:
+        return True
+
+    def progress(percent: int, doing: str) -> None:
+        cache.set(progress_key(import_id), {"percent": percent, "doing": doing}, PROGRESS_SECONDS)
+
+    with record.practices_file.open("rb") as handle:
+        practices = handle.read()
+    pcns = None
+    if record.pcn_file:
+        with record.pcn_file.open("rb") as handle:
+            pcns = handle.read()
+    try:
+        ods_import_record(record=record, practices=practices, pcns=pcns, progress=progress)
+    except OdsFileError:
+        return False
+    except Exception:
+        OdsImport.objects.filter(pk=import_id).update(
+            status=OdsImport.Status.FAILED,
+            error="The import stopped with an unexpected error; nothing was changed. "
+            "The error is in the logs.",
+            finished_at=timezone.now(),
+        )
+        raise
+    return True

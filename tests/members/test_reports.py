@@ -48,10 +48,10 @@ NOW = datetime.datetime(2026, 6, 15, 12, 0, tzinfo=LONDON)
 # session, user, two-factor check, the user's and the groups' permissions
 AUTH_QUERIES = 5
 # grades; members by board and the boards; movement from the summary
-# days: paid years and lapses; retention from them; application statuses;
-# decisions overall and by pathway; events by type (events, registrations);
-# the latest events
-PAGE_QUERIES = AUTH_QUERIES + 12
+# days: paid years and lapses; retention from them; members by ICB and PCN
+# of their practice; application statuses; decisions overall and by
+# pathway; events by type (events, registrations); the latest events
+PAGE_QUERIES = AUTH_QUERIES + 13
 
 
 def d(text: str) -> datetime.date:
