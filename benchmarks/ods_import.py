@@ -21,8 +21,6 @@ and counts the queries of each. The database is dropped at the end unless
 """
 
 import argparse
-import csv
-import io
 import json
 import os
 import random
@@ -47,22 +45,15 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from benchmarks.scratch import recreate_database  # noqa: E402
 from members.models import NHSOrganisation  # noqa: E402
+from members.organisations.ods_files import (  # noqa: E402
+    epraccur_bytes,
+    pcn_bytes,
+    pcn_row,
+    practice_row,
+)
 from members.organisations.ods_import import ods_import  # noqa: E402
 
 ICB_CODES = [f"Q{n:02d}" for n in range(42)]
-PCN_HEADER = [
-    "Partner Organisation Code",
-    "Partner Name",
-    "Practice Parent Sub ICB Location Code",
-    "Practice Parent Sub ICB Location Name",
-    "PCN Code",
-    "PCN Name",
-    "PCN Parent Sub ICB Location Code",
-    "PCN Parent Sub ICB Location Name",
-    "Practice to PCN Relationship Start Date",
-    "Practice to PCN Relationship End Date",
-    "Practice Sub ICB and PCN Sub ICB Match?",
-]
 TOWNS = [
     "LEEDS",
     "YORK",
@@ -75,80 +66,6 @@ TOWNS = [
     "EXETER",
     "NORWICH",
 ]
-
-
-def practice_row(
-    code: str,
-    name: str,
-    *,
-    icb: str,
-    sub_icb: str,
-    town: str = "LEEDS",
-    postcode: str = "LS1 1AA",
-    status: str = "A",
-    closed: str = "",
-    setting: str = "4",
-) -> list[str]:
-    """One epraccur.csv row, the 27 columns in the official order."""
-    return [
-        code,
-        name,
-        "Y63",
-        icb,
-        "THE HEALTH CENTRE",
-        "1 HIGH STREET",
-        town,
-        "",
-        "",
-        postcode,
-        "19740401",
-        closed,
-        status,
-        "B",
-        sub_icb,
-        "20130401",
-        closed,
-        "0113 496 0000",
-        "",
-        "",
-        "",
-        "0",
-        "",
-        sub_icb,
-        "",
-        setting,
-        "",
-    ]
-
-
-def pcn_row(practice: str, name: str, sub_icb: str, pcn: str, pcn_name: str, end="") -> list:
-    return [
-        practice,
-        name,
-        sub_icb,
-        f"NHS SUB ICB {sub_icb}",
-        pcn,
-        pcn_name,
-        sub_icb,
-        f"NHS SUB ICB {sub_icb}",
-        "20200701",
-        end,
-        "Y",
-    ]
-
-
-def epraccur_bytes(rows: list[list[str]]) -> bytes:
-    out = io.StringIO()
-    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(rows)
-    return out.getvalue().encode()
-
-
-def pcn_bytes(rows: list[list[str]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(PCN_HEADER)
-    writer.writerows(rows)
-    return out.getvalue().encode()
 
 
 def national_files(practices: int, seed: int = 7) -> tuple[list[list[str]], list[list[str]]]:

@@ -23,7 +23,7 @@ class MembersConfig(AppConfig):
         from .reports import sections  # noqa: F401
 
         # Members by ICB and PCN from the NHS data, after members' own figures.
-        from .organisations import ods_reports  # noqa: F401
+        self.organisations_load()
 
         # Consultations, a room of members, after the account's holdings.
         self.consultations_load()
@@ -33,3 +33,7 @@ class MembersConfig(AppConfig):
     @staticmethod
     def consultations_load() -> None:
         from .consultations import admin, demo, panels, privacy, tasks  # noqa: F401
+
+    @staticmethod
+    def organisations_load() -> None:
+        from .organisations import ods_reports  # noqa: F401

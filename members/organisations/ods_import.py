@@ -128,7 +128,7 @@ class KindReport:
 @dataclass
 class ImportReport:
     """What one import did. ``practices`` and ``pcns`` count added, changed
-    (name, address, status or dates), moved (a new Sub ICB Location, PCN or
+    (name, address, phone, dates, a reopening), moved (a new Sub ICB Location, PCN or
     ICB) and closed; a practice can be both changed and moved."""
 
     practices: KindReport = field(default_factory=KindReport)
@@ -395,12 +395,14 @@ def _apply(
         if not changed and not moved:
             report.unchanged += 1
             continue
-        if changed:
+        closing = "status" in changed and want.status == Status.CLOSED
+        if closing:
+            report.closed.append(code)
+        # Closing (with its close date) is reported as closed, not changed.
+        if set(changed) - ({"status", "closed_on"} if closing else set()):
             report.changed.append(code)
         if moved:
             report.moved.append(code)
-        if "status" in changed and want.status == Status.CLOSED:
-            report.closed.append(code)
         for name, value in {**details, **links}.items():
             setattr(row, name, value)
         to_update.append(row)
