@@ -116,9 +116,7 @@ def staff_ods_import(request: HttpRequest, import_id: int) -> HttpResponse:
 @run_import_required
 def staff_ods_import_progress(request: HttpRequest, import_id: int) -> JsonResponse:
     record = get_object_or_404(OdsImport, pk=import_id)
-    response = JsonResponse(import_progress(record))
-    response["Cache-Control"] = "no-store"
-    return response
+    return JsonResponse(import_progress(record))
 
 
 @find_members_required

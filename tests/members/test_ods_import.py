@@ -158,7 +158,7 @@ def test_an_icb_without_a_care_board_is_named_by_its_code():
 
 def test_the_wrong_file_is_refused_and_nothing_is_written():
     _, pcns = month_one()
-    with pytest.raises(OdsFileError, match="does not look like epraccur.csv"):
+    with pytest.raises(OdsFileError, match=r"does not look like epraccur\.csv"):
         ods_import(practices=pcns)
     practices, _ = month_one()
     with pytest.raises(OdsFileError, match="PCN core-partner file"):
@@ -181,10 +181,10 @@ def test_rows_that_cannot_be_read_are_reported_with_their_row_number():
 
 
 def test_windows_1252_and_a_byte_order_mark_are_read():
-    rows = [practice("A81001", "ST BRIDE’S SURGERY")]
+    rows = [practice("A81001", "ST BRIDE\u2019S SURGERY")]
     data = epraccur_bytes(rows)
     ods_import(practices=data.decode().encode("cp1252"))
-    assert org("A81001").name == "ST BRIDE’S SURGERY"
+    assert org("A81001").name == "ST BRIDE\u2019S SURGERY"
     report = ods_import(practices=b"\xef\xbb\xbf" + data)
     assert report.practices.unchanged == 1
 
@@ -230,7 +230,7 @@ def test_the_command_imports_reports_and_records_each_run(tmp_path):
     assert entry.target_id == runs[0].pk
     assert entry.data["practices"]["added"] == 5
 
-    with pytest.raises(CommandError, match="does not look like epraccur.csv"):
+    with pytest.raises(CommandError, match=r"does not look like epraccur\.csv"):
         call_command("ods_import", str(tmp_path / "pcns.csv"))
     assert OdsImport.objects.order_by("pk").last().status == "failed"
     with pytest.raises(CommandError, match="No such file"):
