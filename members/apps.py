@@ -36,4 +36,4 @@ class MembersConfig(AppConfig):
 
     @staticmethod
     def organisations_load() -> None:
-        from .organisations import ods_reports  # noqa: F401
+        from .organisations import ods_privacy, ods_reports  # noqa: F401

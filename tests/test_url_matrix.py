@@ -27,7 +27,7 @@ from members.consultations.services import (
     consultation_publish,
     response_submit,
 )
-from members.models import Payment
+from members.models import OdsImport, Payment
 from members.privacy.services import data_export_build, data_export_request, erasure_request
 from tests.accreditation.conftest import PDF, upload
 from tests.accreditation.test_applications import submitted_application
@@ -202,6 +202,12 @@ MATRIX = {
         team_only("membership", "assessor", "events", "policy"),
     ),
     "members:staff_member_export": ("get", None, team_only("membership")),
+    # The practice search behind the profile's picker: anyone signed in.
+    "members:practice_search": ("get", None, signed_in(200)),
+    "members:staff_practice_codes": ("get", None, team_only("membership")),
+    # The ODS import is the Administrators' (members.run_ods_import).
+    "members:staff_ods_import": ("get", "ods_import", team_only()),
+    "members:staff_ods_import_progress": ("get", "ods_import", team_only()),
     "accreditation:pathways": ("get", None, every(200)),
     "accreditation:register": ("get", None, every(200)),
     "accreditation:verify_search": ("get", None, every(200)),
@@ -337,6 +343,7 @@ def world(client, pathway, django_capture_on_commit_callbacks):
         "summary": summarised.pk,
         "stop_token": opt_out_token(consultation=asked, user=owner),
         "section": "retention",
+        "ods_import": OdsImport.objects.create().pk,
     }
 
 

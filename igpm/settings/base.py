@@ -359,6 +359,8 @@ CELERY_TASK_ROUTES = {
     },
     # Calls to Stripe that a member's action queued: not emails, not sweeps.
     "members.tasks.checkout_sessions_expire_task": {"queue": "celery"},
+    # The monthly ODS import staff start from the admin: a batch job.
+    "members.organisations.ods_tasks.ods_import_task": {"queue": "sweeps"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
