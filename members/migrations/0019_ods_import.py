@@ -69,6 +69,10 @@ def grant_import(apps, schema_editor) -> None:
     team.permissions.add(permission)
 
 
+# tests.factories.team_member puts the teams back after a flush with this.
+seed = grant_import
+
+
 def seed_icb_codes(apps, schema_editor) -> None:
     CareBoard = apps.get_model("members", "CareBoard")
     taken = set(CareBoard.objects.exclude(ods_code="").values_list("ods_code", flat=True))
