@@ -1,12 +1,10 @@
-"""Forms of the NHS organisation data: the ODS files staff upload, and the
-practice search members use on their profile."""
+"""The form staff upload the ODS files with (the practice search reads its
+query through ``igpm.search``)."""
 
 import itertools
 
 from django import forms
 from django.utils import timezone
-
-from igpm.search import SearchForm
 
 from .ods_import import ImportReport, OdsFileError, pcns_read, practices_read, text_lines
 
@@ -58,7 +56,3 @@ class OdsImportForm(forms.Form):
             return None
         today = timezone.localdate()
         return _checked(upload, lambda lines, report: pcns_read(lines, report, today), "PCN file")
-
-
-class PracticeSearchForm(SearchForm):
-    """The practice search: a name, town, postcode or code."""
