@@ -56,9 +56,9 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(CareBoard)
 class CareBoardAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "nation", "region", "is_active"]
+    list_display = ["name", "kind", "nation", "region", "ods_code", "is_active"]
     list_filter = ["nation", "kind", "region", "is_active"]
-    search_fields = ["name"]
+    search_fields = ["name", "ods_code"]
 
 
 @admin.register(Grade)
@@ -92,7 +92,7 @@ class ProfileAdmin(admin.ModelAdmin):
     list_select_related = ["user", "care_board"]
     search_fields = ["user__email", "user__last_name", "organisation_name", "ods_code"]
     autocomplete_fields = ["care_board"]
-    raw_id_fields = ["user"]
+    raw_id_fields = ["user", "practice"]
 
 
 # allauth's screen shows an authenticator's data, which holds its (sealed)
@@ -108,3 +108,7 @@ class AuthenticatorAdmin(BaseAuthenticatorAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+# The NHS organisations and their import (members/organisations/ods_admin.py).
+from .organisations import ods_admin  # noqa: E402, F401

@@ -22,6 +22,9 @@ class MembersConfig(AppConfig):
         from .privacy import holdings  # noqa: F401
         from .reports import sections  # noqa: F401
 
+        # Members by ICB and PCN from the NHS data, after members' own figures.
+        self.organisations_load()
+
         # Consultations, a room of members, after the account's holdings.
         self.consultations_load()
         self.register_import_load()
@@ -35,3 +38,7 @@ class MembersConfig(AppConfig):
     @staticmethod
     def consultations_load() -> None:
         from .consultations import admin, demo, panels, privacy, tasks  # noqa: F401
+
+    @staticmethod
+    def organisations_load() -> None:
+        from .organisations import ods_privacy, ods_reports  # noqa: F401

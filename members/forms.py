@@ -8,6 +8,7 @@ from .models import (
     Profile,
     User,
 )
+from .organisations.ods_selectors import care_board_for, practice_get
 from .selectors import care_board_choices
 
 PHONE_ALLOWED = re.compile(r"^\+?[0-9 ()-]+$")
@@ -73,8 +74,9 @@ class ProfileForm(forms.ModelForm):
             "'Practice Manager' or 'Head of Operations'.",
             "organisation_name": "The practice, PCN, federation or ICB you work for.",
             "ods_code": "One letter then five digits, for example A81001. "
-            "Needed if you work in a GP practice.",
-            "pcn_name": "Optional.",
+            "Needed if you work in a GP practice. Your PCN and ICB are "
+            "filled in from the NHS data for the practice.",
+            "pcn_name": "Optional. Filled in from the NHS data when your practice is in it.",
             "years_in_role": "Enter 0 if you started this year.",
             "show_in_directory": "Other members can find you by name, ICB or role. "
             "Off unless you turn it on; choose below what they see besides your name.",
@@ -123,7 +125,11 @@ class ProfileForm(forms.ModelForm):
             *care_board_choices(),
         ]
         self.fields["years_in_role"].min_value = 0
+        # Required, but filled in from the practice when the NHS data knows
+        # it: checked in clean().
+        self.fields["care_board"].required = False
         self.order_fields(["first_name", "last_name"])
+        self.practice = None
 
     def clean_ods_code(self) -> str:
         code = re.sub(r"\s+", "", self.cleaned_data.get("ods_code", "")).upper()
@@ -148,6 +154,22 @@ class ProfileForm(forms.ModelForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        # A code the NHS data knows fills in the PCN and ICB from the data;
+        # one it does not know is kept as typed, and flagged for staff.
+        self.practice = practice_get(code=cleaned.get("ods_code", ""))
+        if self.practice is not None:
+            if self.practice.pcn_id:
+                cleaned["pcn_name"] = self.practice.pcn.name
+            board = care_board_for(self.practice)
+            if board is not None:
+                cleaned["care_board"] = board
+        if not cleaned.get("care_board") and "care_board" not in self.errors:
+            self.add_error(
+                "care_board",
+                forms.ValidationError(
+                    self.fields["care_board"].error_messages["required"], code="required"
+                ),
+            )
         needs_code = cleaned.get("role") in Profile.PRACTICE_ROLES
         if needs_code and not cleaned.get("ods_code") and "ods_code" not in self.errors:
             self.add_error(

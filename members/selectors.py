@@ -5,6 +5,7 @@ from django.db.models import Q
 from .models import (
     CareBoard,
     Membership,
+    NHSOrganisation,
     Profile,
     User,
 )
@@ -74,14 +75,39 @@ def care_board_choices() -> list[tuple[str, list[tuple[int, str]]]]:
     return [(nation, groups[nation]) for nation in order if nation in groups]
 
 
-def directory_search(*, query: str = "", care_board_id: int | None = None, role: str = ""):
-    """Members in good standing who chose to be listed, with the fields they
-    chose to show (the template shows only those)."""
-    listed = Profile.objects.filter(
+def _directory_listed():
+    return Profile.objects.filter(
         show_in_directory=True,
         user__is_active=True,
         user__membership__status__in=Membership.IN_GOOD_STANDING,
-    ).select_related("user", "care_board")
+    )
+
+
+def directory_pcn_choices() -> list[tuple[int, str]]:
+    """The PCNs (from the NHS data) of the practices of listed members."""
+    return list(
+        NHSOrganisation.objects.filter(
+            kind=NHSOrganisation.Kind.PCN,
+            practices__profiles__in=_directory_listed().filter(directory_show_organisation=True),
+        )
+        .distinct()
+        .order_by("name")
+        .values_list("pk", "name")
+    )
+
+
+def directory_search(
+    *,
+    query: str = "",
+    care_board_id: int | None = None,
+    role: str = "",
+    pcn_id: int | None = None,
+):
+    """Members in good standing who chose to be listed, with the fields they
+    chose to show (the template shows only those). The PCN filter reads the
+    NHS data for the member's practice, and finds only members who show
+    their organisation."""
+    listed = _directory_listed().select_related("user", "care_board", "practice__pcn")
     if query:
         for word in query.split()[:4]:
             listed = listed.filter(
@@ -91,4 +117,6 @@ def directory_search(*, query: str = "", care_board_id: int | None = None, role:
         listed = listed.filter(care_board_id=care_board_id)
     if role in Profile.Role.values:
         listed = listed.filter(role=role)
+    if pcn_id:
+        listed = listed.filter(practice__pcn_id=pcn_id, directory_show_organisation=True)
     return listed.order_by("user__last_name", "user__first_name", "pk")

@@ -4,6 +4,7 @@ from . import joining
 from .backoffice import views as backoffice
 from .billing.views import attention, auto_renewal, auto_renewal_demo, membership, staff, webhooks
 from .consultations.urls import urlpatterns as consultations
+from .organisations.ods_urls import urlpatterns as nhs_organisations
 from .privacy import views as privacy
 from .register_import.urls import urlpatterns as register_import
 from .reports import views as reports
@@ -163,5 +164,6 @@ urlpatterns = [
     path("staff/reports/<slug:slug>.csv", reports.report_csv, name="staff_report_csv"),
     *consultations,
     *register_import,
+    *nhs_organisations,
     path("staff/reports/<slug:anchor>/", reports.report_section, name="staff_report_section"),
 ]

@@ -192,6 +192,7 @@ SEEDING_MIGRATIONS = [
     "events.migrations.0002_events_team",
     "members.migrations.0007_staff_roles",
     "members.migrations.0014_policy_team",
+    "members.migrations.0023_ods_import",
 ]
 
 

@@ -28,7 +28,7 @@ from members.consultations.services import (
     consultation_publish,
     response_submit,
 )
-from members.models import AutoRenewal, Payment
+from members.models import AutoRenewal, OdsImport, Payment
 from members.privacy.services import data_export_build, data_export_request, erasure_request
 from tests.accreditation.conftest import PDF, upload
 from tests.accreditation.test_applications import submitted_application
@@ -245,6 +245,12 @@ MATRIX = {
     "members:staff_renewal_invoice": ("get", "imported_member", team_only("membership")),
     # The claim link's signed token is the key (a GET only shows the form).
     "members:account_claim": ("get", "claim_token", every(200)),
+    # The practice search behind the profile's picker: anyone signed in.
+    "members:practice_search": ("get", None, signed_in(200)),
+    "members:staff_practice_codes": ("get", None, team_only("membership")),
+    # The ODS import is the Administrators' (members.run_ods_import).
+    "members:staff_ods_import": ("get", "ods_import", team_only()),
+    "members:staff_ods_import_progress": ("get", "ods_import", team_only()),
     "accreditation:pathways": ("get", None, every(200)),
     "accreditation:register": ("get", None, every(200)),
     "accreditation:verify_search": ("get", None, every(200)),
@@ -391,6 +397,7 @@ def world(client, pathway, django_capture_on_commit_callbacks):
         "register_import": register.pk,
         "imported_member": imported_member.pk,
         "claim_token": claim,
+        "ods_import": OdsImport.objects.create().pk,
     }
 
 

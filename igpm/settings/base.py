@@ -381,6 +381,8 @@ CELERY_TASK_ROUTES = {
     # A register's dry run and import: staff wait on these, not the beat.
     "members.register_import.tasks.register_import_check_task": {"queue": "celery"},
     "members.register_import.tasks.register_import_apply_task": {"queue": "celery"},
+    # The monthly ODS import staff start from the admin: a batch job.
+    "members.organisations.ods_tasks.ods_import_task": {"queue": "sweeps"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
@@ -546,6 +548,8 @@ UPLOAD_IMAGE_MAX_PIXELS = env.int("UPLOAD_IMAGE_MAX_PIXELS", default=50_000_000)
 # rate format; counted by allauth's limiter, so behind a proxy the address
 # is found as for sign-in (ALLAUTH_TRUSTED_PROXY_COUNT).
 VERIFY_RATE_LIMIT = env("VERIFY_RATE_LIMIT", default="10/m/ip,100/h/ip")
+# The profile's practice picker searches as the member types, per member.
+PRACTICE_SEARCH_RATE_LIMIT = env("PRACTICE_SEARCH_RATE_LIMIT", default="120/m/user,1000/h/user")
 
 # --- Logs and errors ----------------------------------------------------------
 

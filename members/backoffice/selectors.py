@@ -111,7 +111,10 @@ def member_record(*, user_id: int) -> MemberRecord:
     own records, then each app's panel."""
     member = get_object_or_404(
         User.objects.filter(is_staff=False).select_related(
-            "profile__care_board", "membership__grade"
+            "profile__care_board",
+            "profile__practice__pcn",
+            "profile__practice__icb",
+            "membership__grade",
         ),
         pk=user_id,
     )

@@ -23,7 +23,7 @@ from members.consultations.models import (
     ReminderOptOut,
     Response,
 )
-from members.organisations.models import NHSOrganisation
+from members.organisations.models import NHSOrganisation, OdsImport
 from members.privacy.models import DataExport, ErasureRequest
 from members.register_import.models import (
     ClaimInvitation,
@@ -61,6 +61,7 @@ __all__ = [
     "MembershipNumberSequence",
     "MembershipPeriod",
     "NHSOrganisation",
+    "OdsImport",
     "Payment",
     "PaymentNotice",
     "Profile",

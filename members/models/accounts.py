@@ -126,9 +126,26 @@ class CareBoard(models.Model):
     is_active = models.BooleanField(
         default=True, help_text="Inactive boards are no longer offered to members."
     )
+    # The board's code in the NHS ODS data: an ICB's (e.g. QHM), which the
+    # ODS import links practices to, so a member's board follows from their
+    # practice (members.organisations.ods_import, "ICBs and care boards").
+    ods_code = models.CharField(
+        "ODS code",
+        max_length=10,
+        blank=True,
+        help_text="The ICB's code in the NHS ODS data, like QHM. Practices in "
+        "the ODS files name their ICB by this code.",
+    )
 
     class Meta:
         ordering = ["nation", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ods_code"],
+                condition=~models.Q(ods_code=""),
+                name="members_careboard_ods_code_unique",
+            ),
+        ]
         verbose_name = "ICB or health board"
         verbose_name_plural = "ICBs and health boards"
 
@@ -177,6 +194,17 @@ class Profile(models.Model):
         ],
     )
     pcn_name = models.CharField("primary care network (PCN)", max_length=200, blank=True)
+    # The practice the ODS code names, when the NHS data knows it (set on
+    # every save and after every ODS import); a code with no practice here
+    # is flagged for staff to check.
+    practice = models.ForeignKey(
+        "members.NHSOrganisation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="profiles",
+        limit_choices_to={"kind": "practice"},
+    )
     care_board = models.ForeignKey(
         CareBoard,
         verbose_name="ICB or health board",
@@ -220,3 +248,8 @@ class Profile(models.Model):
     @property
     def needs_ods_code(self) -> bool:
         return self.role in self.PRACTICE_ROLES
+
+    @property
+    def ods_code_unknown(self) -> bool:
+        """A code was given that the NHS data does not (yet) know."""
+        return bool(self.ods_code) and self.practice_id is None

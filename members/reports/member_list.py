@@ -2,6 +2,7 @@
 member's details, streamed a chunk of rows at a time."""
 
 from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from members.models import Membership, MembershipPeriod, Profile
 
@@ -47,7 +48,10 @@ def member_export_rows(*, chunk_size: int = 2000):
     )
     rows = (
         Membership.objects.annotate(
-            member_since=Subquery(first_year), renewal=latest_renewal_json()
+            member_since=Subquery(first_year),
+            # The PCN of the member's practice in the NHS data, else as typed.
+            pcn=Coalesce("user__profile__practice__pcn__name", "user__profile__pcn_name"),
+            renewal=latest_renewal_json(),
         )
         .order_by("pk")
         .values_list(
@@ -64,7 +68,7 @@ def member_export_rows(*, chunk_size: int = 2000):
             "user__profile__care_board__region",
             "user__profile__organisation_name",
             "user__profile__ods_code",
-            "user__profile__pcn_name",
+            "pcn",
             "user__profile__role",
             "user__profile__job_title",
             "renewal",

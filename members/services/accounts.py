@@ -3,6 +3,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from members.models import CareBoard, Profile, User
+from members.organisations.ods_selectors import care_board_for, practice_get
 
 
 @transaction.atomic
@@ -24,7 +25,14 @@ def profile_update(
     **directory_choices: bool,
 ) -> Profile:
     """Save the member's details: their name on the account, the rest on the
-    profile, both or neither."""
+    profile, both or neither. A practice code the NHS data knows links the
+    profile to the practice and sets the PCN and ICB from the data; one it
+    does not know is kept, unlinked (staff see it in "Practice codes to
+    check")."""
+    practice = practice_get(code=ods_code)
+    if practice is not None:
+        pcn_name = practice.pcn.name if practice.pcn_id else pcn_name
+        care_board = care_board_for(practice) or care_board
     user.first_name = first_name
     user.last_name = last_name
     user.save(update_fields=["first_name", "last_name"])
@@ -35,6 +43,7 @@ def profile_update(
             "role": role,
             "organisation_name": organisation_name,
             "ods_code": ods_code,
+            "practice": practice,
             "pcn_name": pcn_name,
             "care_board": care_board,
             "years_in_role": years_in_role,

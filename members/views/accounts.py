@@ -10,15 +10,17 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from igpm.search import search_query, shown_as_typed
+from igpm.search import form_text, search_query, shown_as_typed
 from members.billing.selectors import membership_get, payments_for_member
 from members.billing.services.payments import offline_provider_enabled
 from members.forms import ProfileForm
 from members.joining import join_step, joining_urls
 from members.models import AutoRenewal, Profile
+from members.organisations.ods_selectors import practice_choice
 from members.panels import DASHBOARD_PANELS, panels_load
 from members.selectors import (
     care_board_choices,
+    directory_pcn_choices,
     directory_search,
     profile_completeness,
     profile_get,
@@ -83,6 +85,15 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(
         request.POST if request.method == "POST" else None, instance=profile, user=request.user
     )
+    chosen = None
+    if request.method == "GET" and "practice" in request.GET:
+        # Back from the practice search page (no JavaScript): the practice
+        # chosen there fills in the form, to check and save.
+        chosen = practice_choice(form_text(request.GET["practice"]) or "")
+        if chosen is not None:
+            form.initial.update(ods_code=chosen.code, pcn_name=chosen.pcn)
+            if chosen.care_board_id:
+                form.initial["care_board"] = chosen.care_board_id
     if request.method == "POST" and form.is_valid():
         profile_update(user=request.user, **form.cleaned_data)
         messages.success(request, "Your profile has been saved.")
@@ -94,7 +105,12 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "members/profile_form.html",
-        {"form": form, "is_new": profile is None, "join_step": join_step(1) if joining else None},
+        {
+            "form": form,
+            "is_new": profile is None,
+            "join_step": join_step(1) if joining else None,
+            "chosen_practice": chosen,
+        },
     )
 
 
@@ -107,8 +123,12 @@ def directory(request: HttpRequest) -> HttpResponse:
     board = request.GET.get("board", "")
     query, error = search_query(request)
     role = request.GET.get("role", "")
+    pcn = request.GET.get("pcn", "")
     found = directory_search(
-        query=query, care_board_id=int(board) if board.isdigit() else None, role=role
+        query=query,
+        care_board_id=int(board) if board.isdigit() else None,
+        role=role,
+        pcn_id=int(pcn) if pcn.isdigit() and len(pcn) < 12 else None,
     )
     page = Paginator(found.none() if error else found, 50).get_page(request.GET.get("page"))
     return render(
@@ -116,13 +136,15 @@ def directory(request: HttpRequest) -> HttpResponse:
         "members/directory.html",
         {
             "page": page,
-            "query_string": urlencode({"q": query, "board": board, "role": role}),
+            "query_string": urlencode({"q": query, "board": board, "role": role, "pcn": pcn}),
             "query": shown_as_typed(request) if error else query,
             "search_error": error,
             "board": board,
             "role": role,
             "boards": care_board_choices(),
             "roles": Profile.Role.choices,
+            "pcn": pcn,
+            "pcns": directory_pcn_choices(),
         },
         status=400 if error else 200,
     )

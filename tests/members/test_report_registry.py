@@ -12,12 +12,14 @@ def test_reports_come_from_each_app_in_layer_order():
     assert [report.name for report in REPORTS] == [
         "membership",
         "collection",
+        "nhs_organisations",
         "accreditation",
         "events",
     ]
     assert [report.figures.__module__ for report in REPORTS] == [
         "members.reports.sections",
         "members.reports.sections",
+        "members.organisations.ods_reports",
         "accreditation.reports",
         "events.reports",
     ]

@@ -48,11 +48,12 @@ NOW = datetime.datetime(2026, 6, 15, 12, 0, tzinfo=LONDON)
 # session, user, two-factor check, the user's and the groups' permissions
 AUTH_QUERIES = 5
 # grades; members by board and the boards; movement from the summary
-# days: paid years and lapses; retention from them; application statuses;
-# decisions overall and by pathway; events by type (events, registrations);
-# the latest events; how members pay: members in good standing and their
-# automatic renewals, renewals due, failed collections and their count
-PAGE_QUERIES = AUTH_QUERIES + 17
+# days: paid years and lapses; retention from them; members by ICB and PCN
+# of their practice; application statuses; decisions overall and by
+# pathway; events by type (events, registrations); the latest events; how
+# members pay: members in good standing and their automatic renewals,
+# renewals due, failed collections and their count
+PAGE_QUERIES = AUTH_QUERIES + 18
 
 
 def d(text: str) -> datetime.date:
