@@ -24,9 +24,15 @@ class MembersConfig(AppConfig):
 
         # Consultations, a room of members, after the account's holdings.
         self.consultations_load()
+        # Organisation accounts and seats, likewise.
+        self.organisations_load()
 
         autodiscover_modules("privacy", "reports", "panels", "demo", "audit_names")
 
     @staticmethod
     def consultations_load() -> None:
         from .consultations import admin, demo, panels, privacy, tasks  # noqa: F401
+
+    @staticmethod
+    def organisations_load() -> None:
+        from .organisations import admin, panels, privacy, reports, tasks  # noqa: F401

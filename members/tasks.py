@@ -7,6 +7,7 @@ from celery import shared_task
 # Celery's autodiscovery imports each app's ``tasks`` module only: importing
 # billing's here registers them too.
 from .billing import tasks as billing_tasks  # noqa: F401
+from .organisations import tasks as organisation_tasks  # noqa: F401
 from .privacy.services import data_export_build, data_exports_expire, erasure_notify
 from .services.accounts import sessions_clear_expired
 

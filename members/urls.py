@@ -4,6 +4,7 @@ from . import joining
 from .backoffice import views as backoffice
 from .billing.views import attention, membership, staff, webhooks
 from .consultations.urls import urlpatterns as consultations
+from .organisations.urls import urlpatterns as organisations
 from .privacy import views as privacy
 from .reports import views as reports
 from .views import accounts
@@ -126,5 +127,6 @@ urlpatterns = [
     path("staff/reports/members.csv", reports.member_export, name="staff_member_export"),
     path("staff/reports/<slug:slug>.csv", reports.report_csv, name="staff_report_csv"),
     *consultations,
+    *organisations,
     path("staff/reports/<slug:anchor>/", reports.report_section, name="staff_report_section"),
 ]

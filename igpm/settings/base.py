@@ -288,6 +288,11 @@ ACCOUNT_RATE_LIMITS["events_register_visitor"] = env(
 ACCOUNT_RATE_LIMITS["events_register_email"] = env(
     "EVENTS_VISITOR_EMAIL_RATE_LIMIT", default="3/h/key"
 )
+# Requests to send seat invitations (up to 20 addresses each) per
+# organisation account.
+ACCOUNT_RATE_LIMITS["organisation_invitations"] = env(
+    "ORGANISATION_INVITATIONS_RATE_LIMIT", default="60/h/key"
+)
 
 # --- Celery -----------------------------------------------------------------
 
@@ -327,6 +332,8 @@ CELERY_TASK_ROUTES = {
             "members.tasks.erasure_completed_email_task",
             "members.tasks.payment_notice_send_task",
             "members.consultations.tasks.consultation_notices_send_task",
+            "members.organisations.tasks.seat_invitation_email_task",
+            "members.organisations.tasks.organisation_notices_send_task",
         )
     },
     **{
@@ -353,6 +360,7 @@ CELERY_TASK_ROUTES = {
             "events.tasks.unconfirmed_registrations_purge_task",
             "members.tasks.stripe_reconcile_task",
             "members.consultations.tasks.consultation_notices_sweep_task",
+            "members.organisations.tasks.organisation_notices_sweep_task",
             # Runs the notices sweep straight after a consultation opens.
             "members.consultations.tasks.consultation_invitations_task",
         )
@@ -369,6 +377,10 @@ CELERY_BEAT_SCHEDULE = {
     "members-notices-sweep": {
         "task": "members.tasks.membership_notices_sweep_task",
         "schedule": crontab(hour=7, minute=0),
+    },
+    "members-organisation-notices-sweep": {
+        "task": "members.organisations.tasks.organisation_notices_sweep_task",
+        "schedule": crontab(hour=7, minute=10),
     },
     "events-emails-sweep": {
         "task": "events.tasks.event_emails_sweep_task",

@@ -22,6 +22,17 @@ from members.consultations.models import (
     Response,
 )
 from members.organisations.models import NHSOrganisation
+from members.organisations.models.accounts import (
+    OrganisationAccount,
+    OrganisationAdministrator,
+    OrganisationFeeBand,
+    OrganisationGrade,
+    OrganisationMembership,
+    OrganisationNotice,
+    Seat,
+    SeatHolding,
+    SeatInvitation,
+)
 from members.privacy.models import DataExport, ErasureRequest
 
 from .accounts import ODS_PRACTICE_CODE, CareBoard, Profile, User, UserManager
@@ -49,6 +60,12 @@ __all__ = [
     "MembershipNotice",
     "MembershipPeriod",
     "NHSOrganisation",
+    "OrganisationAccount",
+    "OrganisationAdministrator",
+    "OrganisationFeeBand",
+    "OrganisationGrade",
+    "OrganisationMembership",
+    "OrganisationNotice",
     "Payment",
     "PaymentNotice",
     "Profile",
@@ -56,6 +73,9 @@ __all__ = [
     "Refund",
     "ReminderOptOut",
     "Response",
+    "Seat",
+    "SeatHolding",
+    "SeatInvitation",
     "StripeEvent",
     "User",
     "UserManager",

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from members import reports
-from members.billing.services.membership import period_end
+from members.billing.services.membership import add_years, period_end
 from members.billing.services.payments import payment_create, payment_fulfil
 from members.models import (
     CareBoard,
@@ -50,8 +50,8 @@ AUTH_QUERIES = 5
 # grades; members by board and the boards; movement from the summary
 # days: paid years and lapses; retention from them; application statuses;
 # decisions overall and by pathway; events by type (events, registrations);
-# the latest events
-PAGE_QUERIES = AUTH_QUERIES + 12
+# the latest events; organisation years and seats held by ICB
+PAGE_QUERIES = AUTH_QUERIES + 14
 
 
 def d(text: str) -> datetime.date:
@@ -500,7 +500,8 @@ def bulk_members(count: int) -> None:
         for n, user in enumerate(users)
     )
     years = [
-        (membership, starts[n] - datetime.timedelta(days=365 * back))
+        # A year back by the calendar: a person's years never overlap.
+        (membership, add_years(starts[n], -back))
         for n, membership in enumerate(memberships)
         for back in range(1 + n % 2)
     ]

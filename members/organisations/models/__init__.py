@@ -1,6 +1,28 @@
 """Organisations' models. They belong to the ``members`` app and are
 re-exported by ``members.models``."""
 
+from .accounts import (
+    OrganisationAccount,
+    OrganisationAdministrator,
+    OrganisationFeeBand,
+    OrganisationGrade,
+    OrganisationMembership,
+    OrganisationNotice,
+    Seat,
+    SeatHolding,
+    SeatInvitation,
+)
 from .reference import NHSOrganisation
 
-__all__ = ["NHSOrganisation"]
+__all__ = [
+    "NHSOrganisation",
+    "OrganisationAccount",
+    "OrganisationAdministrator",
+    "OrganisationFeeBand",
+    "OrganisationGrade",
+    "OrganisationMembership",
+    "OrganisationNotice",
+    "Seat",
+    "SeatHolding",
+    "SeatInvitation",
+]

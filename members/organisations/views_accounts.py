@@ -1,0 +1,431 @@
+"""Pages of organisation accounts: opening one, buying a year of seats,
+inviting managers, freeing and swapping seats; and the invitation a
+manager accepts. Only an account's administrators see its pages (others
+get a 404, so an account's existence is not revealed)."""
+
+from allauth.core import ratelimit
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from members.access import staff_permission_required
+from members.billing.services.card_payments import card_checkout_url
+from members.billing.services.documents import invoice_pdf, receipt_pdf
+from members.billing.services.invoices import InvoiceDetails, invoice_mark_paid
+from members.exceptions import MembershipError, PaymentProviderError
+from members.models import OrganisationAccount, Payment, SeatHolding, SeatInvitation
+
+from .forms import AccountForm, AdministratorForm, InviteForm, OrderForm, SwapForm
+from .seats import (
+    current_year,
+    invitation_for_token,
+    organisation_account_create,
+    organisation_administrator_add,
+    organisation_card_start,
+    organisation_invoice_request,
+    organisation_order,
+    seat_invitation_accept,
+    seat_invitation_withdraw,
+    seat_invitations_send,
+    seat_release,
+    seat_swap,
+)
+from .selectors import (
+    account_for_administrator,
+    account_overview,
+    accounts_administered,
+    staff_accounts,
+)
+
+
+def _account(request: HttpRequest, account_id: int) -> OrganisationAccount:
+    account = account_for_administrator(account_id=account_id, user=request.user)
+    if account is None:
+        raise Http404("No such organisation.")
+    return account
+
+
+@login_required
+def organisations(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "members/organisations/list.html",
+        {"accounts": list(accounts_administered(user=request.user))},
+    )
+
+
+@login_required
+def organisation_new(request: HttpRequest) -> HttpResponse:
+    form = AccountForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = organisation_account_create(by=request.user, **form.cleaned_data)
+        except MembershipError as exc:
+            form.add_error("ods_code", str(exc))
+        else:
+            messages.success(request, f"{account.name} has an account. You are its administrator.")
+            return redirect("members:organisation", account.pk)
+    return render(
+        request,
+        "members/organisations/account_form.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def organisation(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(request, account_id)
+    return render(
+        request,
+        "members/organisations/account.html",
+        {
+            "account": account,
+            **account_overview(account=account),
+            "invite_form": InviteForm(),
+            "admin_form": AdministratorForm(),
+        },
+    )
+
+
+@login_required
+def organisation_buy(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(request, account_id)
+    initial = {
+        "method": Payment.Method.INVOICE,
+        "invoice_organisation": account.name,
+        "invoice_address": account.billing_address,
+        "invoice_accounts_email": account.accounts_email,
+    }
+    year = current_year(account=account)
+    if year is not None:
+        initial.update(grade=year.grade_id, seats=year.seats)
+    form = OrderForm(
+        request.POST if request.method == "POST" else None, account=account, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            order = organisation_order(
+                account=account, grade=data["grade"], seats=data["seats"], by=request.user
+            )
+            if data["method"] == Payment.Method.STRIPE:
+                payment = organisation_card_start(order=order, by=request.user)
+                return redirect(
+                    card_checkout_url(
+                        payment=payment,
+                        success_url=request.build_absolute_uri(
+                            reverse(
+                                "members:organisation_payment_return",
+                                args=[account.pk, payment.pk],
+                            )
+                        ),
+                        cancel_url=request.build_absolute_uri(
+                            reverse("members:organisation_buy", args=[account.pk])
+                        ),
+                    )
+                )
+            payment = organisation_invoice_request(
+                order=order,
+                by=request.user,
+                details=InvoiceDetails(
+                    organisation=data["invoice_organisation"],
+                    address=data["invoice_address"],
+                    purchase_order=data["invoice_purchase_order"],
+                    accounts_email=data["invoice_accounts_email"],
+                ),
+            )
+        except PaymentProviderError:
+            form.add_error(
+                None,
+                "Card payments are not answering: no money was taken. Try again in a few "
+                "minutes, or choose one invoice to the organisation.",
+            )
+        except MembershipError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                f"Invoice {payment.invoice_number} for {payment.amount_display} has been "
+                "emailed to the organisation's administrators"
+                + (
+                    f" and {payment.invoice_accounts_email}"
+                    if payment.invoice_accounts_email
+                    else ""
+                )
+                + ". The seats are ready to fill as soon as it is paid.",
+            )
+            return redirect("members:organisation", account.pk)
+    return render(
+        request,
+        "members/organisations/buy.html",
+        {"account": account, "form": form, "renews": year},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def organisation_payment_return(request: HttpRequest, account_id: int, payment_id: int):
+    account = _account(request, account_id)
+    payment = get_object_or_404(Payment, pk=payment_id, organisation_membership__account=account)
+    if payment.status == Payment.Status.PAID:
+        messages.success(request, "Thank you: the payment has arrived and the seats are ready.")
+    else:
+        messages.info(
+            request,
+            "Thank you: Stripe is confirming the payment. The seats are ready as soon as "
+            "it arrives.",
+        )
+    return redirect("members:organisation", account.pk)
+
+
+@login_required
+def organisation_document(request: HttpRequest, account_id: int, payment_id: int, kind: str):
+    account = _account(request, account_id)
+    payment = get_object_or_404(
+        Payment.objects.select_related("organisation_membership__account", "grade", "user"),
+        pk=payment_id,
+        organisation_membership__account=account,
+    )
+    return _document(payment, kind)
+
+
+def _document(payment: Payment, kind: str) -> HttpResponse:
+    if kind == "invoice" and payment.invoice_number:
+        pdf, name = invoice_pdf(payment=payment), payment.invoice_number
+    elif kind == "receipt" and payment.receipt_number:
+        pdf, name = receipt_pdf(payment=payment), payment.receipt_number
+    else:
+        raise Http404("No such document.")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    return response
+
+
+@login_required
+@require_POST
+def organisation_invite(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(request, account_id)
+    form = InviteForm(request.POST)
+    overview = account_overview(account=account)
+    year = overview["current"]
+    if form.is_valid():
+        if not ratelimit.consume(request, action="organisation_invitations", key=str(account.pk)):
+            form.add_error(
+                "emails",
+                "Your organisation has sent a lot of invitations in the last hour. "
+                "Try again later.",
+            )
+        elif year is None:
+            form.add_error(None, "Buy seats first: invitations are for a paid year.")
+        else:
+            try:
+                sent = seat_invitations_send(
+                    year=year, emails=form.cleaned_data["emails"], by=request.user
+                )
+            except MembershipError as exc:
+                form.add_error("emails", str(exc))
+            else:
+                messages.success(
+                    request,
+                    f"Invitation{'s' if len(sent) > 1 else ''} sent to "
+                    + ", ".join(i.email for i in sent)
+                    + ".",
+                )
+                return redirect("members:organisation", account.pk)
+    return render(
+        request,
+        "members/organisations/account.html",
+        {
+            "account": account,
+            **overview,
+            "invite_form": form,
+            "admin_form": AdministratorForm(),
+        },
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def organisation_administrator_add_view(request: HttpRequest, account_id: int):
+    account = _account(request, account_id)
+    form = AdministratorForm(request.POST)
+    if form.is_valid():
+        try:
+            organisation_administrator_add(
+                account=account, email=form.cleaned_data["email"], by=request.user
+            )
+        except MembershipError as exc:
+            form.add_error("email", str(exc))
+        else:
+            messages.success(request, f"{form.cleaned_data['email']} is now an administrator.")
+            return redirect("members:organisation", account.pk)
+    return render(
+        request,
+        "members/organisations/account.html",
+        {
+            "account": account,
+            **account_overview(account=account),
+            "invite_form": InviteForm(),
+            "admin_form": form,
+        },
+        status=400,
+    )
+
+
+def _holding(account: OrganisationAccount, holding_id: int) -> SeatHolding:
+    return get_object_or_404(
+        SeatHolding.objects.select_related("user", "seat", "organisation_membership"),
+        pk=holding_id,
+        organisation_membership__account=account,
+        released_on__isnull=True,
+    )
+
+
+@login_required
+def organisation_seat_free(request: HttpRequest, account_id: int, holding_id: int):
+    account = _account(request, account_id)
+    holding = _holding(account, holding_id)
+    if request.method == "POST":
+        seat_release(holding=holding, by=request.user)
+        messages.success(
+            request,
+            f"Seat {holding.seat.number} is free. "
+            f"{holding.user.get_full_name() or holding.user.email} keeps their own record "
+            "and can continue on a personal membership.",
+        )
+        return redirect("members:organisation", account.pk)
+    return render(
+        request, "members/organisations/seat_free.html", {"account": account, "holding": holding}
+    )
+
+
+@login_required
+def organisation_seat_swap(request: HttpRequest, account_id: int, holding_id: int):
+    account = _account(request, account_id)
+    holding = _holding(account, holding_id)
+    form = SwapForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if not ratelimit.consume(request, action="organisation_invitations", key=str(account.pk)):
+            form.add_error("email", "Too many invitations in the last hour. Try again later.")
+        else:
+            try:
+                invitation = seat_swap(
+                    holding=holding, email=form.cleaned_data["email"], by=request.user
+                )
+            except MembershipError as exc:
+                form.add_error("email", str(exc))
+            else:
+                messages.success(
+                    request,
+                    f"Seat {holding.seat.number} is free and {invitation.email} is invited to it.",
+                )
+                return redirect("members:organisation", account.pk)
+    return render(
+        request,
+        "members/organisations/seat_swap.html",
+        {"account": account, "holding": holding, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def organisation_invitation_withdraw(request: HttpRequest, account_id: int, invitation_id: int):
+    account = _account(request, account_id)
+    invitation = get_object_or_404(
+        SeatInvitation, pk=invitation_id, organisation_membership__account=account
+    )
+    seat_invitation_withdraw(invitation=invitation, by=request.user)
+    messages.success(request, f"The invitation to {invitation.email} is withdrawn.")
+    return redirect("members:organisation", account.pk)
+
+
+def seat_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the invitation email: sign in, then accept the seat."""
+    invitation = invitation_for_token(token)
+    if invitation is None:
+        raise Http404("This invitation link is not valid.")
+    if not request.user.is_authenticated:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.get_full_path())
+    error = ""
+    if request.method == "POST":
+        try:
+            seat_invitation_accept(token=token, user=request.user)
+        except MembershipError as exc:
+            error = str(exc)
+        else:
+            messages.success(
+                request,
+                f"You hold a seat of {invitation.organisation_membership.account.name}. "
+                "Your membership is your own: your number, CPD and certificates stay with you.",
+            )
+            return redirect("members:dashboard")
+    return render(
+        request,
+        "members/organisations/invitation.html",
+        {
+            "invitation": invitation,
+            "account": invitation.organisation_membership.account,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+
+
+# --- Staff ---------------------------------------------------------------
+
+_STAFF = staff_permission_required(
+    "members.manage_memberships", "Only the membership team sees organisation accounts."
+)
+
+
+@_STAFF
+def staff_organisations(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:100]
+    return render(
+        request,
+        "members/organisations/staff_list.html",
+        {"accounts": list(staff_accounts(query=query)[:100]), "query": query},
+    )
+
+
+@_STAFF
+def staff_organisation(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = get_object_or_404(
+        OrganisationAccount.objects.select_related("nhs_organisation"), pk=account_id
+    )
+    return render(
+        request,
+        "members/organisations/staff_account.html",
+        {"account": account, **account_overview(account=account)},
+    )
+
+
+@_STAFF
+@require_POST
+def staff_organisation_invoice_paid(request: HttpRequest, account_id: int, payment_id: int):
+    payment = get_object_or_404(
+        Payment, pk=payment_id, organisation_membership__account_id=account_id
+    )
+    try:
+        invoice_mark_paid(payment=payment, by=request.user)
+    except MembershipError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Invoice {payment.invoice_number} is marked paid.")
+    return redirect("members:staff_organisation", account_id)
+
+
+@_STAFF
+def staff_organisation_document(request: HttpRequest, account_id: int, payment_id: int, kind: str):
+    payment = get_object_or_404(
+        Payment, pk=payment_id, organisation_membership__account_id=account_id
+    )
+    return _document(payment, kind)
