@@ -23,272 +23,607 @@ class AddConstraintOnPostgreSQL(migrations.AddConstraint):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('members', '0018_nhs_organisations'),
+        ("members", "0018_nhs_organisations"),
     ]
 
     operations = [
         # Does nothing on other databases.
         BtreeGistExtension(),
         migrations.CreateModel(
-            name='OrganisationNotice',
+            name="OrganisationNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('renewal_60', 'Renewal reminder, 60 days'), ('renewal_30', 'Renewal reminder, 30 days'), ('renewal_7', 'Renewal reminder, 7 days')], max_length=20)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("renewal_60", "Renewal reminder, 60 days"),
+                            ("renewal_30", "Renewal reminder, 30 days"),
+                            ("renewal_7", "Renewal reminder, 7 days"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Seat',
+            name="Seat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveSmallIntegerField()),
             ],
             options={
-                'ordering': ['organisation_membership', 'number'],
+                "ordering": ["organisation_membership", "number"],
             },
         ),
         migrations.CreateModel(
-            name='SeatHolding',
+            name="SeatHolding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_on', models.DateField()),
-                ('released_on', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("starts_on", models.DateField()),
+                ("released_on", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['seat', '-pk'],
+                "ordering": ["seat", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='SeatInvitation',
+            name="SeatInvitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254)),
-                ('token', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('expires_at', models.DateTimeField()),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('accepted_at', models.DateTimeField(blank=True, null=True)),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254)),
+                ("token", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("expires_at", models.DateTimeField()),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("accepted_at", models.DateTimeField(blank=True, null=True)),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.AlterField(
-            model_name='membershipperiod',
-            name='payment',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='period', to='members.payment'),
+            model_name="membershipperiod",
+            name="payment",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="period",
+                to="members.payment",
+            ),
         ),
         migrations.AlterField(
-            model_name='payment',
-            name='membership',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='members.membership'),
+            model_name="payment",
+            name="membership",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="payments",
+                to="members.membership",
+            ),
         ),
         migrations.CreateModel(
-            name='OrganisationAccount',
+            name="OrganisationAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('practice', 'GP practice'), ('pcn', 'Primary care network'), ('federation', 'GP federation'), ('icb', 'Integrated care board'), ('other', 'Other organisation')], max_length=12)),
-                ('ods_code', models.CharField(blank=True, max_length=10, null=True, unique=True, verbose_name='ODS code')),
-                ('list_size', models.PositiveIntegerField(blank=True, help_text='Used for banded fees.', null=True, verbose_name='registered patients')),
-                ('billing_address', models.TextField(blank=True)),
-                ('accounts_email', models.EmailField(blank=True, max_length=254)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('nhs_organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='accounts', to='members.nhsorganisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("practice", "GP practice"),
+                            ("pcn", "Primary care network"),
+                            ("federation", "GP federation"),
+                            ("icb", "Integrated care board"),
+                            ("other", "Other organisation"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "ods_code",
+                    models.CharField(
+                        blank=True, max_length=10, null=True, unique=True, verbose_name="ODS code"
+                    ),
+                ),
+                (
+                    "list_size",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Used for banded fees.",
+                        null=True,
+                        verbose_name="registered patients",
+                    ),
+                ),
+                ("billing_address", models.TextField(blank=True)),
+                ("accounts_email", models.EmailField(blank=True, max_length=254)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "nhs_organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="accounts",
+                        to="members.nhsorganisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'pk'],
+                "ordering": ["name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='OrganisationAdministrator',
+            name="OrganisationAdministrator",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='administrators', to='members.organisationaccount')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='organisation_roles', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="administrators",
+                        to="members.organisationaccount",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="organisation_roles",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='OrganisationGrade',
+            name="OrganisationGrade",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, unique=True)),
-                ('slug', models.SlugField(max_length=40, unique=True)),
-                ('pricing', models.CharField(choices=[('per_seat', 'A fee per seat'), ('banded', 'A fee per seat by list size')], max_length=10)),
-                ('seat_fee_pence', models.PositiveIntegerField(blank=True, help_text='For per-seat pricing.', null=True, verbose_name='fee per seat (pence)')),
-                ('is_active', models.BooleanField(default=True)),
-                ('display_order', models.PositiveSmallIntegerField(default=0)),
-                ('member_grade', models.ForeignKey(help_text='The grade each seat holder holds.', on_delete=django.db.models.deletion.PROTECT, related_name='+', to='members.grade')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80, unique=True)),
+                ("slug", models.SlugField(max_length=40, unique=True)),
+                (
+                    "pricing",
+                    models.CharField(
+                        choices=[
+                            ("per_seat", "A fee per seat"),
+                            ("banded", "A fee per seat by list size"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "seat_fee_pence",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="For per-seat pricing.",
+                        null=True,
+                        verbose_name="fee per seat (pence)",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("display_order", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "member_grade",
+                    models.ForeignKey(
+                        help_text="The grade each seat holder holds.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="members.grade",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['display_order', 'name'],
+                "ordering": ["display_order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='OrganisationFeeBand',
+            name="OrganisationFeeBand",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('up_to_list_size', models.PositiveIntegerField(blank=True, null=True)),
-                ('seat_fee_pence', models.PositiveIntegerField(verbose_name='fee per seat (pence)')),
-                ('grade', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='bands', to='members.organisationgrade')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("up_to_list_size", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "seat_fee_pence",
+                    models.PositiveIntegerField(verbose_name="fee per seat (pence)"),
+                ),
+                (
+                    "grade",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="bands",
+                        to="members.organisationgrade",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['grade', models.OrderBy(models.F('up_to_list_size'), nulls_last=True)],
+                "ordering": [
+                    "grade",
+                    models.OrderBy(models.F("up_to_list_size"), nulls_last=True),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OrganisationMembership',
+            name="OrganisationMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seats', models.PositiveSmallIntegerField()),
-                ('amount_pence', models.PositiveIntegerField()),
-                ('status', models.CharField(choices=[('awaiting_payment', 'Awaiting payment'), ('active', 'Active'), ('cancelled', 'Cancelled')], db_index=True, default='awaiting_payment', max_length=20)),
-                ('starts_on', models.DateField(blank=True, null=True)),
-                ('ends_on', models.DateField(blank=True, db_index=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='members.organisationaccount')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('grade', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='members.organisationgrade')),
-                ('renews', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='renewals', to='members.organisationmembership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seats", models.PositiveSmallIntegerField()),
+                ("amount_pence", models.PositiveIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("awaiting_payment", "Awaiting payment"),
+                            ("active", "Active"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        db_index=True,
+                        default="awaiting_payment",
+                        max_length=20,
+                    ),
+                ),
+                ("starts_on", models.DateField(blank=True, null=True)),
+                ("ends_on", models.DateField(blank=True, db_index=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="members.organisationaccount",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "grade",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="members.organisationgrade",
+                    ),
+                ),
+                (
+                    "renews",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="renewals",
+                        to="members.organisationmembership",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['account', '-starts_on', '-pk'],
+                "ordering": ["account", "-starts_on", "-pk"],
             },
         ),
         migrations.AddField(
-            model_name='payment',
-            name='organisation_membership',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='members.organisationmembership'),
+            model_name="payment",
+            name="organisation_membership",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="payments",
+                to="members.organisationmembership",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('membership__isnull', False), ('organisation_membership__isnull', True)), models.Q(('membership__isnull', True), ('organisation_membership__isnull', False)), _connector='OR'), name='members_payment_for_person_or_organisation'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("membership__isnull", False), ("organisation_membership__isnull", True)
+                    ),
+                    models.Q(
+                        ("membership__isnull", True), ("organisation_membership__isnull", False)
+                    ),
+                    _connector="OR",
+                ),
+                name="members_payment_for_person_or_organisation",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['paid', 'partially_refunded', 'refunded'])), fields=('organisation_membership',), name='members_payment_one_paid_per_organisation_year'),
+            model_name="payment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["paid", "partially_refunded", "refunded"])),
+                fields=("organisation_membership",),
+                name="members_payment_one_paid_per_organisation_year",
+            ),
         ),
         migrations.AddField(
-            model_name='organisationnotice',
-            name='organisation_membership',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='members.organisationmembership'),
+            model_name="organisationnotice",
+            name="organisation_membership",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notices",
+                to="members.organisationmembership",
+            ),
         ),
         migrations.AddField(
-            model_name='seat',
-            name='organisation_membership',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='seat_set', to='members.organisationmembership'),
+            model_name="seat",
+            name="organisation_membership",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="seat_set",
+                to="members.organisationmembership",
+            ),
         ),
         migrations.AddField(
-            model_name='seatholding',
-            name='organisation_membership',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='holdings', to='members.organisationmembership'),
+            model_name="seatholding",
+            name="organisation_membership",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="holdings",
+                to="members.organisationmembership",
+            ),
         ),
         migrations.AddField(
-            model_name='seatholding',
-            name='released_by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="seatholding",
+            name="released_by",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='seatholding',
-            name='seat',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='holdings', to='members.seat'),
+            model_name="seatholding",
+            name="seat",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="holdings",
+                to="members.seat",
+            ),
         ),
         migrations.AddField(
-            model_name='seatholding',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='seat_holdings', to=settings.AUTH_USER_MODEL),
+            model_name="seatholding",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="seat_holdings",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='membershipperiod',
-            name='seat_holding',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='period', to='members.seatholding'),
+            model_name="membershipperiod",
+            name="seat_holding",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="period",
+                to="members.seatholding",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membershipperiod',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('payment__isnull', False), ('seat_holding__isnull', True)), models.Q(('payment__isnull', True), ('seat_holding__isnull', False)), _connector='OR'), name='members_period_paid_or_seat'),
+            model_name="membershipperiod",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("payment__isnull", False), ("seat_holding__isnull", True)),
+                    models.Q(("payment__isnull", True), ("seat_holding__isnull", False)),
+                    _connector="OR",
+                ),
+                name="members_period_paid_or_seat",
+            ),
         ),
         AddConstraintOnPostgreSQL(
-            model_name='membershipperiod',
-            constraint=django.contrib.postgres.constraints.ExclusionConstraint(expressions=[('membership', '='), (members.billing.models.membership.DateRangeClosed('starts_on', 'ends_on'), '&&')], name='members_period_no_overlap'),
+            model_name="membershipperiod",
+            constraint=django.contrib.postgres.constraints.ExclusionConstraint(
+                expressions=[
+                    ("membership", "="),
+                    (
+                        members.billing.models.membership.DateRangeClosed("starts_on", "ends_on"),
+                        "&&",
+                    ),
+                ],
+                name="members_period_no_overlap",
+            ),
         ),
         migrations.AddField(
-            model_name='seatinvitation',
-            name='accepted_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="seatinvitation",
+            name="accepted_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='seatinvitation',
-            name='invited_by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="seatinvitation",
+            name="invited_by",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='seatinvitation',
-            name='organisation_membership',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invitations', to='members.organisationmembership'),
+            model_name="seatinvitation",
+            name="organisation_membership",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="invitations",
+                to="members.organisationmembership",
+            ),
         ),
         migrations.AddField(
-            model_name='seatholding',
-            name='invitation',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='holding', to='members.seatinvitation'),
+            model_name="seatholding",
+            name="invitation",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="holding",
+                to="members.seatinvitation",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organisationaccount',
-            constraint=models.CheckConstraint(condition=models.Q(('ods_code', ''), _negated=True), name='members_orgaccount_ods_code_not_blank'),
+            model_name="organisationaccount",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ods_code", ""), _negated=True),
+                name="members_orgaccount_ods_code_not_blank",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organisationadministrator',
-            constraint=models.UniqueConstraint(fields=('account', 'user'), name='members_orgadmin_once'),
+            model_name="organisationadministrator",
+            constraint=models.UniqueConstraint(
+                fields=("account", "user"), name="members_orgadmin_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organisationgrade',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('pricing', 'per_seat'), _negated=True), ('seat_fee_pence__isnull', False), _connector='OR'), name='members_orggrade_per_seat_has_fee'),
+            model_name="organisationgrade",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("pricing", "per_seat"), _negated=True),
+                    ("seat_fee_pence__isnull", False),
+                    _connector="OR",
+                ),
+                name="members_orggrade_per_seat_has_fee",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organisationfeeband',
-            constraint=models.UniqueConstraint(fields=('grade', 'up_to_list_size'), name='members_orgband_once', nulls_distinct=False),
+            model_name="organisationfeeband",
+            constraint=models.UniqueConstraint(
+                fields=("grade", "up_to_list_size"),
+                name="members_orgband_once",
+                nulls_distinct=False,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organisationmembership',
-            constraint=models.CheckConstraint(condition=models.Q(('seats__gte', 1), ('seats__lte', 200)), name='members_orgmembership_seats_in_range'),
+            model_name="organisationmembership",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("seats__gte", 1), ("seats__lte", 200)),
+                name="members_orgmembership_seats_in_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organisationmembership',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'active'), _negated=True), models.Q(('ends_on__isnull', False), ('starts_on__isnull', False)), _connector='OR'), name='members_orgmembership_active_has_dates'),
+            model_name="organisationmembership",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "active"), _negated=True),
+                    models.Q(("ends_on__isnull", False), ("starts_on__isnull", False)),
+                    _connector="OR",
+                ),
+                name="members_orgmembership_active_has_dates",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organisationmembership',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'awaiting_payment')), fields=('account',), name='members_orgmembership_one_open'),
+            model_name="organisationmembership",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "awaiting_payment")),
+                fields=("account",),
+                name="members_orgmembership_one_open",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organisationmembership',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'active')), fields=('renews',), name='members_orgmembership_renewed_once'),
+            model_name="organisationmembership",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "active")),
+                fields=("renews",),
+                name="members_orgmembership_renewed_once",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organisationnotice',
-            constraint=models.UniqueConstraint(fields=('organisation_membership', 'kind'), name='members_orgnotice_once'),
+            model_name="organisationnotice",
+            constraint=models.UniqueConstraint(
+                fields=("organisation_membership", "kind"), name="members_orgnotice_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='seat',
-            constraint=models.UniqueConstraint(fields=('organisation_membership', 'number'), name='members_seat_number_once'),
+            model_name="seat",
+            constraint=models.UniqueConstraint(
+                fields=("organisation_membership", "number"), name="members_seat_number_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='seatinvitation',
-            constraint=models.UniqueConstraint(models.F('organisation_membership'), django.db.models.functions.text.Lower('email'), condition=models.Q(('accepted_at__isnull', True), ('withdrawn_at__isnull', True)), name='members_seatinvite_one_open_per_email'),
+            model_name="seatinvitation",
+            constraint=models.UniqueConstraint(
+                models.F("organisation_membership"),
+                django.db.models.functions.text.Lower("email"),
+                condition=models.Q(("accepted_at__isnull", True), ("withdrawn_at__isnull", True)),
+                name="members_seatinvite_one_open_per_email",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='seatholding',
-            constraint=models.UniqueConstraint(condition=models.Q(('released_on__isnull', True)), fields=('seat',), name='members_seat_one_holder'),
+            model_name="seatholding",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("released_on__isnull", True)),
+                fields=("seat",),
+                name="members_seat_one_holder",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='seatholding',
-            constraint=models.UniqueConstraint(condition=models.Q(('released_on__isnull', True)), fields=('organisation_membership', 'user'), name='members_seat_one_per_person'),
+            model_name="seatholding",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("released_on__isnull", True)),
+                fields=("organisation_membership", "user"),
+                name="members_seat_one_per_person",
+            ),
         ),
     ]

@@ -1,0 +1,247 @@
+"""Organisation pages: only an account's administrators manage it; bad
+input is explained by the field and kept; invitations are rate limited;
+card payments go through Stripe Checkout (the local fake)."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from members.models import (
+    OrganisationAccount,
+    OrganisationMembership,
+    Payment,
+    SeatHolding,
+    SeatInvitation,
+)
+from tests.factories import ProfileFactory, UserFactory
+from tests.members.test_stripe import deliver
+
+from .world import account, paid_year, seat_grade, seat_holder
+
+pytestmark = pytest.mark.django_db
+
+
+def test_opening_an_account_makes_you_its_administrator(client):
+    person = UserFactory()
+    client.force_login(person)
+    response = client.post(
+        reverse("members:organisation_new"),
+        {"name": "Riverside  Surgery", "kind": "practice", "ods_code": "a81001"},
+    )
+    acct = OrganisationAccount.objects.get()
+    assert response["Location"] == reverse("members:organisation", args=[acct.pk])
+    assert (acct.name, acct.ods_code) == ("Riverside Surgery", "A81001")
+    assert acct.administrators.get().user == person
+
+
+def test_an_ods_code_with_an_account_already_is_refused_by_the_field_keeping_what_was_typed(
+    client,
+):
+    account()
+    client.force_login(UserFactory())
+    response = client.post(
+        reverse("members:organisation_new"),
+        {"name": "Riverside Branch", "kind": "practice", "ods_code": "A81001"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "already has an account" in html and 'value="Riverside Branch"' in html
+    assert "There is a problem" in html
+
+
+def test_an_invoice_without_a_purchase_order_number_is_refused_by_the_field(client):
+    acct, admin = account()
+    seat_grade()
+    client.force_login(admin)
+    response = client.post(
+        reverse("members:organisation_buy", args=[acct.pk]),
+        {
+            "grade": seat_grade().pk,
+            "seats": "3",
+            "method": "invoice",
+            "invoice_organisation": "Riverside Surgery",
+        },
+    )
+    assert response.status_code == 400
+    assert "Enter the purchase order number" in response.content.decode()
+    assert 'value="3"' in response.content.decode()
+    assert not Payment.objects.exists()
+
+
+def test_more_seats_than_the_limit_are_refused(client):
+    acct, admin = account()
+    client.force_login(admin)
+    response = client.post(
+        reverse("members:organisation_buy", args=[acct.pk]),
+        {"grade": seat_grade().pk, "seats": "5000", "method": "invoice"},
+    )
+    assert response.status_code == 400
+    assert "Choose at most 200 seats" in response.content.decode()
+
+
+def test_buying_by_invoice_emails_it_and_shows_it_waiting(
+    client, django_capture_on_commit_callbacks
+):
+    acct, admin = account()
+    client.force_login(admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("members:organisation_buy", args=[acct.pk]),
+            {
+                "grade": seat_grade(8000).pk,
+                "seats": "3",
+                "method": "invoice",
+                "invoice_organisation": "Riverside Surgery",
+                "invoice_purchase_order": "PO-9",
+            },
+        )
+    assert response.status_code == 302
+    payment = Payment.objects.get()
+    assert (payment.amount_pence, payment.invoice_purchase_order) == (24000, "PO-9")
+    assert mail.outbox[-1].to == [admin.email]
+    page = client.get(reverse("members:organisation", args=[acct.pk])).content.decode()
+    assert "Waiting for payment" in page and "£240.00" in page
+
+
+def test_paying_by_card_goes_through_checkout_and_the_webhook_starts_the_year(
+    client, stripe_fake, django_capture_on_commit_callbacks
+):
+    acct, admin = account()
+    client.force_login(admin)
+    response = client.post(
+        reverse("members:organisation_buy", args=[acct.pk]),
+        {"grade": seat_grade(8000).pk, "seats": "2", "method": "stripe"},
+    )
+    payment = Payment.objects.get(method="stripe")
+    assert response["Location"] == payment.checkout_url
+    assert stripe_fake.sessions[payment.stripe_session_id]["amount_total"] == 16000
+    stripe_fake.set_session(
+        payment.stripe_session_id, payment_status="paid", status="complete", payment_intent="pi_9"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(client, stripe_fake, payment, "checkout.session.completed").content == (
+            b"fulfilled"
+        )
+        deliver(client, stripe_fake, payment, "checkout.session.completed", event_id="evt_2")
+    year = OrganisationMembership.objects.get(account=acct)
+    assert year.status == "active" and year.seat_set.count() == 2
+    assert Payment.objects.get(pk=payment.pk).status == Payment.Status.PAID
+
+
+def test_only_administrators_reach_an_accounts_pages(client):
+    year, admin = paid_year(seats=1)
+    holder, holding = seat_holder(year, admin)
+    # A seat holder is not an administrator.
+    client.force_login(holder)
+    for url in [
+        reverse("members:organisation", args=[year.account_id]),
+        reverse("members:organisation_seat_free", args=[year.account_id, holding.pk]),
+    ]:
+        assert client.get(url).status_code == 404
+    assert (
+        client.post(
+            reverse("members:organisation_seat_free", args=[year.account_id, holding.pk])
+        ).status_code
+        == 404
+    )
+    assert SeatHolding.objects.get(pk=holding.pk).released_on is None
+    # An administrator of another account cannot reach this one's seats.
+    other, other_admin = account(admin=UserFactory(), name="Hilltop", ods_code="B82002")
+    client.force_login(other_admin)
+    assert (
+        client.post(
+            reverse("members:organisation_seat_free", args=[other.pk, holding.pk])
+        ).status_code
+        == 404
+    )
+
+
+def test_administrators_see_who_holds_the_seats_free_one_and_invite(
+    client, django_capture_on_commit_callbacks
+):
+    year, admin = paid_year(seats=2)
+    holder, holding = seat_holder(year, admin)
+    client.force_login(admin)
+    page = client.get(reverse("members:organisation", args=[year.account_id])).content.decode()
+    assert holder.membership.number in page and "Seats free</dt><dd>1 of 2" in page
+    client.post(reverse("members:organisation_seat_free", args=[year.account_id, holding.pk]))
+    assert SeatHolding.objects.get(pk=holding.pk).released_on is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("members:organisation_invite", args=[year.account_id]),
+            {"emails": "one@x.example, two@x.example"},
+        )
+    assert response.status_code == 302
+    assert sorted(m.to[0] for m in mail.outbox if "invited you" in m.subject) == [
+        "one@x.example",
+        "two@x.example",
+    ]
+
+
+def test_a_bad_address_in_the_invitations_is_named_and_the_list_kept(client):
+    year, admin = paid_year(seats=2)
+    client.force_login(admin)
+    response = client.post(
+        reverse("members:organisation_invite", args=[year.account_id]),
+        {"emails": "good@x.example\nnot-an-address"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "not-an-address" in html and "good@x.example" in html
+    assert not SeatInvitation.objects.exists()
+
+
+def test_sending_invitations_is_rate_limited_per_organisation(client, settings):
+    settings.ACCOUNT_RATE_LIMITS = {
+        **settings.ACCOUNT_RATE_LIMITS,
+        "organisation_invitations": "2/h/key",
+    }
+    year, admin = paid_year(seats=5)
+    client.force_login(admin)
+    url = reverse("members:organisation_invite", args=[year.account_id])
+    for n in range(2):
+        assert client.post(url, {"emails": f"p{n}@x.example"}).status_code == 302
+    refused = client.post(url, {"emails": "p9@x.example"})
+    assert refused.status_code == 400
+    assert "a lot of invitations" in refused.content.decode()
+    assert SeatInvitation.objects.count() == 2
+
+
+def test_the_invitation_link_asks_a_visitor_to_sign_in_then_takes_the_seat(client):
+    year, admin = paid_year(seats=1)
+    person = ProfileFactory(user__email="deputy@x.example").user
+    from members.organisations.seats import seat_invitations_send
+
+    [invitation] = seat_invitations_send(year=year, emails=[person.email], by=admin)
+    url = reverse("members:seat_invitation", args=[invitation.token])
+    assert client.get(url)["Location"].startswith(reverse("account_login"))
+    client.force_login(person)
+    assert "A seat from Riverside Surgery" in client.get(url).content.decode()
+    assert client.post(url)["Location"] == reverse("members:dashboard")
+    assert SeatHolding.objects.get().user == person
+    dashboard = client.get(reverse("members:dashboard")).content.decode()
+    assert "Riverside Surgery pays for your membership" in dashboard
+    # A used link says so, without a 500.
+    client.force_login(ProfileFactory().user)
+    refused = client.post(url)
+    assert refused.status_code == 400 and "already been used" in refused.content.decode()
+
+
+def test_the_account_page_queries_stay_flat_as_seats_fill(client, django_assert_num_queries):
+    year, admin = paid_year(seats=25)
+    seat_holder(year, admin)
+    client.force_login(admin)
+    url = reverse("members:organisation", args=[year.account_id])
+    client.get(url)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for _ in range(20):
+        seat_holder(year, admin)
+    from members.organisations.seats import seat_invitations_send
+
+    seat_invitations_send(year=year, emails=[f"w{n}@x.example" for n in range(10)], by=admin)
+    with django_assert_num_queries(len(few)):
+        client.get(url)
