@@ -387,7 +387,7 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="payment",
             constraint=models.UniqueConstraint(
-                condition=models.Q(("status__in", ["paid", "partially_refunded", "refunded"])),
+                condition=models.Q(("status__in", ["paid", "partially_refunded"])),
                 fields=("organisation_membership",),
                 name="members_payment_one_paid_per_organisation_year",
             ),

@@ -307,7 +307,7 @@ def organisation_invoice_request(
         and current.amount_pence == order.amount_pence
         and InvoiceDetails.of_payment(current).key() == details.key()
     ):
-        _invoice_email_queue(payment=current, reason=InvoiceEmail.Reason.RESENT, by=by)
+        organisation_invoice_email_queue(payment=current, reason=InvoiceEmail.Reason.RESENT, by=by)
         return current
     payment = _new_payment(
         order=order,
@@ -323,11 +323,11 @@ def organisation_invoice_request(
     _cancel_open_payments(order=order, keep=payment)
     if current is not None:
         Payment.objects.filter(pk=current.pk).update(invoice_replaced_by=payment)
-    _invoice_email_queue(payment=payment, reason=InvoiceEmail.Reason.ISSUED, by=by)
+    organisation_invoice_email_queue(payment=payment, reason=InvoiceEmail.Reason.ISSUED, by=by)
     return payment
 
 
-def _invoice_email_queue(*, payment: Payment, reason: str, by: User) -> InvoiceEmail:
+def organisation_invoice_email_queue(*, payment: Payment, reason: str, by: User) -> InvoiceEmail:
     from members.billing.tasks import invoice_email_task
 
     recipients = list(

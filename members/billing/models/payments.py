@@ -142,10 +142,11 @@ class Payment(models.Model):
                 | models.Q(membership__isnull=True, organisation_membership__isnull=False),
                 name="members_payment_for_person_or_organisation",
             ),
-            # An organisation year is bought by exactly one paid payment.
+            # An organisation year is bought by exactly one paid payment
+            # (money held, even once refunded, bought nothing).
             models.UniqueConstraint(
                 fields=["organisation_membership"],
-                condition=models.Q(status__in=["paid", "partially_refunded", "refunded"]),
+                condition=models.Q(status__in=["paid", "partially_refunded"]),
                 name="members_payment_one_paid_per_organisation_year",
             ),
         ]

@@ -162,6 +162,13 @@ def invoice_resend(*, payment: Payment, by: User) -> InvoiceEmail:
 
 
 def _resend(*, payment: Payment, by: User) -> InvoiceEmail:
+    if payment.membership_id is None:
+        # An organisation's invoice goes to its administrators.
+        from members.organisations.seats import organisation_invoice_email_queue
+
+        return organisation_invoice_email_queue(
+            payment=payment, reason=InvoiceEmail.Reason.RESENT, by=by
+        )
     send = _email_queue(payment=payment, reason=InvoiceEmail.Reason.RESENT, by=by)
     audit_record(
         actor=by,

@@ -47,7 +47,13 @@ def refund_record(
         )
     if not reason.strip():
         raise MembershipError("Give a reason for the refund.")
-    membership = Membership.objects.select_for_update().get(pk=payment.membership_id)
+    # An organisation's payment (members/organisations): the refund is
+    # recorded; its seats are freed from the organisation's page.
+    membership = None
+    if payment.membership_id is None:
+        effect = Refund.Effect.NONE
+    else:
+        membership = Membership.objects.select_for_update().get(pk=payment.membership_id)
     if effect == Refund.Effect.SHORTEN and payment.refunds.filter(effect=effect).exists():
         # The year this payment bought has already been taken off.
         effect = Refund.Effect.NONE
@@ -74,7 +80,7 @@ def refund_record(
     audit_record(
         actor=by,
         actor_label=actor_label,
-        subject=membership.user,
+        subject=membership.user if membership else payment.user,
         target=payment,
         action="refunded",
         from_state=old_payment_status,
@@ -82,6 +88,8 @@ def refund_record(
         reason=reason,
         data={"amount_pence": amount_pence, "effect": effect},
     )
+    if membership is None:
+        return refund
     _apply_refund_effect(
         membership=membership, payment=payment, effect=effect, by=by, reason=reason
     )

@@ -245,3 +245,47 @@ def test_the_account_page_queries_stay_flat_as_seats_fill(client, django_assert_
     seat_invitations_send(year=year, emails=[f"w{n}@x.example" for n in range(10)], by=admin)
     with django_assert_num_queries(len(few)):
         client.get(url)
+
+
+def test_the_membership_teams_pages_show_organisation_invoices_and_held_money(
+    client, django_capture_on_commit_callbacks
+):
+    from members.billing.services.invoices import invoice_resend
+    from members.billing.services.payments import payment_fulfil
+    from members.billing.services.refunds import refund_record
+    from members.organisations.seats import organisation_order
+    from tests.factories import team_member
+
+    from .world import invoice
+
+    acct, admin = account(accounts_email="accounts@riverside.example")
+    order = organisation_order(account=acct, grade=seat_grade(), seats=2, by=admin)
+    first = invoice(order, admin, po="PO-1")
+    team = team_member("Membership team")
+    client.force_login(team)
+    approvals = client.get(reverse("members:staff_approvals")).content.decode()
+    assert first.invoice_number in approvals and "2 seats for Riverside Surgery" in approvals
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        invoice_resend(payment=first, by=team)
+    assert sorted(mail.outbox[0].to) == ["accounts@riverside.example", admin.email]
+
+    second = invoice(order, admin, po="PO-2")
+    payment_fulfil(payment_id=second.pk)
+    Payment.objects.filter(pk=first.pk).update(status=Payment.Status.PENDING)
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_fulfil(payment_id=first.pk)  # paid as well: held
+    queue = client.get(reverse("members:staff_attention"))
+    assert queue.status_code == 200
+    assert "Riverside Surgery</a> (organisation)" in queue.content.decode()
+    refund = refund_record(
+        payment=Payment.objects.get(pk=first.pk),
+        amount_pence=first.amount_pence,
+        reason="Paid twice",
+        effect="shorten",
+        by=team,
+    )
+    assert refund.effect == "none"
+    assert Payment.objects.get(pk=first.pk).status == Payment.Status.REFUNDED
+    # Member payment pages are not where organisation payments are shown.
+    assert client.get(reverse("members:payment_detail", args=[second.pk])).status_code == 404
