@@ -35,4 +35,11 @@ class MembersConfig(AppConfig):
 
     @staticmethod
     def organisations_load() -> None:
-        from .organisations import admin, panels, privacy, reports, tasks  # noqa: F401
+        from .organisations import (  # noqa: F401
+            admin,
+            audit_names,
+            panels,
+            privacy,
+            reports,
+            tasks,
+        )

@@ -219,6 +219,9 @@ MATRIX = {
     "members:organisation_document": ("get", "organisation_invoice", owned()),
     # The emailed link's token is the key; accepting needs the invited address.
     "members:seat_invitation": ("get", "seat_token", signed_in(200)),
+    # Only the holder reaches their seat's page (tested with a holder in
+    # tests/members/organisations/test_views.py); the owner holds none.
+    "members:seat_leave": ("get", "seat_holding_alone", {**every(404), "anon": 302}),
     "members:staff_organisations": ("get", None, team_only("membership")),
     "members:staff_organisation": ("get", "organisation", team_only("membership")),
     # The first team member to click marks it paid; the next is told so.
@@ -322,6 +325,7 @@ def organisation_world(owner) -> dict:
         "organisation_invoice": [acct.pk, paid.pk, "invoice"],
         "organisation_open_invoice": [other.pk, open_invoice.pk],
         "seat_token": invitation.token,
+        "seat_holding_alone": holding.pk,
     }
 
 

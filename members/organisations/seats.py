@@ -661,6 +661,12 @@ def invitation_for_token(token: str) -> SeatInvitation | None:
     )
 
 
+def _year_locked(year_id: int) -> OrganisationMembership:
+    """The organisation year's row, locked: whoever holds it counts and
+    takes the seats, the others wait their turn."""
+    return OrganisationMembership.objects.select_for_update().get(pk=year_id)
+
+
 @transaction.atomic
 def seat_invitation_accept(*, token: str, user: User) -> SeatHolding:
     """Take a free seat with an invitation. The organisation year is
@@ -670,7 +676,7 @@ def seat_invitation_accept(*, token: str, user: User) -> SeatHolding:
     )
     if not found:
         raise SeatRefused("This invitation link is not valid.")
-    year = OrganisationMembership.objects.select_for_update().get(pk=found[0])
+    year = _year_locked(found[0])
     invitation = SeatInvitation.objects.select_for_update().get(token=token)
     now = timezone.now()
     if invitation.accepted_at is not None:

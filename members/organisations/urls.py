@@ -45,6 +45,7 @@ urlpatterns = [
         name="organisation_document",
     ),
     path("seats/invitation/<str:token>/", views.seat_invitation, name="seat_invitation"),
+    path("seats/<int:holding_id>/leave/", views.seat_leave, name="seat_leave"),
     path("staff/organisations/", views.staff_organisations, name="staff_organisations"),
     path(
         "staff/organisations/<int:account_id>/",

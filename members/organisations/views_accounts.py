@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 
 from members.access import staff_permission_required
@@ -343,6 +344,29 @@ def organisation_invitation_withdraw(request: HttpRequest, account_id: int, invi
     seat_invitation_withdraw(invitation=invitation, by=request.user)
     messages.success(request, f"The invitation to {invitation.email} is withdrawn.")
     return redirect("members:organisation", account.pk)
+
+
+@login_required
+def seat_leave(request: HttpRequest, holding_id: int) -> HttpResponse:
+    """A seat holder gives up their own seat (they leave the practice)."""
+    holding = get_object_or_404(
+        SeatHolding.objects.select_related("organisation_membership__account", "seat"),
+        pk=holding_id,
+        user=request.user,
+        released_on__isnull=True,
+    )
+    if request.method == "POST":
+        seat_release(holding=holding, by=request.user)
+        messages.success(
+            request,
+            "You no longer hold a seat of "
+            f"{holding.organisation_membership.account.name}. Your record stays yours: "
+            "renew personally by "
+            f"{date_format(holding.organisation_membership.ends_on, 'j F Y')} and your "
+            "year continues with no days lost.",
+        )
+        return redirect("members:dashboard")
+    return render(request, "members/organisations/seat_leave.html", {"holding": holding})
 
 
 def seat_invitation(request: HttpRequest, token: str) -> HttpResponse:

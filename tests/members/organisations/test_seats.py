@@ -195,6 +195,47 @@ def test_twenty_invitations_accepted_at_once_for_five_seats_fill_exactly_five():
     ) == {1, 2, 3, 4, 5}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_without_the_lock_acceptances_collide_and_only_the_constraint_saves_the_seats(
+    monkeypatch,
+):
+    """The negative control: with the year's row not locked, people race
+    for the same free seat; the one-holder-per-seat index still stops a
+    sixth holder, but the losers get a database error, not a message."""
+    from members.organisations import seats
+
+    monkeypatch.setattr(
+        seats, "_year_locked", lambda pk: OrganisationMembership.objects.get(pk=pk)
+    )
+    year, admin = paid_year(seats=5)
+    people = [ProfileFactory().user for _ in range(20)]
+    invitations = seat_invitations_send(year=year, emails=[p.email for p in people], by=admin)
+    by_email = {i.email: i for i in invitations}
+    barrier = threading.Barrier(len(people))
+    results: list[str] = []
+
+    def accept(person) -> None:
+        try:
+            barrier.wait()
+            try:
+                seat_invitation_accept(token=by_email[person.email].token, user=person)
+                results.append("seat")
+            except SeatRefused:
+                results.append("full")
+            except IntegrityError:
+                results.append("collided")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=accept, args=[p]) for p in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert "collided" in results
+    assert SeatHolding.objects.filter(organisation_membership=year).count() <= 5
+
+
 def test_a_personal_membership_overlapping_the_seat_year_is_refused_with_the_dates():
     year, admin = paid_year(seats=2)
     member = active_member()

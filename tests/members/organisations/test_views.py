@@ -20,6 +20,10 @@ from .world import account, paid_year, seat_grade, seat_holder
 
 pytestmark = pytest.mark.django_db
 
+# session, user; the account; its years; holders; invitations; payments;
+# administrators
+ACCOUNT_PAGE_QUERIES = 8
+
 
 def test_opening_an_account_makes_you_its_administrator(client):
     person = UserFactory()
@@ -238,6 +242,7 @@ def test_the_account_page_queries_stay_flat_as_seats_fill(client, django_assert_
 
     with CaptureQueriesContext(connection) as few:
         client.get(url)
+    assert len(few) == ACCOUNT_PAGE_QUERIES, [q["sql"] for q in few.captured_queries]
     for _ in range(20):
         seat_holder(year, admin)
     from members.organisations.seats import seat_invitations_send
@@ -289,3 +294,37 @@ def test_the_membership_teams_pages_show_organisation_invoices_and_held_money(
     assert Payment.objects.get(pk=first.pk).status == Payment.Status.REFUNDED
     # Member payment pages are not where organisation payments are shown.
     assert client.get(reverse("members:payment_detail", args=[second.pk])).status_code == 404
+
+
+def test_a_holder_leaves_their_own_seat_and_is_offered_a_personal_year_with_no_gap(client):
+    year, admin = paid_year(seats=1)
+    holder, holding = seat_holder(year, admin)
+    url = reverse("members:seat_leave", args=[holding.pk])
+    client.force_login(admin)  # not the holder
+    assert client.post(url).status_code == 404
+    client.force_login(holder)
+    assert "Leave your seat of Riverside Surgery" in client.get(url).content.decode()
+    assert client.post(url)["Location"] == reverse("members:dashboard")
+    assert SeatHolding.objects.get(pk=holding.pk).released_on is not None
+    pay = client.get(reverse("members:pay")).content.decode()
+    assert "the day after your current year ends" in pay
+
+
+def test_the_staff_list_of_accounts_queries_stay_flat(client, django_assert_num_queries):
+    from tests.factories import team_member
+
+    paid_year(seats=2)
+    client.force_login(team_member("Membership team"))
+    url = reverse("members:staff_organisations")
+    client.get(url)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for n in range(15):
+        acct, admin = account(admin=UserFactory(), name=f"Surgery {n}", ods_code=f"C{n:05d}")
+        paid_year(seats=1, acct=acct, admin=admin)
+    with django_assert_num_queries(len(few)):
+        page = client.get(url)
+    assert "Surgery 14" in page.content.decode()
