@@ -132,8 +132,8 @@ def membership_next_period_start(*, membership: Membership, paid_on: datetime.da
 def _seat_left(membership: Membership, paid_on: datetime.date):
     """The seat-covered period a leaver's personal year continues from,
     if it is their latest and its seat's year has not ended."""
-    if membership.pk is None:
-        return None
+    if membership.pk is None or membership.expires_on is None:
+        return None  # never paid up: nothing to continue from
     last = (
         membership.periods.select_related("seat_holding__organisation_membership")
         .order_by("-ends_on")
