@@ -38,6 +38,7 @@ class MembersConfig(AppConfig):
         from .organisations import (  # noqa: F401
             admin,
             audit_names,
+            demo,
             panels,
             privacy,
             reports,
