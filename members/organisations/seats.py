@@ -170,7 +170,7 @@ def next_year_start(
     while its grace lasts); anything else starts on the day of payment."""
     if renews is not None:
         follows = renews.ends_on + datetime.timedelta(days=1)
-        if follows > paid_on or renews.ends_on + datetime.timedelta(days=GRACE_DAYS) >= paid_on:
+        if renews.ends_on + datetime.timedelta(days=GRACE_DAYS) >= paid_on:
             return follows
     return paid_on
 
@@ -718,10 +718,45 @@ def seat_invitation_accept(*, token: str, user: User) -> SeatHolding:
         invitation=invitation,
         actor=user,
     )
+    _hold_in_renewal(year=year, user=user)
     invitation.accepted_at = now
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     return holding
+
+
+def _hold_in_renewal(*, year: OrganisationMembership, user: User) -> None:
+    """Someone taking a seat after the next year was already paid for
+    takes a free seat of that year too (while there is one)."""
+    renewal = (
+        OrganisationMembership.objects.select_for_update()
+        .filter(renews=year, status=OrgStatus.ACTIVE)
+        .select_related("grade__member_grade")
+        .first()
+    )
+    if renewal is None:
+        return
+    held = SeatHolding.objects.filter(organisation_membership=renewal, released_on__isnull=True)
+    seat = (
+        Seat.objects.filter(organisation_membership=renewal)
+        .exclude(pk__in=held.values("seat_id"))
+        .order_by("number")
+        .first()
+    )
+    if seat is None:
+        return
+    try:
+        with transaction.atomic():
+            _hold(
+                seat=seat,
+                year=renewal,
+                user=user,
+                starts_on=renewal.starts_on,
+                invitation=None,
+                actor=user,
+            )
+    except SeatRefused:
+        return
 
 
 @transaction.atomic
@@ -776,6 +811,11 @@ def seat_release(*, holding: SeatHolding, by: User, today: datetime.date | None 
         data={"organisation": year.account_id, "expires_on": str(membership.expires_on)},
     )
     membership_figures_refresh(membership_id=membership.pk)
+    # Leaving leaves the organisation's next year too, if it is paid for.
+    for later in SeatHolding.objects.filter(
+        user_id=holding.user_id, released_on__isnull=True, organisation_membership__renews=year
+    ):
+        seat_release(holding=later, by=by, today=today)
 
 
 @transaction.atomic

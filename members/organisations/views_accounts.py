@@ -3,16 +3,20 @@ inviting managers, freeing and swapping seats; and the invitation a
 manager accepts. Only an account's administrators see its pages (others
 get a 404, so an account's existence is not revealed)."""
 
+import datetime
+
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 
 from members.access import staff_permission_required
+from members.billing.models.membership import GRACE_DAYS, RENEWAL_OPENS_DAYS
 from members.billing.services.card_payments import card_checkout_url
 from members.billing.services.documents import invoice_pdf, receipt_pdf
 from members.billing.services.invoices import InvoiceDetails, invoice_mark_paid
@@ -104,6 +108,8 @@ def organisation_buy(request: HttpRequest, account_id: int) -> HttpResponse:
     year = current_year(account=account)
     if year is not None:
         initial.update(grade=year.grade_id, seats=year.seats)
+        if year.ends_on + datetime.timedelta(days=GRACE_DAYS) < timezone.localdate():
+            year = None  # lapsed: a new year, not a renewal
     form = OrderForm(
         request.POST if request.method == "POST" else None, account=account, initial=initial
     )
@@ -163,9 +169,22 @@ def organisation_buy(request: HttpRequest, account_id: int) -> HttpResponse:
     return render(
         request,
         "members/organisations/buy.html",
-        {"account": account, "form": form, "renews": year},
+        {
+            "account": account,
+            "form": form,
+            "renews": year,
+            "opens_on": _renewal_opens_on(year),
+        },
         status=400 if form.errors else 200,
     )
+
+
+def _renewal_opens_on(year):
+    """The day renewal opens, while it is still ahead."""
+    if year is None:
+        return None
+    opens_on = year.ends_on - datetime.timedelta(days=RENEWAL_OPENS_DAYS)
+    return opens_on if opens_on > timezone.localdate() else None
 
 
 @login_required

@@ -149,3 +149,30 @@ def test_an_administrator_buys_three_seats_by_invoice_and_two_managers_accept(
     page.get_by_role("button", name="Free the seat").click()
     expect(page.get_by_text("Seat 2 is free.")).to_be_visible()
     expect(page.locator(".summary-list")).to_contain_text("2 of 3")
+    page.get_by_role("link", name="Renew the membership").click()
+    expect(page.get_by_text(re.compile(r"renewal opens on"))).to_be_visible()
+    assert_accessible(page)
+
+    # Ben leaves the practice himself: his record stays his.
+    context = browser.new_context(base_url=live_server.url)
+    ben_page = context.new_page()
+    sign_in(
+        ben_page, Membership.objects.get(user__email="ben@riverside.example").user, live_server
+    )
+    ben_page.goto("/dashboard/")
+    ben_page.get_by_role("link", name="Leaving Riverside Surgery?").click()
+    expect(heading(ben_page)).to_have_text("Leave your seat of Riverside Surgery")
+    assert_accessible(ben_page)
+    ben_page.get_by_role("button", name="Leave the seat").click()
+    expect(ben_page.get_by_text("no days lost").first).to_be_visible()
+    assert_accessible(ben_page)
+    context.close()
+
+    # The reports page's organisations section.
+    staff_context = browser.new_context(base_url=live_server.url)
+    staff_page = staff_context.new_page()
+    sign_in(staff_page, team_member("Membership team"), live_server)
+    staff_page.goto("/staff/reports/organisations/")
+    expect(heading(staff_page)).to_have_text("Organisation memberships by ICB")
+    assert_accessible(staff_page)
+    staff_context.close()

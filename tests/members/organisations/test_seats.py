@@ -340,6 +340,28 @@ def test_renewing_the_organisation_renews_every_seat():
         assert person.membership.expires_on == renewal.ends_on
 
 
+def test_a_seat_taken_after_the_renewal_was_paid_covers_the_next_year_too():
+    from unittest import mock
+
+    year, admin = paid_year(seats=2)
+    today = year.ends_on - days(10)
+    with mock.patch("django.utils.timezone.localdate", return_value=today):
+        renewal = organisation_order(account=year.account, grade=seat_grade(), seats=2, by=admin)
+        invoice_mark_paid(payment=invoice(renewal, admin), by=team_member("Membership team"))
+        person, holding = seat_holder(year, admin)
+    renewal.refresh_from_db()
+    person.membership.refresh_from_db()
+    assert person.membership.expires_on == renewal.ends_on
+    assert SeatHolding.objects.filter(user=person, organisation_membership=renewal).exists()
+    # Leaving the seat leaves the next year's as well.
+    with mock.patch("django.utils.timezone.localdate", return_value=today):
+        seat_release(holding=holding, by=admin)
+    assert not SeatHolding.objects.filter(user=person, released_on__isnull=True).exists()
+    person.membership.refresh_from_db()
+    assert person.membership.expires_on == today
+    assert MembershipPeriod.objects.filter(membership__user=person).count() == 1
+
+
 def test_renewal_opens_sixty_days_before_the_year_ends():
     year, admin = paid_year(seats=1)
     with pytest.raises(MembershipError, match="Renewal opens 60 days"):
