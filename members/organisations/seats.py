@@ -27,6 +27,7 @@ import datetime
 import secrets
 from dataclasses import dataclass, field
 
+from allauth.account.models import EmailAddress
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -688,10 +689,13 @@ def seat_invitation_accept(*, token: str, user: User) -> SeatHolding:
             "This invitation has been withdrawn or has expired: ask your organisation "
             "for a new one."
         )
-    if invitation.email.casefold() != user.email.casefold():
+    verified = EmailAddress.objects.filter(
+        user=user, email__iexact=invitation.email, verified=True
+    ).exists()
+    if invitation.email.casefold() != user.email.casefold() or not verified:
         raise SeatRefused(
             f"This invitation was sent to {invitation.email}. Sign in with that address "
-            "to accept it."
+            "(confirmed) to accept it."
         )
     today = timezone.localdate(now)
     _year_for_seats(year, today)

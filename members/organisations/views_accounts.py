@@ -22,6 +22,7 @@ from members.billing.services.documents import invoice_pdf, receipt_pdf
 from members.billing.services.invoices import InvoiceDetails, invoice_mark_paid
 from members.exceptions import MembershipError, PaymentProviderError
 from members.models import OrganisationAccount, Payment, SeatHolding, SeatInvitation
+from members.selectors import profile_completeness
 
 from .forms import AccountForm, AdministratorForm, InviteForm, OrderForm, SwapForm
 from .seats import (
@@ -409,6 +410,11 @@ def seat_invitation(request: HttpRequest, token: str) -> HttpResponse:
                 f"You hold a seat of {invitation.organisation_membership.account.name}. "
                 "Your membership is your own: your number, CPD and certificates stay with you.",
             )
+            if not profile_completeness(user=request.user).is_complete:
+                messages.info(request, "Complete your profile so the IGPM knows your role.")
+                return redirect(
+                    f"{reverse('members:profile')}?next={reverse('members:dashboard')}"
+                )
             return redirect("members:dashboard")
     return render(
         request,

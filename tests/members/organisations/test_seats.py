@@ -158,6 +158,13 @@ def test_an_invitation_is_accepted_only_by_the_address_it_was_sent_to():
         seat_invitation_accept(token=invitation.token, user=stranger)
     with pytest.raises(SeatRefused, match="not valid"):
         seat_invitation_accept(token="nonsense", user=stranger)
+    # The right address, not yet confirmed: refused too.
+    from allauth.account.models import EmailAddress
+
+    unconfirmed = ProfileFactory(user__email="a@x.example", user__verified=False).user
+    assert not EmailAddress.objects.get(user=unconfirmed).verified
+    with pytest.raises(SeatRefused, match="confirmed"):
+        seat_invitation_accept(token=invitation.token, user=unconfirmed)
 
 
 @pytest.mark.django_db(transaction=True)

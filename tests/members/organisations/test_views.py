@@ -328,3 +328,37 @@ def test_the_staff_list_of_accounts_queries_stay_flat(client, django_assert_num_
     with django_assert_num_queries(len(few)):
         page = client.get(url)
     assert "Surgery 14" in page.content.decode()
+
+
+def test_a_persons_payment_pages_for_staff_leave_organisation_payments_alone(client):
+    from members.organisations.seats import organisation_order
+    from tests.factories import team_member
+
+    from .world import invoice
+
+    acct, admin = account()
+    payment = invoice(
+        organisation_order(account=acct, grade=seat_grade(), seats=1, by=admin), admin
+    )
+    client.force_login(team_member("Membership team"))
+    for name in [
+        "staff_payment_mark_paid",
+        "staff_payment_invoice_resend",
+        "staff_payment_refund",
+    ]:
+        assert client.post(reverse(f"members:{name}", args=[payment.pk])).status_code == 404
+    confirm = reverse("members:staff_payment_mark_paid_confirm", args=[payment.pk])
+    assert client.get(confirm).status_code == 404
+    assert Payment.objects.get(pk=payment.pk).status == Payment.Status.PENDING
+
+
+def test_someone_without_a_profile_takes_the_seat_then_is_asked_for_it(client):
+    from members.organisations.seats import seat_invitations_send
+
+    year, admin = paid_year(seats=1)
+    newcomer = UserFactory(email="new@x.example")
+    [invitation] = seat_invitations_send(year=year, emails=[newcomer.email], by=admin)
+    client.force_login(newcomer)
+    response = client.post(reverse("members:seat_invitation", args=[invitation.token]))
+    assert response["Location"].startswith(reverse("members:profile"))
+    assert newcomer.membership.status == "active"
