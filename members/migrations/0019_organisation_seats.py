@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 
 class AddConstraintOnPostgreSQL(migrations.AddConstraint):
-    """The no-overlap exclusion constraint exists only on PostgreSQL (the
+    """The seats' no-overlap exclusion constraint exists only on PostgreSQL (the
     SQLite file of a bare machine keeps the model state without it)."""
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
@@ -479,7 +479,8 @@ class Migration(migrations.Migration):
                         "&&",
                     ),
                 ],
-                name="members_period_no_overlap",
+                condition=models.Q(("seat_holding__isnull", False)),
+                name="members_period_seats_no_overlap",
             ),
         ),
         migrations.AddField(

@@ -3,6 +3,7 @@
 from django import forms
 from django.core.validators import validate_email
 
+from members.exceptions import MembershipError
 from members.models import OrganisationAccount, OrganisationGrade, Payment
 from members.organisations.models.accounts import MAX_SEATS
 
@@ -109,7 +110,7 @@ class OrderForm(forms.Form):
         def label(grade):
             try:
                 fee = seat_fee_pence(grade=grade, account=account)
-            except Exception:
+            except MembershipError:
                 return f"{grade.name} (priced by list size: add your list size first)"
             pounds, pence = divmod(fee, 100)
             return f"{grade.name}, £{pounds:,}.{pence:02d} a seat a year"

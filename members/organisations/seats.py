@@ -7,10 +7,11 @@ The rules, in one place:
   unique index on ``Payment``); each seat holder's own year is a
   ``MembershipPeriod`` covered by their ``SeatHolding`` instead of a
   payment (a check constraint: a payment or a seat, never both).
-- A person never holds two memberships for the same day (an exclusion
-  constraint on ``MembershipPeriod``). A seat that would overlap a
-  personal year the person has paid for is refused with the dates: the
-  personal year is not credited (README, "Organisation memberships").
+- A person never holds two memberships for the same day: a seat that
+  would overlap any period of theirs is refused with the dates, checked
+  with their membership row locked (the personal year is not credited:
+  README, "Organisation memberships"); two seats' periods overlapping is
+  also refused by an exclusion constraint on ``MembershipPeriod``.
 - Taking a seat locks the organisation year's row first, then counts the
   seats: of any number of invitations accepted at once, exactly as many
   as there are seats succeed.

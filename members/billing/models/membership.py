@@ -161,13 +161,18 @@ class MembershipPeriod(models.Model):
                 | models.Q(payment__isnull=True, seat_holding__isnull=False),
                 name="members_period_paid_or_seat",
             ),
-            # A person never holds two memberships for the same day.
+            # Seats never give one person two memberships for the same day.
+            # (Paid periods are a record of what was bought: a refund that
+            # ends or shortens a membership leaves them as they were, so
+            # seat against paid year is checked under the membership's
+            # lock in members/organisations/seats.py.)
             ExclusionConstraint(
-                name="members_period_no_overlap",
+                name="members_period_seats_no_overlap",
                 expressions=[
                     ("membership", RangeOperators.EQUAL),
                     (DateRangeClosed("starts_on", "ends_on"), RangeOperators.OVERLAPS),
                 ],
+                condition=models.Q(seat_holding__isnull=False),
             ),
         ]
         indexes = [models.Index(fields=["ends_on"])]

@@ -6,8 +6,8 @@ one paid payment (a partial unique index on ``Payment``); it has a number
 of ``Seat`` rows, each held by at most one person at a time
 (``SeatHolding``). A holding covers the holder's own ``MembershipPeriod``
 (``MembershipPeriod.seat_holding``), so the person keeps their membership
-number, profile, CPD and certificates; no period of one person overlaps
-another (an exclusion constraint on ``MembershipPeriod``).
+number, profile, CPD and certificates; no two seat periods of one person
+overlap (an exclusion constraint on ``MembershipPeriod``).
 """
 
 from django.conf import settings

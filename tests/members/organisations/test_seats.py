@@ -253,24 +253,28 @@ def test_a_personal_membership_overlapping_the_seat_year_is_refused_with_the_dat
     assert SeatInvitation.objects.get(pk=invitation.pk).is_open
 
 
-def test_the_database_refuses_two_periods_of_one_person_for_the_same_day():
-    member = active_member()
-    period = MembershipPeriod.objects.get(membership__user=member)
-    payment = Payment.objects.create(
-        membership=member.membership,
-        user=member,
-        grade=period.grade,
-        purpose="renew",
-        method="offline",
-        amount_pence=9500,
+def test_two_organisations_seats_never_cover_one_person_for_the_same_day():
+    from tests.factories import UserFactory
+
+    year, admin = paid_year(seats=1)
+    person, held = seat_holder(year, admin)
+    other, other_admin = account(admin=UserFactory(), name="Hilltop", ods_code="B82002")
+    other_year, _ = paid_year(seats=1, acct=other, admin=other_admin)
+    invitation = seat_invitations_send(year=other_year, emails=[person.email], by=other_admin)[0]
+    with pytest.raises(SeatRefused, match="overlaps this seat's year"):
+        seat_invitation_accept(token=invitation.token, user=person)
+    # And the database refuses it even without the service's check.
+    seat = other_year.seat_set.get()
+    holding = SeatHolding.objects.create(
+        seat=seat, organisation_membership=other_year, user=person, starts_on=other_year.starts_on
     )
     with pytest.raises(IntegrityError), transaction.atomic():
         MembershipPeriod.objects.create(
-            membership=member.membership,
-            payment=payment,
-            grade=period.grade,
-            starts_on=period.ends_on,  # one day shared
-            ends_on=period.ends_on + days(300),
+            membership=person.membership,
+            seat_holding=holding,
+            grade=held.period.grade,
+            starts_on=held.period.ends_on,  # one day shared
+            ends_on=other_year.ends_on + days(30),
         )
 
 
