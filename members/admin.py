@@ -75,6 +75,15 @@ class GradeAdmin(admin.ModelAdmin):
     def fee_display(self, grade: Grade) -> str:
         return grade.fee_display
 
+    def save_model(self, request, obj: Grade, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "annual_fee_pence" in form.changed_data:
+            # Automatic renewals collect the new fee from their next
+            # collection (their upcoming notice shows it).
+            from members.billing.tasks import auto_renewals_reprice_task
+
+            auto_renewals_reprice_task.delay_on_commit(obj.pk)
+
 
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):

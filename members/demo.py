@@ -6,6 +6,7 @@ order (members' first, then each app in INSTALLED_APPS order), so a part
 can rely on what the layers under it made. Each part is safe to run again.
 """
 
+import datetime
 import io
 from collections.abc import Callable
 
@@ -21,7 +22,7 @@ from pypdf import PdfWriter
 
 from members.billing.services.membership import membership_apply
 from members.billing.services.payments import payment_create, payment_fulfil
-from members.models import CareBoard, Grade, Membership, Payment, Profile, User
+from members.models import AutoRenewal, CareBoard, Grade, Membership, Payment, Profile, User
 
 # Filled by ``register``, in the order ``seed_demo`` runs them.
 PARTS: list[Callable[[], None]] = []
@@ -162,6 +163,30 @@ def memberships_seed() -> None:
 
     grace = User.objects.get(email="grace.adeyemi@example.org")
     membership_apply(user=grace, grade=Grade.objects.get(slug="fellow"))
+
+
+@register
+def auto_renewal_seed() -> None:
+    """Amara renews automatically by card, as Stripe would report it once
+    Checkout is done: with the offline test provider her dashboard can
+    simulate the next collection."""
+    membership = Membership.objects.filter(
+        user__email="amara.okafor@example.org", status=Membership.Status.ACTIVE
+    ).first()
+    if membership is None or AutoRenewal.objects.filter(membership=membership).exists():
+        return
+    AutoRenewal.objects.create(
+        membership=membership,
+        grade=membership.grade,
+        method=AutoRenewal.Method.CARD,
+        status=AutoRenewal.Status.ACTIVE,
+        next_collection_on=membership.expires_on + datetime.timedelta(days=1),
+        next_amount_pence=membership.grade.annual_fee_pence,
+        card_brand="visa",
+        card_last4="4242",
+        card_exp_month=12,
+        card_exp_year=membership.expires_on.year + 2,
+    )
 
 
 def _account(email, password, first, last, is_staff=False) -> User:

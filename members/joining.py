@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from members.billing.selectors import membership_get
+from members.billing.services.auto_renewal import auto_renewal_offer
 from members.billing.services.membership import membership_next_period_start
-from members.models import Membership
+from members.models import AutoRenewal, Membership
 from members.selectors import profile_completeness, profile_get
 
 JOIN_STEPS = ("Your profile", "Your membership grade", "Check your answers", "Payment")
@@ -43,6 +44,7 @@ def join_check(request: HttpRequest) -> HttpResponse:
         messages.info(request, "Complete your profile first: it decides which grades fit you.")
         return redirect(f"{reverse('members:profile')}?next={reverse('members:join_check')}")
     here = reverse("members:join_check")
+    offer = auto_renewal_offer(membership=membership, method=AutoRenewal.Method.CARD)
     return render(
         request,
         "members/joining/check.html",
@@ -55,5 +57,6 @@ def join_check(request: HttpRequest) -> HttpResponse:
             "change_profile": f"{reverse('members:profile')}?next={here}",
             "change_grade": reverse("members:join"),
             "join_step": join_step(3),
+            "auto_offer": offer if offer.available else None,
         },
     )

@@ -2,7 +2,7 @@ from django.urls import path
 
 from . import joining
 from .backoffice import views as backoffice
-from .billing.views import attention, membership, staff, webhooks
+from .billing.views import attention, auto_renewal, auto_renewal_demo, membership, staff, webhooks
 from .consultations.urls import urlpatterns as consultations
 from .organisations.urls import urlpatterns as organisations
 from .privacy import views as privacy
@@ -47,6 +47,41 @@ urlpatterns = [
         "membership/payments/<int:payment_id>/invoice.pdf",
         membership.payment_invoice_pdf,
         name="payment_invoice",
+    ),
+    path(
+        "membership/auto-renewal/start/",
+        auto_renewal.auto_renewal_start_view,
+        name="auto_renewal_start",
+    ),
+    path(
+        "membership/auto-renewal/return/",
+        auto_renewal.auto_renewal_return,
+        name="auto_renewal_return",
+    ),
+    path(
+        "membership/auto-renewal/stop/",
+        auto_renewal.auto_renewal_stop_view,
+        name="auto_renewal_stop",
+    ),
+    path(
+        "membership/auto-renewal/stop/<str:token>/",
+        auto_renewal.auto_renewal_stop_link,
+        name="auto_renewal_stop_link",
+    ),
+    path(
+        "membership/auto-renewal/payment-method/",
+        auto_renewal.auto_renewal_payment_method,
+        name="auto_renewal_payment_method",
+    ),
+    path(
+        "membership/auto-renewal/<int:auto_renewal_id>/offline/",
+        auto_renewal.auto_renewal_offline,
+        name="auto_renewal_offline",
+    ),
+    path(
+        "membership/auto-renewal/simulate/",
+        auto_renewal_demo.auto_renewal_simulate,
+        name="auto_renewal_simulate",
     ),
     path("account/privacy/", privacy.privacy, name="privacy"),
     path("account/privacy/export/", privacy.privacy_export, name="privacy_export"),

@@ -31,7 +31,9 @@ def test_every_response_carries_the_security_headers(client, url):
     assert directives["object-src"] == "'none'"
     assert directives["base-uri"] == "'none'"
     assert directives["frame-ancestors"] == "'none'"
-    assert directives["form-action"] == "'self' https://checkout.stripe.com"
+    assert directives["form-action"] == (
+        "'self' https://checkout.stripe.com https://billing.stripe.com"
+    )
     assert "unsafe-inline" not in policy
     assert "unsafe-eval" not in policy
     assert "camera=()" in response["Permissions-Policy"]

@@ -20,6 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accreditation.models import Evidence
 from accreditation.services import application_approve, application_assign
 from events.services import registration_check_in, registration_create
+from members.billing.services.auto_renewal import stop_token
 from members.consultations.forms import document_check
 from members.consultations.notices import opt_out_token
 from members.consultations.services import (
@@ -27,7 +28,7 @@ from members.consultations.services import (
     consultation_publish,
     response_submit,
 )
-from members.models import Payment
+from members.models import AutoRenewal, Payment
 from members.organisations.seats import seat_invitations_send
 from members.privacy.services import data_export_build, data_export_request, erasure_request
 from tests.accreditation.conftest import PDF, upload
@@ -112,6 +113,18 @@ MATRIX = {
     "members:payment_refund_request": ("post", "payment", owned(owner=302)),
     "members:payment_invoice": ("get", "invoice", owned(team="membership")),
     "members:stripe_webhook": ("get", None, every(405)),
+    # Automatic renewal: each answers with a redirect and a message when
+    # there is nothing to do (no membership, no method, nothing to change).
+    "members:auto_renewal_start": ("post", None, signed_in(302)),
+    "members:auto_renewal_return": ("get", None, signed_in(302)),
+    "members:auto_renewal_stop": ("post", None, signed_in(302)),
+    "members:auto_renewal_payment_method": ("post", None, signed_in(302)),
+    # The email's signed link is the key; a GET only asks.
+    "members:auto_renewal_stop_link": ("get", "auto_renewal_token", every(200)),
+    "members:auto_renewal_offline": ("get", "auto_renewal", owned()),
+    # The offline demo: nothing to simulate for these visitors, so back to
+    # the dashboard.
+    "members:auto_renewal_simulate": ("post", None, signed_in(302)),
     "members:privacy": ("get", None, signed_in(200)),
     # Asking again within the hour is refused with a message: still a redirect.
     "members:privacy_export": ("post", None, signed_in(302)),
@@ -368,6 +381,9 @@ def world(client, pathway, django_capture_on_commit_callbacks):
         invoice_number="INV-MATRIX-1",
         invoice_organisation="Riverside Surgery",
     )
+    auto_renewal = AutoRenewal.objects.create(
+        membership=membership, method="card", grade=membership.grade
+    )
     export = data_export_request(user=owner)
     data_export_build(export_id=export.pk)
     erasure = erasure_request(user=ProfileFactory().user)
@@ -402,6 +418,8 @@ def world(client, pathway, django_capture_on_commit_callbacks):
         "question": asked.questions.first().pk,
         "summary": summarised.pk,
         "stop_token": opt_out_token(consultation=asked, user=owner),
+        "auto_renewal": auto_renewal.pk,
+        "auto_renewal_token": stop_token(auto_renewal),
         "section": "retention",
         **organisations,
     }

@@ -254,6 +254,14 @@ STRIPE_MAX_RETRIES = env.int("STRIPE_MAX_RETRIES", default=1)
 MEMBERSHIP_TEAM_EMAIL = env("MEMBERSHIP_TEAM_EMAIL", default="membership@igpm.org.uk")
 # Days of Checkout sessions the daily reconciliation reads back from Stripe.
 STRIPE_RECONCILE_DAYS = env.int("STRIPE_RECONCILE_DAYS", default=3)
+# Automatic renewal: the member is emailed this many days before each
+# collection (Stripe's "upcoming renewal events" setting must be at least
+# this: README, "Automatic renewal: Stripe set-up"). Card rules want 14 or
+# more; Bacs advance notice is met by the same email.
+AUTO_RENEWAL_NOTICE_DAYS = env.int("AUTO_RENEWAL_NOTICE_DAYS", default=21)
+# Stripe's customer portal configuration that allows payment-method updates
+# only; blank: the portal finds or makes one itself.
+STRIPE_PORTAL_CONFIGURATION = env("STRIPE_PORTAL_CONFIGURATION", default="")
 # The clearly labelled offline provider: completes a payment with no money
 # moving. On only where no Stripe key is configured; never in production.
 PAYMENTS_OFFLINE_PROVIDER = env.bool("PAYMENTS_OFFLINE_PROVIDER", default=not STRIPE_SECRET_KEY)
@@ -293,6 +301,11 @@ ACCOUNT_RATE_LIMITS["events_register_email"] = env(
 ACCOUNT_RATE_LIMITS["organisation_invitations"] = env(
     "ORGANISATION_INVITATIONS_RATE_LIMIT", default="60/h/key"
 )
+# The stop link in automatic-renewal emails needs no sign-in: its tries are
+# limited per client address.
+ACCOUNT_RATE_LIMITS["auto_renewal_stop_link"] = env(
+    "AUTO_RENEWAL_STOP_LINK_RATE_LIMIT", default="30/h/ip"
+)
 
 # --- Celery -----------------------------------------------------------------
 
@@ -331,6 +344,7 @@ CELERY_TASK_ROUTES = {
             "members.tasks.erasure_refused_email_task",
             "members.tasks.erasure_completed_email_task",
             "members.tasks.payment_notice_send_task",
+            "members.tasks.collection_notice_send_task",
             "members.consultations.tasks.consultation_notices_send_task",
             "members.organisations.tasks.seat_invitation_email_task",
             "members.organisations.tasks.organisation_notices_send_task",
@@ -359,6 +373,7 @@ CELERY_TASK_ROUTES = {
             "events.tasks.visitor_registrations_anonymise_task",
             "events.tasks.unconfirmed_registrations_purge_task",
             "members.tasks.stripe_reconcile_task",
+            "members.tasks.auto_renewal_notices_sweep_task",
             "members.consultations.tasks.consultation_notices_sweep_task",
             "members.organisations.tasks.organisation_notices_sweep_task",
             # Runs the notices sweep straight after a consultation opens.
@@ -367,6 +382,9 @@ CELERY_TASK_ROUTES = {
     },
     # Calls to Stripe that a member's action queued: not emails, not sweeps.
     "members.tasks.checkout_sessions_expire_task": {"queue": "celery"},
+    "members.tasks.auto_renewal_checkout_expire_task": {"queue": "celery"},
+    "members.tasks.auto_renewal_subscription_cancel_task": {"queue": "celery"},
+    "members.tasks.auto_renewals_reprice_task": {"queue": "celery"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
@@ -397,6 +415,10 @@ CELERY_BEAT_SCHEDULE = {
     "members-stripe-reconcile": {
         "task": "members.tasks.stripe_reconcile_task",
         "schedule": crontab(hour=4, minute=10),
+    },
+    "members-auto-renewal-notices-sweep": {
+        "task": "members.tasks.auto_renewal_notices_sweep_task",
+        "schedule": crontab(hour=7, minute=40),
     },
     "members-data-exports-expire": {
         "task": "members.tasks.data_exports_expire_task",
@@ -487,7 +509,9 @@ X_FRAME_OPTIONS = "DENY"
 
 # Every script and style comes from static/: no inline code, no other
 # origin. Card payments leave by a form whose redirect goes to Stripe
-# Checkout, which form-action must allow (Chrome checks the redirect too).
+# Checkout, which form-action must allow (Chrome checks the redirect too);
+# "Change card or bank account" leaves the same way for Stripe's customer
+# portal.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -497,7 +521,7 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
         "base-uri": ["'none'"],
         "frame-ancestors": ["'none'"],
-        "form-action": ["'self'", "https://checkout.stripe.com"],
+        "form-action": ["'self'", "https://checkout.stripe.com", "https://billing.stripe.com"],
     },
 }
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from members.models import (
     AuditEntry,
+    AutoRenewal,
     Membership,
     MembershipPeriod,
     OrganisationAdministrator,
@@ -21,6 +22,7 @@ from members.models import (
     User,
 )
 from members.panels import RECORD_PANELS, ShownPanel, panels_load
+from members.reports.collection import CollectionState
 
 MEMBERSHIP_NUMBER = re.compile(r"^(?:IGPM-?)?(\d{1,9})$", re.IGNORECASE)
 ODS_CODE = re.compile(r"^[A-Z]\d{5}$", re.IGNORECASE)
@@ -114,6 +116,12 @@ class MemberRecord:
     erasure_requests: list
     # Each app's part of the record (``members.panels``).
     panels: list[ShownPanel]
+    # How the membership is paid: its latest automatic renewal, if any.
+    auto_renewal: AutoRenewal | None = None
+
+    @property
+    def collection(self) -> CollectionState:
+        return CollectionState.of(self.auto_renewal)
 
     @property
     def profile(self):
@@ -148,6 +156,9 @@ def member_record(*, user_id: int) -> MemberRecord:
         ),
         erasure_requests=list(member.erasure_requests.order_by("-requested_at", "-pk")),
         panels=panels_load(RECORD_PANELS, member=member),
+        auto_renewal=AutoRenewal.objects.filter(membership__user=member)
+        .order_by("-created_at", "-pk")
+        .first(),
     )
 
 

@@ -4,13 +4,26 @@ staff membership record and the needs-attention queue."""
 
 from django.shortcuts import get_object_or_404
 
-from members.models import AuditEntry, Membership, Payment, User
+from members.models import AuditEntry, AutoRenewal, Membership, Payment, User
 
 
 def membership_get(*, user: User) -> Membership | None:
     if not user.is_authenticated:
         return None
     return Membership.objects.select_related("grade").filter(user=user).first()
+
+
+def auto_renewal_live(membership: Membership | None) -> AutoRenewal | None:
+    """The membership's automatic renewal that has not ended (at most one:
+    a database constraint), or None."""
+    if membership is None:
+        return None
+    return (
+        AutoRenewal.objects.filter(membership=membership)
+        .exclude(status=AutoRenewal.Status.ENDED)
+        .select_related("grade")
+        .first()
+    )
 
 
 def payments_for_member(*, user: User) -> list[Payment]:

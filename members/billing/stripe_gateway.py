@@ -30,6 +30,9 @@ class CheckoutSession:
     payment_intent: str
     client_reference_id: str
     created: int = 0
+    mode: str = "payment"
+    subscription: str = ""
+    customer: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,17 @@ def _session(obj) -> CheckoutSession:
         payment_intent=intent if isinstance(intent, str) else intent.get("id", ""),
         client_reference_id=obj.get("client_reference_id") or "",
         created=obj.get("created") or 0,
+        mode=obj.get("mode") or "payment",
+        subscription=_id(obj.get("subscription")),
+        customer=_id(obj.get("customer")),
     )
+
+
+def _id(value) -> str:
+    """The id of a field Stripe gives as an id or as the expanded object."""
+    if not value:
+        return ""
+    return value if isinstance(value, str) else value.get("id", "")
 
 
 def checkout_session_create(
@@ -199,10 +212,16 @@ def event_construct(payload: bytes, signature: str) -> stripe.Event:
     # Stripe would retry for days).
     body = json.loads(payload)
     try:
+        obj = body["data"]["object"]
         readable = (
             isinstance(body.get("id"), str)
             and isinstance(body.get("type"), str)
-            and isinstance(body["data"]["object"]["id"], str)
+            # An upcoming invoice has no id yet: its subscription says
+            # what it is about.
+            and (
+                isinstance(obj.get("id"), str)
+                or (body["type"] == "invoice.upcoming" and bool(invoice_subscription(obj)))
+            )
         )
     except (KeyError, TypeError, AttributeError):
         readable = False
@@ -218,3 +237,335 @@ def charge_refunds(charge_id: str) -> list[StripeRefund]:
         StripeRefund(id=obj["id"], amount=obj["amount"], status=obj.get("status", ""))
         for obj in (item.to_dict() for item in page.data)
     ]
+
+
+# --- Automatic renewal: Stripe Billing ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: str
+    status: str
+    customer: str
+    cancel_at_period_end: bool
+    # When the next collection is due (Unix time; 0 when none).
+    next_collection_at: int
+    price_id: str
+    item_id: str
+    amount_pence: int
+    auto_renewal_id: str
+    payment_method_id: str = ""
+    payment_method_type: str = ""
+    card_brand: str = ""
+    card_last4: str = ""
+    card_exp_month: int | None = None
+    card_exp_year: int | None = None
+    bank_last4: str = ""
+    cancellation_reason: str = ""
+    canceled_at: int = 0
+
+
+@dataclass(frozen=True)
+class Invoice:
+    id: str
+    status: str
+    subscription: str
+    customer: str
+    amount_paid: int
+    amount_due: int
+    currency: str
+    billing_reason: str
+    attempt_count: int
+    # None once Stripe has stopped retrying.
+    next_payment_attempt: int | None
+    payment_intent: str
+    created: int
+    failure_message: str = ""
+
+
+@dataclass(frozen=True)
+class Mandate:
+    id: str
+    status: str
+    payment_method: str
+    reference: str
+
+
+def price_for_grade(*, grade_id: int, grade_name: str, amount_pence: int) -> str:
+    """The yearly price for a grade at this fee: found by its lookup key,
+    made (with its product) the first time."""
+    client = _client()
+    key = f"igpm-grade-{grade_id}-{amount_pence}"
+    found = _call(client.v1.prices.list, params={"lookup_keys": [key], "active": True, "limit": 1})
+    if found.data:
+        return found.data[0]["id"]
+    price = _call(
+        client.v1.prices.create,
+        params={
+            "currency": "gbp",
+            "unit_amount": amount_pence,
+            "recurring": {"interval": "year"},
+            "lookup_key": key,
+            "product_data": {"name": f"IGPM {grade_name} membership, yearly"},
+            "metadata": {"grade_id": str(grade_id)},
+        },
+        options={"idempotency_key": f"igpm-price-{key}"},
+    )
+    return price["id"]
+
+
+def subscription_checkout_create(
+    *,
+    auto_renewal_id: int,
+    price_id: str,
+    method: str,
+    customer_id: str,
+    customer_email: str,
+    trial_end: int | None,
+    success_url: str,
+    cancel_url: str,
+) -> CheckoutSession:
+    """Checkout in subscription mode: Stripe's own page takes the card or
+    the Bacs Direct Debit mandate. With ``trial_end`` nothing is collected
+    until then (the day the current year ends)."""
+    subscription_data: dict = {"metadata": {"auto_renewal_id": str(auto_renewal_id)}}
+    if trial_end:
+        subscription_data["trial_end"] = trial_end
+        subscription_data["trial_settings"] = {
+            "end_behavior": {"missing_payment_method": "cancel"}
+        }
+    params: dict = {
+        "mode": "subscription",
+        "client_reference_id": f"auto-renewal-{auto_renewal_id}",
+        "payment_method_types": [method],
+        "line_items": [{"price": price_id, "quantity": 1}],
+        "subscription_data": subscription_data,
+        "metadata": {"auto_renewal_id": str(auto_renewal_id)},
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+    }
+    if customer_id:
+        params["customer"] = customer_id
+    else:
+        params["customer_email"] = customer_email
+    session = _call(
+        _client().v1.checkout.sessions.create,
+        params=params,
+        options={"idempotency_key": f"igpm-auto-renewal-{auto_renewal_id}"},
+    )
+    return _session(session)
+
+
+def _subscription(obj) -> Subscription:
+    obj = obj.to_dict() if hasattr(obj, "to_dict") else obj
+    items = (obj.get("items") or {}).get("data") or [{}]
+    item = items[0]
+    price = item.get("price") or {}
+    method = obj.get("default_payment_method") or {}
+    method = method if isinstance(method, dict) else {"id": method}
+    card = method.get("card") or {}
+    bacs = method.get("bacs_debit") or {}
+    if obj.get("status") == "trialing" and obj.get("trial_end"):
+        next_at = obj["trial_end"]
+    else:
+        next_at = item.get("current_period_end") or obj.get("current_period_end") or 0
+    return Subscription(
+        id=obj["id"],
+        status=obj.get("status") or "",
+        customer=_id(obj.get("customer")),
+        cancel_at_period_end=bool(obj.get("cancel_at_period_end") or obj.get("cancel_at")),
+        next_collection_at=next_at,
+        price_id=price.get("id", ""),
+        item_id=item.get("id", ""),
+        amount_pence=price.get("unit_amount") or 0,
+        auto_renewal_id=str((obj.get("metadata") or {}).get("auto_renewal_id", "")),
+        payment_method_id=method.get("id", ""),
+        payment_method_type=method.get("type", ""),
+        card_brand=card.get("brand", ""),
+        card_last4=card.get("last4", ""),
+        card_exp_month=card.get("exp_month"),
+        card_exp_year=card.get("exp_year"),
+        bank_last4=bacs.get("last4", ""),
+        cancellation_reason=(obj.get("cancellation_details") or {}).get("reason") or "",
+        canceled_at=obj.get("canceled_at") or 0,
+    )
+
+
+def subscription_retrieve(subscription_id: str) -> Subscription:
+    """Stripe's current view of a subscription, with its payment method."""
+    return _subscription(
+        _call(
+            _client().v1.subscriptions.retrieve,
+            subscription_id,
+            params={"expand": ["default_payment_method"]},
+        )
+    )
+
+
+def subscription_stop_at_period_end(subscription_id: str) -> Subscription:
+    """No more collections; the paid period runs to its end."""
+    return _subscription(
+        _call(
+            _client().v1.subscriptions.update,
+            subscription_id,
+            params={"cancel_at_period_end": True, "expand": ["default_payment_method"]},
+        )
+    )
+
+
+def subscription_cancel(subscription_id: str) -> Subscription | None:
+    """End a subscription now. None when Stripe says it has ended already."""
+    try:
+        return _subscription(_client().v1.subscriptions.cancel(subscription_id))
+    except stripe.InvalidRequestError:
+        return None
+    except stripe.StripeError as exc:
+        raise PaymentProviderError(NOT_ANSWERING) from exc
+
+
+def subscription_next_collection_set(*, subscription_id: str, at: int) -> Subscription:
+    """Move the next collection to ``at`` (a Unix time) with nothing
+    charged or credited meanwhile: Stripe's way is a trial until then."""
+    return _subscription(
+        _call(
+            _client().v1.subscriptions.update,
+            subscription_id,
+            params={
+                "trial_end": at,
+                "proration_behavior": "none",
+                "expand": ["default_payment_method"],
+            },
+        )
+    )
+
+
+def subscription_price_set(*, subscription_id: str, item_id: str, price_id: str) -> Subscription:
+    """Collect ``price_id`` from the next collection on: nothing charged or
+    credited for the current period."""
+    return _subscription(
+        _call(
+            _client().v1.subscriptions.update,
+            subscription_id,
+            params={
+                "items": [{"id": item_id, "price": price_id}],
+                "proration_behavior": "none",
+                "expand": ["default_payment_method"],
+            },
+        )
+    )
+
+
+def _invoice(obj) -> Invoice:
+    obj = obj.to_dict() if hasattr(obj, "to_dict") else obj
+    parent = (obj.get("parent") or {}).get("subscription_details") or {}
+    subscription = _id(parent.get("subscription")) or _id(obj.get("subscription"))
+    intent = ""
+    for made in (obj.get("payments") or {}).get("data") or []:
+        payment = made.get("payment") or {}
+        if made.get("status") in ("paid", None) or not intent:
+            intent = _id(payment.get("payment_intent")) or intent
+    intent = intent or _id(obj.get("payment_intent"))
+    error = obj.get("last_finalization_error") or {}
+    return Invoice(
+        id=obj.get("id") or "",
+        status=obj.get("status") or "",
+        subscription=subscription,
+        customer=_id(obj.get("customer")),
+        amount_paid=obj.get("amount_paid") or 0,
+        amount_due=obj.get("amount_due") or 0,
+        currency=obj.get("currency") or "",
+        billing_reason=obj.get("billing_reason") or "",
+        attempt_count=obj.get("attempt_count") or 0,
+        next_payment_attempt=obj.get("next_payment_attempt"),
+        payment_intent=intent,
+        created=obj.get("created") or 0,
+        failure_message=error.get("message") or "",
+    )
+
+
+def invoice_retrieve(invoice_id: str) -> Invoice:
+    """Stripe's current view of an invoice, with the payments made on it."""
+    return _invoice(
+        _call(_client().v1.invoices.retrieve, invoice_id, params={"expand": ["payments"]})
+    )
+
+
+def invoice_subscription(payload: dict) -> str:
+    """The subscription an invoice (as an event carries it) belongs to."""
+    return _invoice(payload).subscription
+
+
+def paid_invoices_since(created_gte: int, *, page_size: int = 100) -> Iterator[list[Invoice]]:
+    """Every paid invoice created at or after ``created_gte``, a page at a
+    time (for the daily reconciliation)."""
+    params: dict = {
+        "status": "paid",
+        "created": {"gte": created_gte},
+        "limit": page_size,
+        "expand": ["data.payments"],
+    }
+    client = _client()
+    while True:
+        page = _call(client.v1.invoices.list, params=params)
+        invoices = [_invoice(obj) for obj in page.data]
+        if invoices:
+            yield invoices
+        if not page.has_more or not invoices:
+            return
+        params = {**params, "starting_after": invoices[-1].id}
+
+
+def mandate_retrieve(mandate_id: str) -> Mandate:
+    obj = _call(_client().v1.mandates.retrieve, mandate_id).to_dict()
+    details = (obj.get("payment_method_details") or {}).get("bacs_debit") or {}
+    return Mandate(
+        id=obj["id"],
+        status=obj.get("status") or "",
+        payment_method=_id(obj.get("payment_method")),
+        reference=details.get("reference") or "",
+    )
+
+
+PORTAL_METADATA = {"igpm": "payment-method-only"}
+
+
+def _portal_configuration(client) -> str:
+    """A customer portal configuration that lets a member change their card
+    or bank account and nothing else (no cancelling there: stopping is the
+    portal's own one click, which refunds when it must)."""
+    if settings.STRIPE_PORTAL_CONFIGURATION:
+        return settings.STRIPE_PORTAL_CONFIGURATION
+    page = _call(client.v1.billing_portal.configurations.list, params={"limit": 100})
+    for config in (item.to_dict() for item in page.data):
+        if config.get("active") and (config.get("metadata") or {}) == PORTAL_METADATA:
+            return config["id"]
+    made = _call(
+        client.v1.billing_portal.configurations.create,
+        params={
+            "features": {
+                "payment_method_update": {"enabled": True},
+                "invoice_history": {"enabled": False},
+                "customer_update": {"enabled": False},
+                "subscription_cancel": {"enabled": False},
+                "subscription_update": {"enabled": False},
+            },
+            "business_profile": {"headline": "Change how your IGPM membership is paid"},
+            "metadata": PORTAL_METADATA,
+        },
+        options={"idempotency_key": "igpm-portal-configuration-1"},
+    )
+    return made["id"]
+
+
+def portal_session_create(*, customer_id: str, return_url: str) -> str:
+    """The address of a customer portal session for ``customer_id``."""
+    client = _client()
+    session = _call(
+        client.v1.billing_portal.sessions.create,
+        params={
+            "customer": customer_id,
+            "return_url": return_url,
+            "configuration": _portal_configuration(client),
+        },
+    )
+    return session["url"]

@@ -11,10 +11,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from igpm.emails import email_build
+from members.billing import stripe_gateway
 from members.exceptions import PaymentProviderError
 from members.models import Membership, Payment
 
+from .services.auto_renewal import upcoming_notices_sweep
+from .services.auto_renewal_events import auto_renewals_reprice
 from .services.card_payments import payment_sessions_expire
+from .services.collection_notices import collection_notice_send
 from .services.documents import receipt_pdf, receipt_period_start
 from .services.invoices import invoice_email_send
 from .services.notices import notices_send, notices_sweep
@@ -97,3 +101,51 @@ def payment_notice_send_task(notice_id: int) -> bool:
 @shared_task(name="members.tasks.stripe_reconcile_task")
 def stripe_reconcile_task() -> dict:
     return stripe_reconcile().as_dict()
+
+
+@shared_task(name="members.tasks.collection_notice_send_task", **RETRY)
+def collection_notice_send_task(notice_id: int) -> bool:
+    return collection_notice_send(notice_id=notice_id)
+
+
+@shared_task(
+    name="members.tasks.auto_renewal_checkout_expire_task",
+    autoretry_for=(PaymentProviderError,),
+    retry_backoff=True,
+    max_retries=8,
+)
+def auto_renewal_checkout_expire_task(session_id: str) -> bool:
+    """Close the Checkout page of an automatic renewal that was replaced
+    or stopped before it was finished."""
+    return stripe_gateway.checkout_session_expire(session_id) is not None
+
+
+@shared_task(
+    name="members.tasks.auto_renewal_subscription_cancel_task",
+    autoretry_for=(PaymentProviderError,),
+    retry_backoff=True,
+    max_retries=8,
+)
+def auto_renewal_subscription_cancel_task(subscription_id: str) -> bool:
+    """End at Stripe a subscription that can collect nothing any more
+    (mandate revoked, retries over)."""
+    return stripe_gateway.subscription_cancel(subscription_id) is not None
+
+
+@shared_task(
+    name="members.tasks.auto_renewals_reprice_task",
+    autoretry_for=(PaymentProviderError,),
+    retry_backoff=True,
+    max_retries=8,
+)
+def auto_renewals_reprice_task(grade_id: int) -> int:
+    """A grade's fee changed: its subscriptions collect the new fee from
+    their next collection."""
+    return auto_renewals_reprice(grade_id=grade_id)
+
+
+@shared_task(name="members.tasks.auto_renewal_notices_sweep_task")
+def auto_renewal_notices_sweep_task() -> int:
+    """Daily: tell every member whose automatic collection is coming and
+    who has not heard about it yet."""
+    return upcoming_notices_sweep()

@@ -14,6 +14,8 @@ from django.utils import timezone
 from members.billing.services.stripe_webhooks import stripe_event_kept
 from members.models import (
     AuditEntry,
+    AutoRenewal,
+    CollectionNotice,
     DataExport,
     ErasureRequest,
     InvoiceEmail,
@@ -118,6 +120,39 @@ def _membership_end(rows: QuerySet, erasing: Erasing) -> int:
     return rows.exclude(status=Membership.Status.CANCELLED).update(
         status=Membership.Status.CANCELLED, updated_at=timezone.now()
     )
+
+
+_AUTO_RENEWAL_CLEARED = {
+    "card_brand": "",
+    "card_last4": "",
+    "card_exp_month": None,
+    "card_exp_year": None,
+    "mandate_reference": "",
+    "bank_last4": "",
+    "last_failure_message": "",
+    "checkout_url": "",
+}
+
+
+def _auto_renewals_erase(rows: QuerySet, erasing: Erasing) -> int:
+    """Nothing more is collected from an erased member: live arrangements
+    end, and their subscriptions are cancelled at Stripe once the erasure
+    commits. What identifies the card or bank account goes."""
+    from members.billing.tasks import auto_renewal_subscription_cancel_task
+
+    live = rows.exclude(status=AutoRenewal.Status.ENDED)
+    for subscription_id in live.exclude(stripe_subscription_id__isnull=True).values_list(
+        "stripe_subscription_id", flat=True
+    ):
+        auto_renewal_subscription_cancel_task.delay_on_commit(subscription_id)
+    now = timezone.now()
+    live.update(
+        status=AutoRenewal.Status.ENDED,
+        end_reason=AutoRenewal.EndReason.MEMBERSHIP_ENDED,
+        ended_at=now,
+        next_collection_on=None,
+    )
+    return rows.update(**_AUTO_RENEWAL_CLEARED, updated_at=now)
 
 
 def _stripe_events_erase(rows: QuerySet, erasing: Erasing) -> int:
@@ -293,6 +328,28 @@ register(
         ),
         section="stripe_events",
         about="What Stripe told the portal about your card payments.",
+    ),
+    Holding(
+        model=AutoRenewal,
+        rows=lambda user: AutoRenewal.objects.filter(membership__user=user),
+        erase=Custom(
+            _auto_renewals_erase,
+            "ended, with their subscriptions cancelled at Stripe; kept; cleared: "
+            + ", ".join(name.replace("_", " ") for name in sorted(_AUTO_RENEWAL_CLEARED)),
+        ),
+        section="auto_renewals",
+        about=(
+            "Automatic renewal of your membership: card or Direct Debit, its state, the "
+            "next collection, and how you pay (card brand, last four digits and expiry, or "
+            "the Direct Debit reference), never the full number."
+        ),
+    ),
+    Holding(
+        model=CollectionNotice,
+        rows=lambda user: CollectionNotice.objects.filter(auto_renewal__membership__user=user),
+        erase=Keep("the kind, date and amount of each collection email, nothing else"),
+        section="collection_notices",
+        about="Emails sent to you about automatic collections (coming up, failed, stopped).",
     ),
 )
 

@@ -5,6 +5,7 @@ from django.db.models import OuterRef, Subquery
 
 from members.models import Membership, MembershipPeriod, Profile
 
+from .collection import CollectionState, latest_renewal_json
 from .membership import NATIONS, Status
 
 MEMBER_EXPORT_HEADER = [
@@ -24,13 +25,19 @@ MEMBER_EXPORT_HEADER = [
     "PCN",
     "role",
     "job title",
+    "collection method",
+    "automatic renewal",
+    "Direct Debit mandate",
+    "next collection on",
+    "last collection failure",
 ]
 
 
 def member_export_rows(*, chunk_size: int = 2000):
     """Every membership, any status, as rows for ``MEMBER_EXPORT_HEADER``,
     read from the database ``chunk_size`` at a time so memory stays flat.
-    "Member since" is the first day of the first paid year."""
+    "Member since" is the first day of the first paid year. The collection
+    columns come from the latest automatic renewal (``collection.py``)."""
     statuses = dict(Status.choices)
     roles = dict(Profile.Role.choices)
     first_year = (
@@ -39,7 +46,9 @@ def member_export_rows(*, chunk_size: int = 2000):
         .values("starts_on")[:1]
     )
     rows = (
-        Membership.objects.annotate(member_since=Subquery(first_year))
+        Membership.objects.annotate(
+            member_since=Subquery(first_year), renewal=latest_renewal_json()
+        )
         .order_by("pk")
         .values_list(
             "number",
@@ -58,6 +67,7 @@ def member_export_rows(*, chunk_size: int = 2000):
             "user__profile__pcn_name",
             "user__profile__role",
             "user__profile__job_title",
+            "renewal",
         )
     )
     for row in rows.iterator(chunk_size=chunk_size):
@@ -76,4 +86,17 @@ def member_export_rows(*, chunk_size: int = 2000):
             *row[10:14],
             roles.get(row[14], row[14]),
             row[15],
+            *_collection_columns(CollectionState.from_json(row[16])),
         ]
+
+
+def _collection_columns(state: CollectionState) -> list[str]:
+    return [
+        state.method_label,
+        state.status_label,
+        state.mandate_label,
+        state.next_collection_on.isoformat()
+        if state.renews_automatically and state.next_collection_on
+        else "",
+        state.last_failure_label,
+    ]

@@ -1,10 +1,12 @@
 """Members' part of the staff reports: members by grade and by region,
-joiners, renewals and lapses, retention, renewals due and members in grace.
-Shown first, as the lowest layer."""
+joiners, renewals and lapses, retention, renewals due and members in grace;
+then how members pay (collection methods, automatic renewals due, failed
+collections). Shown first, as the lowest layer."""
 
 from igpm.charts import Series, bar_chart, line_chart
+from members.billing.models.membership import format_pence
 
-from . import membership, summary
+from . import collection, membership, summary
 from .period import Period, month_label, month_ticks, percent, rate
 from .registry import CsvReport, Report, Section, register
 
@@ -180,6 +182,83 @@ register(
                     "grace ends in 15 to 30 days",
                 ],
                 _grace,
+            ),
+        },
+    )
+)
+
+
+# --- How members pay: automatic renewal ---------------------------------------------
+
+
+def _collection_figures(period: Period) -> dict:
+    methods, pending, retrying = collection.method_rows()
+    failed, failed_total = collection.failed_rows(today=period.today)
+    return {
+        "collection_methods": methods,
+        "mandates_pending": pending,
+        "collections_retrying": retrying,
+        "auto_due": collection.due_rows(today=period.today),
+        "failed_collections": failed,
+        "failed_collections_total": failed_total,
+    }
+
+
+def _collection_totals(*, collection_methods, auto_due, **_) -> dict:
+    return {
+        "automatic_total": sum(row.members for row in collection_methods[:2]),
+        "auto_due_30": sum(row.within_30 for row in auto_due),
+        "auto_due_60": sum(row.within_60 for row in auto_due),
+        "auto_due_amount_60": format_pence(sum(row.amount_60_pence for row in auto_due)),
+    }
+
+
+def _methods_csv(period: Period):
+    rows, _, _ = collection.method_rows()
+    for row in rows:
+        yield [row.label, row.members]
+
+
+def _auto_due_csv(period: Period):
+    for row in collection.due_rows(today=period.today):
+        yield [
+            row.method, row.within_30, row.within_60,
+            f"{row.amount_30_pence / 100:.2f}", f"{row.amount_60_pence / 100:.2f}",
+        ]  # fmt: skip
+
+
+def _failed_csv(period: Period):
+    for renewal in collection.failed_this_month(today=period.today).iterator(chunk_size=2000):
+        row = collection.failed_row(renewal)
+        yield [row.number, row.name, row.method, row.failed_at.isoformat(), row.message, row.state]
+
+
+register(
+    Report(
+        name="collection",
+        template="members/staff/reports/collection.html",
+        sections=(
+            Section("collection-methods", "Members by collection method"),
+            Section("automatic-renewals-due", "Automatic renewals due"),
+            Section("failed-collections", "Failed collections this month"),
+        ),
+        figures=_collection_figures,
+        totals=_collection_totals,
+        csvs={
+            "collection-methods": CsvReport(["collection method", "members"], _methods_csv),
+            "automatic-renewals-due": CsvReport(
+                [
+                    "collected by",
+                    "due within 30 days",
+                    "due within 60 days",
+                    "amount within 30 days (GBP)",
+                    "amount within 60 days (GBP)",
+                ],
+                _auto_due_csv,
+            ),
+            "failed-collections": CsvReport(
+                ["membership number", "member", "collected by", "failed at", "reason", "state"],
+                _failed_csv,
             ),
         },
     )

@@ -1,3 +1,4 @@
+import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -6,13 +7,15 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from igpm.search import search_query, shown_as_typed
 from members.billing.selectors import membership_get, payments_for_member
+from members.billing.services.payments import offline_provider_enabled
 from members.forms import ProfileForm
 from members.joining import join_step, joining_urls
-from members.models import Profile
+from members.models import AutoRenewal, Profile
 from members.panels import DASHBOARD_PANELS, panels_load
 from members.selectors import (
     care_board_choices,
@@ -21,6 +24,38 @@ from members.selectors import (
     profile_get,
 )
 from members.services.accounts import profile_update
+
+# How long the dashboard tells a member their automatic renewal ended
+# because a collection failed or the Direct Debit was cancelled.
+AUTO_RENEWAL_ENDED_SHOWN = datetime.timedelta(days=90)
+
+
+def _auto_renewal_context(membership) -> dict:
+    """The membership's latest automatic renewal (one query): live, or
+    ended lately by a failure the member must act on."""
+    if membership is None:
+        return {}
+    renewal = (
+        AutoRenewal.objects.filter(membership=membership).order_by("-created_at", "-pk").first()
+    )
+    if renewal is None:
+        return {}
+    failed = (
+        renewal.status == AutoRenewal.Status.ENDED
+        and renewal.end_reason
+        in (AutoRenewal.EndReason.RETRIES_ENDED, AutoRenewal.EndReason.MANDATE_REVOKED)
+        and renewal.ended_at is not None
+        and renewal.ended_at >= timezone.now() - AUTO_RENEWAL_ENDED_SHOWN
+        and membership.payable
+    )
+    return {
+        "auto_renewal": renewal,
+        "renewal_failed_recently": failed,
+        # The offline test provider's demo: collect the next year now.
+        "simulate_collection": renewal.collects
+        and not renewal.stripe_subscription_id
+        and offline_provider_enabled(),
+    }
 
 
 @login_required
@@ -32,6 +67,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         request,
         "members/dashboard.html",
         {
+            **_auto_renewal_context(membership),
             "profile": profile,
             "completeness": completeness,
             "membership": membership,

@@ -28,6 +28,8 @@ from members.audit import audit_record
 from members.billing.services.payments import payment_create, payment_fulfil
 from members.billing.services.refunds import refund_record
 from members.models import (
+    AutoRenewal,
+    CollectionNotice,
     DataExport,
     InvoiceEmail,
     Membership,
@@ -93,6 +95,18 @@ def member_with_everything(pathway: Pathway) -> World:
     period = MembershipPeriod.objects.get(payment=paid)
     MembershipNotice.objects.create(period=period, kind="renewal_60", sent_at=timezone.now())
     PaymentNotice.objects.create(payment=paid, kind="refunded", sent_at=timezone.now())
+    renewal = AutoRenewal.objects.create(
+        membership=membership,
+        method="card",
+        grade=membership.grade,
+        status="stopping",
+        card_brand="visa",
+        card_last4="4242",
+        card_exp_month=8,
+        card_exp_year=2031,
+        last_failure_message=f"Card of {FIRST} {LAST} declined",
+    )
+    CollectionNotice.objects.create(auto_renewal=renewal, kind="stopped", sent_at=timezone.now())
     refund_record(
         payment=paid, amount_pence=500, reason=f"Goodwill, {MENTION}", effect="none", by=staff
     )

@@ -188,8 +188,9 @@ def test_member_record_queries_stay_flat(client, pathway, django_assert_num_quer
     few = len(baseline)  # read now: each request clears the log
     # One query names every entry of the timeline's page
     # (members/backoffice/naming.py), whatever kinds of record it shows;
-    # organisations' panel reads seats held and accounts run (two).
-    assert few == 20
+    # organisations' panel reads seats held and accounts run (two); one
+    # reads how the membership is paid (its latest automatic renewal).
+    assert few == 21
     user_b, _ = rich_member(client, pathway)
     for n in range(5):
         member_registration(event(title=f"Forum {n}"), user_b)

@@ -68,8 +68,9 @@ def test_member_dashboard_query_count_is_flat_in_payments(
     for _ in range(payments):
         payment_create(membership=membership, method="offline", by=membership.user)
     client.force_login(membership.user)
-    # ... plus the member's payments and certificates, a query each
-    with django_assert_num_queries(DASHBOARD_QUERIES + 2):
+    # ... plus the member's payments and certificates, and their latest
+    # automatic renewal, a query each
+    with django_assert_num_queries(DASHBOARD_QUERIES + 3):
         response = client.get(reverse("members:dashboard"))
     assert response.status_code == 200
     assert "Pay for your membership" in response.content.decode()

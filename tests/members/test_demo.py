@@ -1,6 +1,8 @@
 """seed_demo runs every app's part of the demo data in layer order and
 makes the accounts the README lists; running it again changes nothing."""
 
+import datetime
+
 import pytest
 from django.core.management import call_command
 
@@ -14,6 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def test_each_app_seeds_its_own_part_in_layer_order():
     assert [seed.__module__ for seed in PARTS] == [
+        "members.demo",
         "members.demo",
         "members.demo",
         "members.consultations.demo",
@@ -30,6 +33,9 @@ def test_seed_demo_makes_the_readme_accounts_once(settings):
     assert staff.is_superuser and staff.groups.count() == 4
     amara = User.objects.get(email="amara.okafor@example.org")
     assert amara.membership.status == Membership.Status.ACTIVE
+    (renewal,) = amara.membership.auto_renewals.all()
+    assert renewal.collects and renewal.card_last4 == "4242"
+    assert renewal.next_collection_on == amara.membership.expires_on + datetime.timedelta(days=1)
     assert Certificate.objects.filter(holder=amara).count() == 1
     assert Application.objects.filter(applicant=amara, status="submitted").count() == 1
     assert User.objects.get(email="dylan.hughes@example.org").membership.payments.count() == 1

@@ -11,11 +11,13 @@ from members.reports.registry import CSV_REPORTS, REPORTS, Report
 def test_reports_come_from_each_app_in_layer_order():
     assert [report.name for report in REPORTS] == [
         "membership",
+        "collection",
         "organisations",
         "accreditation",
         "events",
     ]
     assert [report.figures.__module__ for report in REPORTS] == [
+        "members.reports.sections",
         "members.reports.sections",
         "members.organisations.reports",
         "accreditation.reports",

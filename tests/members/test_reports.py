@@ -50,8 +50,10 @@ AUTH_QUERIES = 5
 # grades; members by board and the boards; movement from the summary
 # days: paid years and lapses; retention from them; application statuses;
 # decisions overall and by pathway; events by type (events, registrations);
-# the latest events; organisation years and seats held by ICB
-PAGE_QUERIES = AUTH_QUERIES + 14
+# the latest events; how members pay: members in good standing and their
+# automatic renewals, renewals due, failed collections and their count;
+# organisation years and seats held by ICB
+PAGE_QUERIES = AUTH_QUERIES + 19
 
 
 def d(text: str) -> datetime.date:
@@ -446,6 +448,12 @@ def test_member_list_csv_has_every_membership_with_its_details(client, world, at
         "Central PCN",
         "Practice manager",
         "Practice Manager",
+        # How they pay (tests/members/test_auto_renewal_staff.py has the rest).
+        "Pays each year",
+        "Off",
+        "",
+        "",
+        "",
     ]
     never_paid = next(r for r in rows if r[3] == world["k"].user.email)
     assert never_paid[0] == "" and never_paid[5] == "Awaiting payment" and never_paid[6] == ""

@@ -72,6 +72,9 @@ class AutoRenewal(models.Model):
     stripe_subscription_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     stripe_price_id = models.CharField(max_length=255, blank=True)
     stripe_mandate_id = models.CharField(max_length=255, blank=True)
+    # The payment method the subscription collects with (what a Bacs
+    # mandate belongs to).
+    stripe_payment_method_id = models.CharField(max_length=255, blank=True, db_index=True)
 
     # The next automatic collection: when, and how much at the grade's fee.
     next_collection_on = models.DateField(null=True, blank=True, db_index=True)

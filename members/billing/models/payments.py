@@ -121,6 +121,10 @@ class Payment(models.Model):
         blank=True,
         related_name="payments",
     )
+    # Collected by an automatic renewal on its own (a yearly collection),
+    # not at set-up: the collection a member may have back in full if they
+    # stop within 14 days.
+    auto_collected = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

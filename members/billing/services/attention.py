@@ -14,6 +14,9 @@ from .payments import attention_flag_fields, payment_notice_queue, year_buy_lock
 from .refunds import refund_record
 
 Attention = Payment.Attention
+# Money Stripe took (by card, or by Bacs Direct Debit for an automatic
+# renewal) and can give back.
+STRIPE_METHODS = frozenset({Payment.Method.STRIPE, Payment.Method.BACS_DEBIT})
 # A member may ask for a card payment back within this many days of paying
 # (the UK's cooling-off expectation for subscriptions).
 REFUND_REQUEST_DAYS = 14
@@ -45,7 +48,7 @@ def can_refund(payment: Payment) -> bool:
     return (
         payment.needs_attention
         and payment.attention_reason in REFUNDABLE
-        and payment.method == Payment.Method.STRIPE
+        and payment.method in STRIPE_METHODS
         and bool(payment.stripe_payment_intent_id)
         and payment.status in Payment.REFUNDABLE
         and payment.refundable_pence > 0
@@ -132,8 +135,8 @@ def payment_refund_card(
     record of it is made once (``stripe_refund_id`` is unique).
     """
     payment = Payment.objects.get(pk=payment.pk)
-    if payment.method != Payment.Method.STRIPE or not payment.stripe_payment_intent_id:
-        raise IllegalTransition("Only card payments are refunded through Stripe.")
+    if payment.method not in STRIPE_METHODS or not payment.stripe_payment_intent_id:
+        raise IllegalTransition("Only card and Direct Debit payments are refunded through Stripe.")
     if payment.status not in Payment.REFUNDABLE:
         raise IllegalTransition("Only a paid payment can be refunded.")
     if not 0 < amount_pence <= payment.refundable_pence:

@@ -259,4 +259,12 @@ def membership_override_status(
         to_state=status,
         reason=reason,
     )
+    if status not in Membership.IN_GOOD_STANDING:
+        # Ended (or set back) by hand: no automatic collection may buy it
+        # another year.
+        from .auto_renewal import auto_renewals_end_for_memberships
+
+        auto_renewals_end_for_memberships(
+            membership_ids=[membership.pk], actor=by, label="", cause=f"status set to {status}"
+        )
     return membership

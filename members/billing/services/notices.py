@@ -11,14 +11,18 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Subquery
+from django.urls import reverse
 from django.utils import timezone
 
 from igpm.emails import email_build
 from igpm.notices import BATCH, notices_record, notices_requeue_unsent, recorded_notices_send
 from members.audit import audit_fields
+from members.billing.models.auto_renewal import AutoRenewal
+from members.billing.models.membership import format_pence
 from members.models import AuditEntry, Membership, MembershipNotice, MembershipPeriod, User
 
+from .auto_renewal import auto_renewals_end_for_memberships, stop_token
 from .membership import GRACE_DAYS
 
 logger = logging.getLogger(__name__)
@@ -80,8 +84,15 @@ def notices_sweep(*, today: datetime.date | None = None, enqueue=None) -> SweepR
             seat_holding__isnull=True,
         )
         result.notices[kind] = _record_and_queue(due, kind, enqueue)
+    # A member whose automatic collection is still under way (a Direct
+    # Debit takes days, a card is being retried) has the collection emails;
+    # should it end without paying, the next sweep tells them.
+    collecting = AutoRenewal.objects.filter(
+        membership=OuterRef("membership"),
+        status__in=[AutoRenewal.Status.ACTIVE, AutoRenewal.Status.PAST_DUE],
+    )
     result.notices[Kind.EXPIRED] = _record_and_queue(
-        _current_periods(Status.IN_GRACE), Kind.EXPIRED, enqueue
+        _current_periods(Status.IN_GRACE).exclude(Exists(collecting)), Kind.EXPIRED, enqueue
     )
     lapsed_since = today - datetime.timedelta(days=GRACE_DAYS + LAPSED_NOTICE_WITHIN_DAYS)
     result.notices[Kind.LAPSED] = _record_and_queue(
@@ -122,6 +133,14 @@ def _transition(candidates, to_status: str) -> int:
                 )
                 for pk, status, user_id in batch
             )
+            if to_status == Status.LAPSED:
+                # Lapsed: whatever automatic renewal is left collects no more.
+                auto_renewals_end_for_memberships(
+                    membership_ids=[pk for pk, _, _ in batch],
+                    actor=None,
+                    label="system: membership lapsed",
+                    cause="lapsed",
+                )
         moved += len(batch)
         last_pk = batch[-1][0]
 
@@ -145,19 +164,86 @@ def _requeue_unsent(enqueue) -> int:
     return notices_requeue_unsent(MembershipNotice, enqueue)
 
 
+# Reminders that, for a membership renewing automatically, say it will renew.
+RENEWAL_KINDS = frozenset(RENEWAL_WINDOWS)
+
+
+@dataclass(frozen=True)
+class AutomaticRenewalDue:
+    """What a renewal reminder tells a member whose membership renews
+    automatically: when, how much, and how it is collected."""
+
+    renews_on: datetime.date
+    amount_pence: int
+    method: str
+    # The signed one-click stop link's key (members:auto_renewal_stop_link).
+    stop_token: str
+
+    @property
+    def amount_display(self) -> str:
+        return format_pence(self.amount_pence)
+
+    @property
+    def stop_path(self) -> str:
+        return reverse("members:auto_renewal_stop_link", args=[self.stop_token])
+
+    @property
+    def by_direct_debit(self) -> bool:
+        return self.method == AutoRenewal.Method.BACS_DEBIT
+
+
+def _with_automatic_renewal(notices):
+    """``notices`` with the membership's collecting automatic renewal (its
+    next collection date, amount and method) read in the same query, so a
+    batch of reminders costs what it did before automatic renewal."""
+    collecting = AutoRenewal.objects.filter(
+        membership=OuterRef("period__membership"),
+        status__in=[AutoRenewal.Status.ACTIVE, AutoRenewal.Status.PAST_DUE],
+        next_collection_on__isnull=False,
+    ).order_by("-pk")
+    return notices.annotate(
+        auto_renews_on=Subquery(collecting.values("next_collection_on")[:1]),
+        auto_amount_pence=Subquery(collecting.values("next_amount_pence")[:1]),
+        auto_method=Subquery(collecting.values("method")[:1]),
+        auto_renewal_pk=Subquery(collecting.values("pk")[:1]),
+    )
+
+
+def automatic_renewal_due(notice: MembershipNotice) -> AutomaticRenewalDue | None:
+    """For a renewal reminder whose membership renews automatically, what
+    to tell the member instead of "renew now"; otherwise None."""
+    renews_on = getattr(notice, "auto_renews_on", None)
+    if notice.kind not in RENEWAL_KINDS or renews_on is None:
+        return None
+    membership = notice.period.membership
+    amount = getattr(notice, "auto_amount_pence", None)
+    return AutomaticRenewalDue(
+        renews_on=renews_on,
+        amount_pence=membership.grade.annual_fee_pence if amount is None else amount,
+        method=notice.auto_method,
+        stop_token=stop_token(AutoRenewal(pk=notice.auto_renewal_pk)),
+    )
+
+
 def notices_send(*, notice_ids: list[int]) -> int:
     def build(notice: MembershipNotice, smtp):
         membership = notice.period.membership
+        automatic = automatic_renewal_due(notice)
+        template = f"members/email/notice_{notice.kind}"
+        if automatic is not None:
+            template = "members/email/notice_renewal_automatic"
         return email_build(
             to=membership.user.email,
-            template=f"members/email/notice_{notice.kind}",
-            context={"membership": membership, "period": notice.period},
+            template=template,
+            context={"membership": membership, "period": notice.period, "automatic": automatic},
             connection=smtp,
         )
 
     return recorded_notices_send(
-        MembershipNotice.objects.select_related(
-            "period__membership__user", "period__membership__grade"
+        _with_automatic_renewal(
+            MembershipNotice.objects.select_related(
+                "period__membership__user", "period__membership__grade"
+            )
         ),
         notice_ids,
         build,

@@ -130,3 +130,10 @@ def _apply_refund_effect(
         reason=reason,
         data={"effect": effect, "expires_on": str(membership.expires_on), "was": str(old[1])},
     )
+    # The year the arrangement was collecting towards is gone, or the
+    # membership is: nothing more may be collected for it.
+    from .auto_renewal import auto_renewals_end_for_memberships
+
+    auto_renewals_end_for_memberships(
+        membership_ids=[membership.pk], actor=by, label="", cause=f"refund ({effect})"
+    )

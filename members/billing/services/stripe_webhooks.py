@@ -9,6 +9,9 @@ from members.billing import stripe_gateway
 from members.models import Payment, StripeEvent
 
 from .attention import payment_flag
+from .auto_renewal_events import EVENTS as AUTO_RENEWAL_EVENTS
+from .auto_renewal_events import NotYet as _NotYet
+from .auto_renewal_events import auto_renewal_event, subscription_session_event
 from .payments import payment_close, payment_fulfil, payment_hold_locked
 from .refunds import refund_record
 
@@ -21,16 +24,7 @@ SESSION_EVENTS = {
     "checkout.session.expired",
 }
 CHARGE_EVENTS = {"charge.refunded", "charge.dispute.created"}
-HANDLED = SESSION_EVENTS | CHARGE_EVENTS
-
-
-class _NotYet(Exception):
-    """The event is about something the portal does not know (yet): its
-    row is rolled back so a later delivery is processed afresh."""
-
-    def __init__(self, outcome: str) -> None:
-        super().__init__(outcome)
-        self.outcome = outcome
+HANDLED = SESSION_EVENTS | CHARGE_EVENTS | AUTO_RENEWAL_EVENTS
 
 
 def stripe_event_kept(payload: dict) -> dict:
@@ -72,6 +66,8 @@ def stripe_event_receive(*, event) -> str:
                 return _session_event(event)
             if event["type"] in CHARGE_EVENTS:
                 return _charge_event(event)
+            if event["type"] in AUTO_RENEWAL_EVENTS:
+                return auto_renewal_event(event)
             return "ignored"
     except _NotYet as not_yet:
         logger.warning(
@@ -79,7 +75,7 @@ def stripe_event_receive(*, event) -> str:
             event["id"],
             event["type"],
             not_yet.outcome,
-            event["data"]["object"]["id"],
+            event.to_dict()["data"]["object"].get("id"),
         )
         return not_yet.outcome
 
@@ -88,6 +84,9 @@ def _session_event(event) -> str:
     session_id = event["data"]["object"]["id"]
     payment = Payment.objects.filter(stripe_session_id=session_id).first()
     if payment is None:
+        outcome = subscription_session_event(event)
+        if outcome is not None:
+            return outcome
         raise _NotYet("unknown session")
     # Re-read the session from Stripe: its payment status and amount, not the
     # event's copy of them, decide whether money arrived.

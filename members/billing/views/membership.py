@@ -11,8 +11,9 @@ from igpm.pdf import pdf_render
 from members.access import staff_gate
 from members.billing import stripe_gateway
 from members.billing.forms import GradeChoiceForm, PaymentMethodForm, RefundRequestForm
-from members.billing.selectors import membership_get, payment_visible_to
+from members.billing.selectors import auto_renewal_live, membership_get, payment_visible_to
 from members.billing.services.attention import can_request_refund, payment_refund_request
+from members.billing.services.auto_renewal import auto_renewal_offer
 from members.billing.services.card_payments import card_checkout_url, card_payment_start
 from members.billing.services.documents import invoice_pdf, receipt_pdf
 from members.billing.services.invoices import InvoiceDetails, InvoiceRequested, invoice_request
@@ -24,7 +25,7 @@ from members.billing.services.payments import (
 )
 from members.exceptions import MembershipError, PaymentProviderError
 from members.joining import join_step
-from members.models import Grade, Membership, Payment
+from members.models import AutoRenewal, Grade, Membership, Payment
 from members.selectors import profile_completeness
 
 
@@ -110,11 +111,25 @@ def membership_pay(request: HttpRequest) -> HttpResponse:
     return _pay_page(request, membership, form)
 
 
+def _auto_renewal_choice(membership: Membership) -> dict:
+    """The automatic renewal options the member may choose now, each with
+    the plain statement of what will happen, and any live arrangement."""
+    offers = [
+        auto_renewal_offer(membership=membership, method=method)
+        for method in AutoRenewal.Method.values
+    ]
+    return {
+        "auto_offers": [offer for offer in offers if offer.available],
+        "auto_renewal": auto_renewal_live(membership),
+    }
+
+
 def _pay_page(request: HttpRequest, membership: Membership, form) -> HttpResponse:
     return render(
         request,
         "members/pay.html",
         {
+            **_auto_renewal_choice(membership),
             "form": form,
             "membership": membership,
             "renewing": membership.status != Membership.Status.AWAITING_PAYMENT,

@@ -24,7 +24,7 @@ class AddConstraintOnPostgreSQL(migrations.AddConstraint):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("members", "0018_nhs_organisations"),
+        ("members", "0019_auto_renewal_collection"),
     ]
 
     operations = [
