@@ -824,6 +824,36 @@ def seat_release(*, holding: SeatHolding, by: User, today: datetime.date | None 
 
 
 @transaction.atomic
+def organisation_year_end(*, year_id: int, by: User | None, reason: str) -> int:
+    """A refund took the organisation year off: the year is cancelled and
+    every seat of it freed today (each holder keeps their record and the
+    days up to today, as when a seat is freed). Returns the seats freed;
+    a year ended already frees none."""
+    year = OrganisationMembership.objects.select_for_update().get(pk=year_id)
+    if year.status == OrgStatus.CANCELLED:
+        return 0
+    holdings = list(
+        SeatHolding.objects.filter(organisation_membership=year, released_on__isnull=True)
+    )
+    for holding in holdings:
+        seat_release(holding=holding, by=by)
+    old = year.status
+    year.status = OrgStatus.CANCELLED
+    year.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=by,
+        actor_label="" if by else "system",
+        target=year,
+        action="organisation_year_ended",
+        from_state=old,
+        to_state=year.status,
+        reason=reason,
+        data={"seats_freed": len(holdings)},
+    )
+    return len(holdings)
+
+
+@transaction.atomic
 def seat_swap(*, holding: SeatHolding, email: str, by: User) -> SeatInvitation:
     """Free a seat and invite someone else to it in one step."""
     seat_release(holding=holding, by=by)

@@ -10,6 +10,21 @@ urlpatterns = [
     path("organisations/<int:account_id>/", views.organisation, name="organisation"),
     path("organisations/<int:account_id>/buy/", views.organisation_buy, name="organisation_buy"),
     path(
+        "organisations/<int:account_id>/auto-renewal/",
+        views.organisation_auto_renewal_start_view,
+        name="organisation_auto_renewal_start",
+    ),
+    path(
+        "organisations/<int:account_id>/auto-renewal/return/",
+        views.organisation_auto_renewal_return,
+        name="organisation_auto_renewal_return",
+    ),
+    path(
+        "organisations/<int:account_id>/auto-renewal/stop/",
+        views.organisation_auto_renewal_stop_view,
+        name="organisation_auto_renewal_stop",
+    ),
+    path(
         "organisations/<int:account_id>/invite/",
         views.organisation_invite,
         name="organisation_invite",

@@ -3,6 +3,7 @@ inviting managers, freeing and swapping seats; and the invitation a
 manager accepts. Only an account's administrators see its pages (others
 get a 404, so an account's existence is not revealed)."""
 
+import contextlib
 import datetime
 
 from allauth.core import ratelimit
@@ -17,13 +18,15 @@ from django.views.decorators.http import require_POST
 
 from members.access import staff_permission_required
 from members.billing.models.membership import GRACE_DAYS, RENEWAL_OPENS_DAYS
+from members.billing.services.auto_renewal import provider as auto_renewal_provider
 from members.billing.services.card_payments import card_checkout_url
 from members.billing.services.documents import invoice_pdf, receipt_pdf
 from members.billing.services.invoices import InvoiceDetails, invoice_mark_paid
 from members.exceptions import MembershipError, PaymentProviderError
-from members.models import OrganisationAccount, Payment, SeatHolding, SeatInvitation
+from members.models import AutoRenewal, OrganisationAccount, Payment, SeatHolding, SeatInvitation
 from members.selectors import profile_completeness
 
+from .auto_renewal import organisation_auto_renewal, organisation_auto_renewal_start
 from .forms import AccountForm, AdministratorForm, InviteForm, OrderForm, SwapForm
 from .seats import (
     current_year,
@@ -93,8 +96,95 @@ def organisation(request: HttpRequest, account_id: int) -> HttpResponse:
             **account_overview(account=account),
             "invite_form": InviteForm(),
             "admin_form": AdministratorForm(),
+            "auto_renewal": organisation_auto_renewal(account),
+            "auto_renewal_offered": auto_renewal_provider() == "stripe",
         },
     )
+
+
+@login_required
+@require_POST
+def organisation_auto_renewal_start_view(request: HttpRequest, account_id: int):
+    """Renew the seats automatically: off to Stripe's Checkout for the card
+    or the Direct Debit mandate."""
+    account = _account(request, account_id)
+    back = request.build_absolute_uri(reverse("members:organisation", args=[account.pk]))
+    done = request.build_absolute_uri(
+        reverse("members:organisation_auto_renewal_return", args=[account.pk])
+    )
+    try:
+        renewal = organisation_auto_renewal_start(
+            account=account,
+            method=request.POST.get("method", "")[:20],
+            by=request.user,
+            success_url=done,
+            cancel_url=back,
+        )
+    except MembershipError as exc:
+        messages.error(request, str(exc))
+        return redirect("members:organisation", account.pk)
+    except PaymentProviderError:
+        messages.error(request, "Stripe is not answering: nothing was set up. Try again shortly.")
+        return redirect("members:organisation", account.pk)
+    return redirect(renewal.checkout_url)
+
+
+@login_required
+def organisation_auto_renewal_return(request: HttpRequest, account_id: int):
+    """Back from Checkout: finish the set-up now if Stripe's webhook has
+    not yet."""
+    from members.billing.services.auto_renewal_events import auto_renewal_checkout_settle
+
+    account = _account(request, account_id)
+    renewal = organisation_auto_renewal(account)
+    if renewal is not None and renewal.status == AutoRenewal.Status.SETTING_UP:
+        # Stripe not answering: the webhook finishes it.
+        with contextlib.suppress(PaymentProviderError):
+            auto_renewal_checkout_settle(auto_renewal_id=renewal.pk, actor_label="return page")
+        renewal.refresh_from_db()
+    if renewal is not None and renewal.collects:
+        messages.success(
+            request,
+            "The seats renew automatically: the first collection is on "
+            f"{date_format(renewal.next_collection_on, 'j F Y')}.",
+        )
+    else:
+        messages.info(request, "Automatic renewal is not set up yet.")
+    return redirect("members:organisation", account.pk)
+
+
+@login_required
+@require_POST
+def organisation_auto_renewal_stop_view(request: HttpRequest, account_id: int):
+    """One click: no more collections (a collection under 14 days old is
+    refunded in full)."""
+    from members.billing.services.auto_renewal import auto_renewal_stop
+
+    account = _account(request, account_id)
+    renewal = organisation_auto_renewal(account)
+    if renewal is None:
+        messages.info(request, "The seats do not renew automatically.")
+        return redirect("members:organisation", account.pk)
+    try:
+        result = auto_renewal_stop(auto_renewal_id=renewal.pk, actor=request.user, actor_label="")
+    except PaymentProviderError:
+        messages.error(request, "Stripe is not answering: nothing changed. Try again shortly.")
+        return redirect("members:organisation", account.pk)
+    if result.refund is not None:
+        messages.success(
+            request,
+            f"Automatic renewal is stopped and the last collection, {result.refund.amount_display}"
+            ", is refunded in full. The year it paid for is cancelled and its seats freed.",
+        )
+    elif result.ends_on:
+        messages.success(
+            request,
+            "Automatic renewal is stopped: nothing more will be collected. The seats run to "
+            f"{date_format(result.ends_on, 'j F Y')}.",
+        )
+    else:
+        messages.success(request, "Automatic renewal is stopped.")
+    return redirect("members:organisation", account.pk)
 
 
 @login_required

@@ -47,13 +47,21 @@ def refund_record(
         )
     if not reason.strip():
         raise MembershipError("Give a reason for the refund.")
-    # An organisation's payment (members/organisations): the refund is
-    # recorded; its seats are freed from the organisation's page.
+    # An organisation's payment (members/organisations): a refund that
+    # takes the year off ends the organisation year it bought and frees
+    # its seats; otherwise the year and its seats stay.
     membership = None
     if payment.membership_id is None:
-        effect = Refund.Effect.NONE
+        if effect != Refund.Effect.NONE:
+            effect = Refund.Effect.END_NOW
     else:
         membership = Membership.objects.select_for_update().get(pk=payment.membership_id)
+    if (
+        effect != Refund.Effect.NONE
+        and payment.membership_id is None
+        and payment.refunds.exclude(effect=Refund.Effect.NONE).exists()
+    ):
+        effect = Refund.Effect.NONE  # the organisation year has ended already
     if effect == Refund.Effect.SHORTEN and payment.refunds.filter(effect=effect).exists():
         # The year this payment bought has already been taken off.
         effect = Refund.Effect.NONE
@@ -89,6 +97,10 @@ def refund_record(
         data={"amount_pence": amount_pence, "effect": effect},
     )
     if membership is None:
+        if effect != Refund.Effect.NONE:
+            from members.organisations.seats import organisation_year_end
+
+            organisation_year_end(year_id=payment.organisation_membership_id, by=by, reason=reason)
         return refund
     _apply_refund_effect(
         membership=membership, payment=payment, effect=effect, by=by, reason=reason

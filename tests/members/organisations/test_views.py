@@ -21,8 +21,8 @@ from .world import account, paid_year, seat_grade, seat_holder
 pytestmark = pytest.mark.django_db
 
 # session, user; the account; its years; holders; invitations; payments;
-# administrators
-ACCOUNT_PAGE_QUERIES = 8
+# administrators; its automatic renewal
+ACCOUNT_PAGE_QUERIES = 9
 
 
 def test_opening_an_account_makes_you_its_administrator(client):
