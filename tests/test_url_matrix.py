@@ -246,6 +246,16 @@ MATRIX = {
         "organisation_open_invoice",
         team_only("membership", status=302),
     ),
+    "members:staff_organisation_invoice_resend": (
+        "post",
+        "organisation_open_invoice",
+        team_only("membership", status=302),
+    ),
+    "members:staff_organisation_refund": (
+        "get",
+        "organisation_payment",
+        team_only("membership"),
+    ),
     "members:staff_organisation_document": (
         "get",
         "organisation_invoice",

@@ -3,8 +3,9 @@
 from django import forms
 from django.core.validators import validate_email
 
+from members.billing.forms import RefundForm
 from members.exceptions import MembershipError
-from members.models import OrganisationAccount, OrganisationGrade, Payment
+from members.models import OrganisationAccount, OrganisationGrade, Payment, Refund
 from members.organisations.models.accounts import MAX_SEATS
 
 from .seats import MAX_INVITATIONS_AT_ONCE
@@ -176,3 +177,23 @@ class AdministratorForm(forms.Form):
         label="Email address of the new administrator",
         help_text="They need a portal account with this address.",
     )
+
+
+class OrganisationRefundForm(RefundForm):
+    """A staff refund of an organisation's payment: what happens to the
+    organisation year it bought, and so to its seats."""
+
+    EFFECTS = [
+        (Refund.Effect.NONE, "Keep the year: the seats stay as they are"),
+        (
+            Refund.Effect.END_NOW,
+            "End the year it bought: every seat is freed today (holders keep their own "
+            "record and the days up to today)",
+        ),
+    ]
+
+    def __init__(self, *args, payment: Payment, **kwargs):
+        super().__init__(*args, payment=payment, **kwargs)
+        self.fields["effect"].label = "Effect on the organisation's year and seats"
+        self.fields["effect"].choices = self.EFFECTS
+        self.fields["effect"].initial = Refund.Effect.NONE

@@ -73,6 +73,16 @@ urlpatterns = [
         name="staff_organisation_invoice_paid",
     ),
     path(
+        "staff/organisations/<int:account_id>/payments/<int:payment_id>/resend/",
+        views.staff_organisation_invoice_resend,
+        name="staff_organisation_invoice_resend",
+    ),
+    path(
+        "staff/organisations/<int:account_id>/payments/<int:payment_id>/refund/",
+        views.staff_organisation_refund,
+        name="staff_organisation_refund",
+    ),
+    path(
         "staff/organisations/<int:account_id>/payments/<int:payment_id>/<str:kind>.pdf",
         views.staff_organisation_document,
         name="staff_organisation_document",

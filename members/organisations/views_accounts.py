@@ -18,16 +18,32 @@ from django.views.decorators.http import require_POST
 
 from members.access import staff_permission_required
 from members.billing.models.membership import GRACE_DAYS, RENEWAL_OPENS_DAYS
+from members.billing.services.attention import STRIPE_METHODS, payment_refund_card
 from members.billing.services.auto_renewal import provider as auto_renewal_provider
 from members.billing.services.card_payments import card_checkout_url
 from members.billing.services.documents import invoice_pdf, receipt_pdf
-from members.billing.services.invoices import InvoiceDetails, invoice_mark_paid
+from members.billing.services.invoices import InvoiceDetails, invoice_mark_paid, invoice_resend
+from members.billing.services.refunds import refund_record
 from members.exceptions import MembershipError, PaymentProviderError
-from members.models import AutoRenewal, OrganisationAccount, Payment, SeatHolding, SeatInvitation
+from members.models import (
+    AutoRenewal,
+    OrganisationAccount,
+    Payment,
+    Refund,
+    SeatHolding,
+    SeatInvitation,
+)
 from members.selectors import profile_completeness
 
 from .auto_renewal import organisation_auto_renewal, organisation_auto_renewal_start
-from .forms import AccountForm, AdministratorForm, InviteForm, OrderForm, SwapForm
+from .forms import (
+    AccountForm,
+    AdministratorForm,
+    InviteForm,
+    OrderForm,
+    OrganisationRefundForm,
+    SwapForm,
+)
 from .seats import (
     current_year,
     invitation_for_token,
@@ -543,7 +559,11 @@ def staff_organisation(request: HttpRequest, account_id: int) -> HttpResponse:
     return render(
         request,
         "members/organisations/staff_account.html",
-        {"account": account, **account_overview(account=account)},
+        {
+            "account": account,
+            **account_overview(account=account),
+            "refundable_statuses": sorted(Payment.REFUNDABLE),
+        },
     )
 
 
@@ -568,3 +588,86 @@ def staff_organisation_document(request: HttpRequest, account_id: int, payment_i
         Payment, pk=payment_id, organisation_membership__account_id=account_id
     )
     return _document(payment, kind)
+
+
+def _staff_payment(account_id: int, payment_id: int) -> Payment:
+    return get_object_or_404(
+        Payment.objects.select_related("organisation_membership__account"),
+        pk=payment_id,
+        organisation_membership__account_id=account_id,
+    )
+
+
+@_STAFF
+@require_POST
+def staff_organisation_invoice_resend(request: HttpRequest, account_id: int, payment_id: int):
+    """Email an organisation's open invoice again, to its administrators
+    and accounts address (recorded and audited)."""
+    payment = _staff_payment(account_id, payment_id)
+    try:
+        send = invoice_resend(payment=payment, by=request.user)
+    except MembershipError as exc:
+        messages.error(request, str(exc))
+    else:
+        recipients = ", ".join(send.recipients)
+        messages.success(request, f"Invoice {payment.invoice_number} sent again to {recipients}.")
+    return redirect("members:staff_organisation", account_id)
+
+
+@_STAFF
+def staff_organisation_refund(request: HttpRequest, account_id: int, payment_id: int):
+    """Refund an organisation's payment: through Stripe for card and
+    Direct Debit money, recorded for an invoice paid outside the portal;
+    staff choose whether the year it bought (and its seats) ends."""
+    payment = _staff_payment(account_id, payment_id)
+    by_stripe = payment.method in STRIPE_METHODS and bool(payment.stripe_payment_intent_id)
+    form = OrganisationRefundForm(
+        request.POST if request.method == "POST" else None,
+        payment=payment,
+        initial={"amount": payment.refundable_pence / 100},
+    )
+    if payment.status not in Payment.REFUNDABLE or payment.refundable_pence == 0:
+        messages.error(request, "This payment has nothing left to refund.")
+        return redirect("members:staff_organisation", account_id)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if by_stripe:
+                payment_refund_card(
+                    payment=payment,
+                    amount_pence=data["amount"],
+                    reason=data["reason"],
+                    effect=data["effect"],
+                    by=request.user,
+                )
+            else:
+                refund_record(
+                    payment=payment,
+                    amount_pence=data["amount"],
+                    reason=data["reason"],
+                    effect=data["effect"],
+                    by=request.user,
+                )
+        except PaymentProviderError:
+            form.add_error(None, "Stripe is not answering: nothing was refunded. Try again.")
+        except MembershipError as exc:
+            form.add_error("amount", str(exc))
+        else:
+            ended = data["effect"] == Refund.Effect.END_NOW
+            messages.success(
+                request,
+                ("Refunded through Stripe" if by_stripe else "Refund recorded")
+                + (": the year is ended and its seats freed." if ended else "; the seats stay."),
+            )
+            return redirect("members:staff_organisation", account_id)
+    return render(
+        request,
+        "members/organisations/staff_refund.html",
+        {
+            "account": payment.organisation_membership.account,
+            "payment": payment,
+            "form": form,
+            "by_stripe": by_stripe,
+        },
+        status=400 if form.is_bound else 200,
+    )
