@@ -332,3 +332,54 @@ def test_without_stripe_the_page_does_not_offer_it(client, settings):
     client.force_login(admin)
     html = client.get(reverse("members:organisation", args=[year.account_id])).content.decode()
     assert "Renew the seats automatically" not in html
+
+
+# --- Failures and reconciliation ----------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_failed_collection_tells_the_administrators_once(stripe_fake):
+    year, admin = ending_soon(seats=2)
+    renewal, sub = set_up(stripe_fake, year, admin)
+    invoice = stripe_fake.invoice_cycle(sub["id"])
+    stripe_fake.invoice_fail(invoice["id"])
+    mail.outbox.clear()
+    obj = invoice_event_object(stripe_fake, invoice["id"])
+    send(Client(), "invoice.payment_failed", obj)
+    send(Client(), "invoice.payment_failed", obj)
+    failed = [m for m in mail.outbox if admin.email in m.to]
+    assert len(failed) == 1
+    assert "Riverside Surgery organisation membership" in failed[0].body
+    renewal.refresh_from_db()
+    assert renewal.status == AutoRenewal.Status.PAST_DUE
+    assert len(years(year.account)) == 1
+
+
+@pytest.mark.django_db
+def test_reconciliation_buys_the_year_of_an_invoice_whose_webhook_never_came(stripe_fake):
+    from members.billing.services.reconciliation import stripe_reconcile
+
+    year, admin = ending_soon(seats=2)
+    _renewal, sub = set_up(stripe_fake, year, admin)
+    invoice, _obj = collect(stripe_fake, sub)
+    first = stripe_reconcile()
+    assert first.invoices_fulfilled == 1
+    assert stripe_reconcile().invoices_fulfilled == 0
+    assert len(years(year.account)) == 2
+    assert Payment.objects.get(stripe_invoice_id=invoice["id"]).status == Payment.Status.PAID
+
+
+@pytest.mark.django_db
+def test_the_email_stop_link_stops_the_seats_renewal_with_no_sign_in(stripe_fake):
+    from members.billing.services.auto_renewal import stop_token
+
+    year, admin = ending_soon(seats=2)
+    renewal, _sub = set_up(stripe_fake, year, admin)
+    link = reverse("members:auto_renewal_stop_link", args=[stop_token(renewal)])
+    anonymous = Client()
+    assert b"the seats of Riverside Surgery" in anonymous.get(link).content
+    with committed():
+        response = anonymous.post(link)
+    assert b"Automatic renewal stopped" in response.content
+    renewal.refresh_from_db()
+    assert renewal.status == AutoRenewal.Status.STOPPING
