@@ -14,7 +14,7 @@ from django.utils import timezone
 from igpm.emails import email_build
 from igpm.notices import notices_record, recorded_notices_send
 from members.billing.services.notices import RENEWAL_WINDOWS
-from members.models import OrganisationMembership, OrganisationNotice, User
+from members.models import AutoRenewal, OrganisationMembership, OrganisationNotice, User
 
 Kind = OrganisationNotice.Kind
 
@@ -54,10 +54,24 @@ def organisation_notices_send(*, notice_ids: list[int]) -> int:
             .order_by("pk")
             .values_list("email", flat=True)
         )
+        # Seats that renew automatically are told so, not "renew now".
+        collecting = (
+            AutoRenewal.objects.filter(
+                organisation_account_id=year.account_id,
+                status__in=[AutoRenewal.Status.ACTIVE, AutoRenewal.Status.PAST_DUE],
+            )
+            .order_by("-pk")
+            .first()
+        )
         return email_build(
             to=to,
             template="members/email/organisation_renewal",
-            context={"year": year, "account": year.account, "kind": notice.kind},
+            context={
+                "year": year,
+                "account": year.account,
+                "kind": notice.kind,
+                "auto_renewal": collecting,
+            },
             connection=smtp,
         )
 

@@ -383,3 +383,21 @@ def test_the_email_stop_link_stops_the_seats_renewal_with_no_sign_in(stripe_fake
     assert b"Automatic renewal stopped" in response.content
     renewal.refresh_from_db()
     assert renewal.status == AutoRenewal.Status.STOPPING
+
+
+@pytest.mark.django_db
+def test_the_renewal_reminder_says_the_seats_renew_automatically(stripe_fake):
+    from members.organisations.notices import organisation_notices_send, organisation_notices_sweep
+
+    year, admin = ending_soon(seats=2)
+    set_up(stripe_fake, year, admin)
+    queued: list[int] = []
+    organisation_notices_sweep(today=timezone.localdate(), enqueue=queued.extend)
+    mail.outbox.clear()
+    assert organisation_notices_send(notice_ids=queued) == 1
+    (email,) = mail.outbox
+    first = year.ends_on + datetime.timedelta(days=1)
+    assert email.subject.endswith(f"renews automatically on {first:%-d %B %Y}")
+    assert "you do not need to do anything" in email.body
+    assert "£160.00 from your card" in email.body
+    assert "/buy/" not in email.body
