@@ -22,7 +22,8 @@ class MembersConfig(AppConfig):
         from .privacy import holdings  # noqa: F401
         from .reports import sections  # noqa: F401
 
-        # Members by ICB and PCN from the NHS data, after members' own figures.
+        # Members by ICB and PCN from the NHS data, after members' own
+        # figures; organisation accounts and seats.
         self.organisations_load()
 
         # Consultations, a room of members, after the account's holdings.
@@ -41,4 +42,16 @@ class MembersConfig(AppConfig):
 
     @staticmethod
     def organisations_load() -> None:
-        from .organisations import ods_privacy, ods_reports  # noqa: F401
+        # The NHS reference data (ods_*) and organisation accounts and seats;
+        # ods_reports before reports, so its section comes first.
+        from .organisations import (  # noqa: F401
+            admin,
+            audit_names,
+            demo,
+            ods_privacy,
+            ods_reports,
+            panels,
+            privacy,
+            reports,
+            tasks,
+        )

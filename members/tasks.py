@@ -8,6 +8,7 @@ from celery import shared_task
 # billing's here registers them too.
 from .billing import tasks as billing_tasks  # noqa: F401
 from .organisations import ods_tasks  # noqa: F401
+from .organisations import tasks as organisation_tasks  # noqa: F401
 from .privacy.services import data_export_build, data_exports_expire, erasure_notify
 from .services.accounts import sessions_clear_expired
 

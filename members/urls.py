@@ -5,6 +5,7 @@ from .backoffice import views as backoffice
 from .billing.views import attention, auto_renewal, auto_renewal_demo, membership, staff, webhooks
 from .consultations.urls import urlpatterns as consultations
 from .organisations.ods_urls import urlpatterns as nhs_organisations
+from .organisations.urls import urlpatterns as organisations
 from .privacy import views as privacy
 from .register_import.urls import urlpatterns as register_import
 from .reports import views as reports
@@ -165,5 +166,6 @@ urlpatterns = [
     *consultations,
     *register_import,
     *nhs_organisations,
+    *organisations,
     path("staff/reports/<slug:anchor>/", reports.report_section, name="staff_report_section"),
 ]

@@ -29,6 +29,7 @@ from members.consultations.services import (
     response_submit,
 )
 from members.models import AutoRenewal, OdsImport, Payment
+from members.organisations.seats import seat_invitations_send
 from members.privacy.services import data_export_build, data_export_request, erasure_request
 from tests.accreditation.conftest import PDF, upload
 from tests.accreditation.test_applications import submitted_application
@@ -251,6 +252,51 @@ MATRIX = {
     # The ODS import is the Administrators' (members.run_ods_import).
     "members:staff_ods_import": ("get", "ods_import", team_only()),
     "members:staff_ods_import_progress": ("get", "ods_import", team_only()),
+    # Organisation accounts: the owner administers the account; nobody
+    # else (staff included) sees its pages, which 404 so an account's
+    # existence is not revealed. Empty forms are refused (400).
+    "members:organisations": ("get", None, signed_in(200)),
+    "members:organisation_new": ("get", None, signed_in(200)),
+    "members:organisation": ("get", "organisation", owned()),
+    "members:organisation_buy": ("get", "organisation", owned()),
+    "members:organisation_auto_renewal_start": ("post", "organisation", owned(owner=302)),
+    "members:organisation_auto_renewal_return": ("get", "organisation", owned(owner=302)),
+    "members:organisation_auto_renewal_stop": ("post", "organisation", owned(owner=302)),
+    "members:organisation_invite": ("post", "organisation", owned(owner=400)),
+    "members:organisation_administrator_add": ("post", "organisation", owned(owner=400)),
+    "members:organisation_seat_free": ("get", "seat_holding", owned()),
+    "members:organisation_seat_swap": ("get", "seat_holding", owned()),
+    "members:organisation_invitation_withdraw": ("post", "seat_invitation", owned(owner=302)),
+    "members:organisation_payment_return": ("get", "organisation_payment", owned(owner=302)),
+    "members:organisation_document": ("get", "organisation_invoice", owned()),
+    # The emailed link's token is the key; accepting needs the invited address.
+    "members:seat_invitation": ("get", "seat_token", signed_in(200)),
+    # Only the holder reaches their seat's page (tested with a holder in
+    # tests/members/organisations/test_views.py); the owner holds none.
+    "members:seat_leave": ("get", "seat_holding_alone", {**every(404), "anon": 302}),
+    "members:staff_organisations": ("get", None, team_only("membership")),
+    "members:staff_organisation": ("get", "organisation", team_only("membership")),
+    # The first team member to click marks it paid; the next is told so.
+    "members:staff_organisation_invoice_paid": (
+        "post",
+        "organisation_open_invoice",
+        team_only("membership", status=302),
+    ),
+    "members:staff_organisation_invoice_resend": (
+        "post",
+        "organisation_open_invoice",
+        team_only("membership", status=302),
+    ),
+    "members:staff_organisation_refund": (
+        "get",
+        "organisation_payment",
+        team_only("membership"),
+    ),
+    "members:staff_organisation_document": (
+        "get",
+        "organisation_invoice",
+        team_only("membership"),
+    ),
     "accreditation:pathways": ("get", None, every(200)),
     "accreditation:register": ("get", None, every(200)),
     "accreditation:verify_search": ("get", None, every(200)),
@@ -313,6 +359,38 @@ def test_every_route_has_an_entry():
     assert not missing, f"routes without an access entry in the matrix: {sorted(missing)}"
 
 
+def organisation_world(owner) -> dict:
+    """An account the owner administers, with a paid year of two seats (one
+    held, one invitation open), and a second account with an open invoice."""
+    from members.organisations.seats import organisation_order
+    from tests.members.organisations.world import (
+        account,
+        invoice,
+        paid_year,
+        seat_grade,
+        seat_holder,
+    )
+
+    acct, _ = account(admin=owner)
+    year, _ = paid_year(seats=2, acct=acct, admin=owner)
+    _, holding = seat_holder(year, owner)
+    [invitation] = seat_invitations_send(year=year, emails=["invited@example.org"], by=owner)
+    paid = Payment.objects.get(organisation_membership=year)
+    other, _ = account(admin=owner, name="Hilltop Surgery", ods_code="B82002")
+    order = organisation_order(account=other, grade=seat_grade(), seats=1, by=owner)
+    open_invoice = invoice(order, owner)
+    return {
+        "organisation": acct.pk,
+        "seat_holding": [acct.pk, holding.pk],
+        "seat_invitation": [acct.pk, invitation.pk],
+        "organisation_payment": [acct.pk, paid.pk],
+        "organisation_invoice": [acct.pk, paid.pk, "invoice"],
+        "organisation_open_invoice": [other.pk, open_invoice.pk],
+        "seat_token": invitation.token,
+        "seat_holding_alone": holding.pk,
+    }
+
+
 @pytest.fixture
 def world(client, pathway, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
@@ -363,6 +441,7 @@ def world(client, pathway, django_capture_on_commit_callbacks):
     summarised = consultation()
     consultation_close(consultation=summarised, by=None)
     consultation_publish(consultation=summarised, by=reviewer, to="members")
+    organisations = organisation_world(owner)
     users = {"owner": owner, "other": ProfileFactory().user, "staff": StaffFactory(mfa=True)}
     register, imported_member, claim = register_imported(
         reviewer, django_capture_on_commit_callbacks
@@ -398,6 +477,7 @@ def world(client, pathway, django_capture_on_commit_callbacks):
         "imported_member": imported_member.pk,
         "claim_token": claim,
         "ods_import": OdsImport.objects.create().pk,
+        **organisations,
     }
 
 
@@ -405,7 +485,8 @@ def world(client, pathway, django_capture_on_commit_callbacks):
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_route_gives_each_role_what_the_matrix_says(world, name):
     method, about, expected = MATRIX[name]
-    url = reverse(name, args=[world[about]] if about else [])
+    args = world[about] if about else []
+    url = reverse(name, args=args if isinstance(args, list) else [args])
     seen = {}
     for role in ROLES:
         client = Client()

@@ -296,6 +296,11 @@ ACCOUNT_RATE_LIMITS["events_register_visitor"] = env(
 ACCOUNT_RATE_LIMITS["events_register_email"] = env(
     "EVENTS_VISITOR_EMAIL_RATE_LIMIT", default="3/h/key"
 )
+# Requests to send seat invitations (up to 20 addresses each) per
+# organisation account.
+ACCOUNT_RATE_LIMITS["organisation_invitations"] = env(
+    "ORGANISATION_INVITATIONS_RATE_LIMIT", default="60/h/key"
+)
 # The stop link in automatic-renewal emails needs no sign-in: its tries are
 # limited per client address.
 ACCOUNT_RATE_LIMITS["auto_renewal_stop_link"] = env(
@@ -342,6 +347,8 @@ CELERY_TASK_ROUTES = {
             "members.tasks.collection_notice_send_task",
             "members.consultations.tasks.consultation_notices_send_task",
             "members.register_import.tasks.claim_invitations_send_task",
+            "members.organisations.tasks.seat_invitation_email_task",
+            "members.organisations.tasks.organisation_notices_send_task",
         )
     },
     **{
@@ -369,6 +376,7 @@ CELERY_TASK_ROUTES = {
             "members.tasks.stripe_reconcile_task",
             "members.tasks.auto_renewal_notices_sweep_task",
             "members.consultations.tasks.consultation_notices_sweep_task",
+            "members.organisations.tasks.organisation_notices_sweep_task",
             # Runs the notices sweep straight after a consultation opens.
             "members.consultations.tasks.consultation_invitations_task",
         )
@@ -393,6 +401,10 @@ CELERY_BEAT_SCHEDULE = {
     "members-notices-sweep": {
         "task": "members.tasks.membership_notices_sweep_task",
         "schedule": crontab(hour=7, minute=0),
+    },
+    "members-organisation-notices-sweep": {
+        "task": "members.organisations.tasks.organisation_notices_sweep_task",
+        "schedule": crontab(hour=7, minute=10),
     },
     "events-emails-sweep": {
         "task": "events.tasks.event_emails_sweep_task",

@@ -7,11 +7,20 @@ import re
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from members.models import AuditEntry, AutoRenewal, Membership, MembershipPeriod, Payment, User
+from members.models import (
+    AuditEntry,
+    AutoRenewal,
+    Membership,
+    MembershipPeriod,
+    OrganisationAdministrator,
+    Payment,
+    SeatHolding,
+    User,
+)
 from members.panels import RECORD_PANELS, ShownPanel, panels_load
 from members.reports.collection import CollectionState
 
@@ -50,6 +59,20 @@ def staff_overview() -> StaffOverview:
     )
 
 
+def organisation_people(*, ods_code: str) -> Q:
+    """People holding a current seat of, or administering, the organisation
+    account with ``ods_code`` (members/organisations)."""
+    seats = SeatHolding.objects.filter(
+        user=OuterRef("pk"),
+        released_on__isnull=True,
+        organisation_membership__account__ods_code=ods_code,
+    )
+    roles = OrganisationAdministrator.objects.filter(
+        user=OuterRef("pk"), account__ods_code=ods_code
+    )
+    return Q(Exists(seats)) | Q(Exists(roles))
+
+
 def member_search(
     *, query: str = "", care_board_id: int | None = None, status: str = ""
 ) -> QuerySet[User]:
@@ -63,7 +86,10 @@ def member_search(
     if number := MEMBERSHIP_NUMBER.match(query):
         found = found.filter(membership__number=f"IGPM-{int(number.group(1)):06d}")
     elif ODS_CODE.match(query):
-        found = found.filter(profile__ods_code=query.upper())
+        # Their practice, or an organisation they hold a seat of or run.
+        found = found.filter(
+            Q(profile__ods_code=query.upper()) | organisation_people(ods_code=query.upper())
+        )
     elif "@" in query:
         found = found.filter(email__icontains=query)
     elif query:

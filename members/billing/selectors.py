@@ -42,6 +42,8 @@ def payment_visible_to(*, payment_id: int, user: User) -> Payment | None:
     )
     if not user.has_perm("members.manage_memberships"):
         payments = payments.filter(membership__user=user)
+    # An organisation's payments have their own pages (members/organisations).
+    payments = payments.filter(membership__isnull=False)
     return payments.filter(pk=payment_id).first()
 
 
@@ -58,7 +60,7 @@ def invoices_outstanding() -> list[Payment]:
     """Invoices issued and not yet paid, oldest first."""
     return list(
         Payment.objects.filter(method=Payment.Method.INVOICE, status=Payment.Status.PENDING)
-        .select_related("membership__user", "grade")
+        .select_related("membership__user", "grade", "organisation_membership__account")
         .order_by("created_at", "pk")
     )
 
@@ -112,7 +114,7 @@ def payments_needing_attention() -> list[Payment]:
     return list(
         Payment.objects.filter(attention_resolved_at__isnull=True)
         .exclude(attention_reason="")
-        .select_related("membership__user", "grade")
+        .select_related("membership__user", "grade", "organisation_membership__account")
         .prefetch_related("notices")
         .order_by("attention_since", "pk")
     )

@@ -305,8 +305,20 @@ class Mandate:
 def price_for_grade(*, grade_id: int, grade_name: str, amount_pence: int) -> str:
     """The yearly price for a grade at this fee: found by its lookup key,
     made (with its product) the first time."""
+    return price_yearly(
+        key=f"igpm-grade-{grade_id}-{amount_pence}",
+        product_name=f"IGPM {grade_name} membership, yearly",
+        amount_pence=amount_pence,
+        metadata={"grade_id": str(grade_id)},
+    )
+
+
+def price_yearly(
+    *, key: str, product_name: str, amount_pence: int, metadata: dict | None = None
+) -> str:
+    """A yearly price found by its lookup ``key``, made (with its product)
+    the first time."""
     client = _client()
-    key = f"igpm-grade-{grade_id}-{amount_pence}"
     found = _call(client.v1.prices.list, params={"lookup_keys": [key], "active": True, "limit": 1})
     if found.data:
         return found.data[0]["id"]
@@ -317,8 +329,8 @@ def price_for_grade(*, grade_id: int, grade_name: str, amount_pence: int) -> str
             "unit_amount": amount_pence,
             "recurring": {"interval": "year"},
             "lookup_key": key,
-            "product_data": {"name": f"IGPM {grade_name} membership, yearly"},
-            "metadata": {"grade_id": str(grade_id)},
+            "product_data": {"name": product_name},
+            "metadata": metadata or {},
         },
         options={"idempotency_key": f"igpm-price-{key}"},
     )

@@ -24,6 +24,17 @@ from members.consultations.models import (
     Response,
 )
 from members.organisations.models import NHSOrganisation, OdsImport
+from members.organisations.models.accounts import (
+    OrganisationAccount,
+    OrganisationAdministrator,
+    OrganisationFeeBand,
+    OrganisationGrade,
+    OrganisationMembership,
+    OrganisationNotice,
+    Seat,
+    SeatHolding,
+    SeatInvitation,
+)
 from members.privacy.models import DataExport, ErasureRequest
 from members.register_import.models import (
     ClaimInvitation,
@@ -62,6 +73,12 @@ __all__ = [
     "MembershipPeriod",
     "NHSOrganisation",
     "OdsImport",
+    "OrganisationAccount",
+    "OrganisationAdministrator",
+    "OrganisationFeeBand",
+    "OrganisationGrade",
+    "OrganisationMembership",
+    "OrganisationNotice",
     "Payment",
     "PaymentNotice",
     "Profile",
@@ -71,6 +88,9 @@ __all__ = [
     "RegisterImport",
     "ReminderOptOut",
     "Response",
+    "Seat",
+    "SeatHolding",
+    "SeatInvitation",
     "StripeEvent",
     "User",
     "UserManager",

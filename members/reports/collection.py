@@ -253,7 +253,12 @@ def failed_this_month(*, today: datetime.date):
     latest first: a queryset, for the page (the first ``FAILED_SHOWN``)
     and the CSV (all)."""
     return (
-        AutoRenewal.objects.filter(last_failure_at__gte=uk_midnight(month_start(today)))
+        AutoRenewal.objects.filter(
+            last_failure_at__gte=uk_midnight(month_start(today)),
+            # A member's; an organisation's failures go to its
+            # administrators and its staff page.
+            membership__isnull=False,
+        )
         .select_related("membership__user")
         .order_by("-last_failure_at", "-pk")
     )

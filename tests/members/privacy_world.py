@@ -276,6 +276,8 @@ def member_with_everything(pathway: Pathway) -> World:
     data_export_request(user=user)
     erasure_request(user=user)
 
+    _organisation_rows(user)
+
     certificate.refresh_from_db()
     return World(
         user=user,
@@ -285,6 +287,44 @@ def member_with_everything(pathway: Pathway) -> World:
         evidence_names=[],
         certificate_pdf=certificate.pdf.name,
         export_file="",
+    )
+
+
+def _organisation_rows(user) -> None:
+    """The member runs an organisation account and held one of its seats
+    (a past year, before their own membership)."""
+    from members.models import OrganisationMembership, Seat, SeatHolding, SeatInvitation
+    from members.organisations.seats import organisation_account_create
+    from tests.members.organisations.world import seat_grade
+
+    account = organisation_account_create(by=user, name="Mill Lane Practice", kind="practice")
+    today = timezone.localdate()
+    year = OrganisationMembership.objects.create(
+        account=account,
+        grade=seat_grade(),
+        seats=1,
+        amount_pence=8000,
+        status="active",
+        starts_on=today - datetime.timedelta(days=500),
+        ends_on=today - datetime.timedelta(days=136),
+    )
+    invitation = SeatInvitation.objects.create(
+        organisation_membership=year,
+        email=user.email,
+        token="privacy-world-seat",
+        invited_by=user,
+        expires_at=timezone.now(),
+        accepted_at=timezone.now(),
+        accepted_by=user,
+    )
+    SeatHolding.objects.create(
+        seat=Seat.objects.create(organisation_membership=year, number=1),
+        organisation_membership=year,
+        user=user,
+        invitation=invitation,
+        starts_on=year.starts_on,
+        released_on=year.starts_on + datetime.timedelta(days=100),
+        released_by=user,
     )
 
 

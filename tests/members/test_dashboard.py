@@ -8,8 +8,9 @@ from tests.factories import MembershipFactory, ProfileFactory, StaffFactory, Use
 pytestmark = pytest.mark.django_db
 
 # session, user, profile with its board, membership with its grade, open
-# consultations, and events' panel (the member's registrations)
-DASHBOARD_QUERIES = 6
+# consultations, organisations' panel (seats held, accounts run), and
+# events' panel (the member's registrations)
+DASHBOARD_QUERIES = 8
 
 
 def test_new_member_dashboard_asks_for_the_profile(client):

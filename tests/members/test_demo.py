@@ -20,6 +20,7 @@ def test_each_app_seeds_its_own_part_in_layer_order():
         "members.demo",
         "members.demo",
         "members.consultations.demo",
+        "members.organisations.demo",
         "accreditation.demo",
         "events.demo",
     ]

@@ -10,6 +10,7 @@ from members.panels import DASHBOARD_PANELS, RECORD_PANELS, Panel, panels_load
 
 def test_record_panels_come_from_each_app_in_layer_order():
     assert [(panel.name, panel.load.__module__) for panel in RECORD_PANELS] == [
+        ("organisations", "members.organisations.panels"),
         ("register_import", "members.register_import.panels"),
         ("accreditation", "accreditation.panels"),
         ("cpd", "accreditation.panels"),
@@ -17,6 +18,7 @@ def test_record_panels_come_from_each_app_in_layer_order():
     ]
     assert [(panel.name, panel.load.__module__) for panel in DASHBOARD_PANELS] == [
         ("consultations", "members.consultations.panels"),
+        ("organisations", "members.organisations.panels"),
         ("accreditation", "accreditation.panels"),
         ("events", "events.panels"),
     ]

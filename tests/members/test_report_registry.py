@@ -13,6 +13,7 @@ def test_reports_come_from_each_app_in_layer_order():
         "membership",
         "collection",
         "nhs_organisations",
+        "organisations",
         "accreditation",
         "events",
     ]
@@ -20,6 +21,7 @@ def test_reports_come_from_each_app_in_layer_order():
         "members.reports.sections",
         "members.reports.sections",
         "members.organisations.ods_reports",
+        "members.organisations.reports",
         "accreditation.reports",
         "events.reports",
     ]

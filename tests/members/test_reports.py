@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from members import reports
-from members.billing.services.membership import period_end
+from members.billing.services.membership import add_years, period_end
 from members.billing.services.payments import payment_create, payment_fulfil
 from members.models import (
     CareBoard,
@@ -52,8 +52,9 @@ AUTH_QUERIES = 5
 # of their practice; application statuses; decisions overall and by
 # pathway; events by type (events, registrations); the latest events; how
 # members pay: members in good standing and their automatic renewals,
-# renewals due, failed collections and their count
-PAGE_QUERIES = AUTH_QUERIES + 18
+# renewals due, failed collections and their count; organisation years and
+# seats held by ICB
+PAGE_QUERIES = AUTH_QUERIES + 20
 
 
 def d(text: str) -> datetime.date:
@@ -508,7 +509,8 @@ def bulk_members(count: int) -> None:
         for n, user in enumerate(users)
     )
     years = [
-        (membership, starts[n] - datetime.timedelta(days=365 * back))
+        # A year back by the calendar: a person's years never overlap.
+        (membership, add_years(starts[n], -back))
         for n, membership in enumerate(memberships)
         for back in range(1 + n % 2)
     ]

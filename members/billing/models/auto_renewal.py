@@ -51,8 +51,23 @@ class AutoRenewal(models.Model):
         ABANDONED = "abandoned", "Set-up not finished"
         MEMBERSHIP_ENDED = "membership_ended", "Membership ended"
 
+    # What is renewed: a person's membership, or an organisation's seats
+    # (its next year on the same grade and number of seats,
+    # members/organisations/auto_renewal.py). Exactly one of the two.
     membership = models.ForeignKey(
-        Membership, on_delete=models.PROTECT, related_name="auto_renewals"
+        Membership, on_delete=models.PROTECT, related_name="auto_renewals", null=True, blank=True
+    )
+    organisation_account = models.ForeignKey(
+        "members.OrganisationAccount",
+        on_delete=models.PROTECT,
+        related_name="auto_renewals",
+        null=True,
+        blank=True,
+    )
+    # The organisation administrator who set it up (an organisation's
+    # renewals name them in the audit trail).
+    started_by = models.ForeignKey(
+        "members.User", on_delete=models.SET_NULL, related_name="+", null=True, blank=True
     )
     method = models.CharField(max_length=12, choices=Method.choices)
     status = models.CharField(
@@ -107,6 +122,16 @@ class AutoRenewal(models.Model):
                 condition=~models.Q(status="ended"),
                 name="members_one_live_auto_renewal",
             ),
+            models.UniqueConstraint(
+                fields=["organisation_account"],
+                condition=~models.Q(status="ended"),
+                name="members_one_live_organisation_auto_renewal",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(membership__isnull=False, organisation_account__isnull=True)
+                | models.Q(membership__isnull=True, organisation_account__isnull=False),
+                name="members_auto_renewal_renews_one_thing",
+            ),
             models.CheckConstraint(
                 condition=~models.Q(status="ended") | models.Q(ended_at__isnull=False),
                 name="members_auto_renewal_ended_has_time",
@@ -114,7 +139,22 @@ class AutoRenewal(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.organisation_account_id:
+            account = self.organisation_account_id
+            return f"{self.get_method_display()} renewal for organisation {account}"
         return f"{self.get_method_display()} renewal for membership {self.membership_id}"
+
+    @property
+    def for_organisation(self) -> bool:
+        return self.organisation_account_id is not None
+
+    @property
+    def audit_subject(self):
+        """Whom the audit trail files this renewal's changes under: the
+        member, or the administrator who set up an organisation's."""
+        if self.membership_id is not None:
+            return self.membership.user
+        return self.started_by
 
     @property
     def is_live(self) -> bool:

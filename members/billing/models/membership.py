@@ -1,6 +1,8 @@
 import datetime
 
 from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateRangeField, RangeOperators
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -119,12 +121,28 @@ class Membership(models.Model):
         return self.status == self.Status.AWAITING_PAYMENT or self.renewal_open()
 
 
+class DateRangeClosed(models.Func):
+    """``daterange(starts_on, ends_on, '[]')``: both days included."""
+
+    function = "DATERANGE"
+    template = "%(function)s(%(expressions)s, '[]')"
+    output_field = DateRangeField()
+
+
 class MembershipPeriod(models.Model):
-    """One paid-up year. Each payment buys exactly one period."""
+    """One paid-up year. Each payment buys exactly one period; a period
+    covered by an organisation's seat has its seat holding instead."""
 
     membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="periods")
     payment = models.OneToOneField(
-        "members.Payment", on_delete=models.PROTECT, related_name="period"
+        "members.Payment", on_delete=models.PROTECT, related_name="period", null=True, blank=True
+    )
+    seat_holding = models.OneToOneField(
+        "members.SeatHolding",
+        on_delete=models.PROTECT,
+        related_name="period",
+        null=True,
+        blank=True,
     )
     grade = models.ForeignKey(Grade, on_delete=models.PROTECT, related_name="+")
     starts_on = models.DateField()
@@ -137,6 +155,24 @@ class MembershipPeriod(models.Model):
             models.CheckConstraint(
                 condition=models.Q(ends_on__gte=models.F("starts_on")),
                 name="members_period_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(payment__isnull=False, seat_holding__isnull=True)
+                | models.Q(payment__isnull=True, seat_holding__isnull=False),
+                name="members_period_paid_or_seat",
+            ),
+            # Seats never give one person two memberships for the same day.
+            # (Paid periods are a record of what was bought: a refund that
+            # ends or shortens a membership leaves them as they were, so
+            # seat against paid year is checked under the membership's
+            # lock in members/organisations/seats.py.)
+            ExclusionConstraint(
+                name="members_period_seats_no_overlap",
+                expressions=[
+                    ("membership", RangeOperators.EQUAL),
+                    (DateRangeClosed("starts_on", "ends_on"), RangeOperators.OVERLAPS),
+                ],
+                condition=models.Q(seat_holding__isnull=False),
             ),
         ]
         indexes = [models.Index(fields=["ends_on"])]

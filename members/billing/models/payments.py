@@ -48,7 +48,18 @@ class Payment(models.Model):
         REFUND_REQUESTED = "refund_requested", "Refund requested"
         DISPUTED = "disputed", "Disputed with the card issuer"
 
-    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="payments")
+    # A person's payment is for their membership; an organisation's is for
+    # one organisation year (members/organisations): exactly one of the two.
+    membership = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="payments", null=True, blank=True
+    )
+    organisation_membership = models.ForeignKey(
+        "members.OrganisationMembership",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments"
     )
@@ -133,6 +144,18 @@ class Payment(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(status="held") | models.Q(paid_at__isnull=False),
                 name="members_payment_held_has_time",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(membership__isnull=False, organisation_membership__isnull=True)
+                | models.Q(membership__isnull=True, organisation_membership__isnull=False),
+                name="members_payment_for_person_or_organisation",
+            ),
+            # An organisation year is bought by exactly one paid payment
+            # (money held, even once refunded, bought nothing).
+            models.UniqueConstraint(
+                fields=["organisation_membership"],
+                condition=models.Q(status__in=["paid", "partially_refunded"]),
+                name="members_payment_one_paid_per_organisation_year",
             ),
         ]
         indexes = [

@@ -36,6 +36,8 @@ def can_accept(payment: Payment) -> bool:
         payment.needs_attention
         and payment.attention_reason in ACCEPTABLE
         and payment.status == Payment.Status.HELD
+        # An organisation's money buys its year only through its order.
+        and payment.membership_id is not None
         and payment.received_currency == "gbp"
         and payment.refunded_pence == 0
     )
@@ -111,7 +113,7 @@ def payment_attention_resolve(*, payment: Payment, by: User, reason: str) -> boo
     payment.save(update_fields=_resolve_fields(payment, reason))
     audit_record(
         actor=by,
-        subject=payment.membership.user,
+        subject=payment.membership.user if payment.membership_id else payment.user,
         target=payment,
         action="attention_resolved",
         from_state=payment.attention_reason,
@@ -170,7 +172,7 @@ def payment_flag(
     audit_record(
         actor=actor,
         actor_label=actor_label,
-        subject=payment.membership.user,
+        subject=payment.membership.user if payment.membership_id else payment.user,
         target=payment,
         action=f"attention_{reason}",
         from_state=was,
@@ -184,7 +186,8 @@ def payment_flag(
 
 def can_request_refund(payment: Payment, *, user: User) -> bool:
     return (
-        payment.membership.user_id == user.pk
+        payment.membership_id is not None
+        and payment.membership.user_id == user.pk
         and payment.method == Payment.Method.STRIPE
         and payment.status == Payment.Status.PAID
         and payment.paid_at is not None

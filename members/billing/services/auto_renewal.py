@@ -190,6 +190,49 @@ def _membership_lock(membership_id: int):
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_CLASS, membership_id])
 
 
+# An organisation's arrangements are serialised per account, apart from
+# the memberships' (members/organisations/auto_renewal.py).
+_ORGANISATION_LOCK_CLASS = 0x1A13
+
+
+@contextmanager
+def _renewal_lock(renewal: AutoRenewal):
+    """The lock of what ``renewal`` renews: its membership, or its
+    organisation account."""
+    if renewal.membership_id is not None:
+        with _membership_lock(renewal.membership_id):
+            yield
+        return
+    with _advisory_lock(_ORGANISATION_LOCK_CLASS, renewal.organisation_account_id):
+        yield
+
+
+@contextmanager
+def _advisory_lock(lock_class: int, key: int):
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [lock_class, key])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [lock_class, key])
+
+
+def paid_until(renewal: AutoRenewal) -> datetime.date | None:
+    """The last day paid for of what ``renewal`` renews: the membership's
+    expiry, or the end of the organisation's latest paid year."""
+    if renewal.membership_id is not None:
+        return Membership.objects.values_list("expires_on", flat=True).get(
+            pk=renewal.membership_id
+        )
+    from members.organisations.auto_renewal import organisation_paid_until
+
+    return organisation_paid_until(account_id=renewal.organisation_account_id)
+
+
 # --- Setting up -------------------------------------------------------------
 
 
@@ -273,11 +316,20 @@ def _stripe_checkout(
     *, renewal: AutoRenewal, user: User, success_url: str, cancel_url: str
 ) -> AutoRenewal:
     try:
-        price_id = stripe_gateway.price_for_grade(
-            grade_id=renewal.grade_id,
-            grade_name=renewal.grade.name,
-            amount_pence=renewal.next_amount_pence,
-        )
+        if renewal.for_organisation:
+            # An organisation's year is one item: its seats at its fee.
+            price_id = stripe_gateway.price_yearly(
+                key=f"igpm-organisation-{renewal.organisation_account_id}-"
+                f"{renewal.next_amount_pence}",
+                product_name=f"IGPM organisation seats ({renewal.grade.name}), yearly",
+                amount_pence=renewal.next_amount_pence,
+            )
+        else:
+            price_id = stripe_gateway.price_for_grade(
+                grade_id=renewal.grade_id,
+                grade_name=renewal.grade.name,
+                amount_pence=renewal.next_amount_pence,
+            )
         trial_end = None
         if renewal.next_collection_on > timezone.localdate():
             trial_end = int(_starts_at(renewal.next_collection_on).timestamp())
@@ -325,7 +377,7 @@ def _end_locked(*, renewal: AutoRenewal, reason: str, actor: User | None, label:
     audit_record(
         actor=actor,
         actor_label=label,
-        subject=renewal.membership.user,
+        subject=renewal.audit_subject,
         target=renewal,
         action="auto_renewal_ended",
         from_state=old,
@@ -563,7 +615,7 @@ def collection_failed_locked(
         audit_record(
             actor=None,
             actor_label=label,
-            subject=renewal.membership.user,
+            subject=renewal.audit_subject,
             target=renewal,
             action="auto_renewal_collection_failed",
             from_state=old,
@@ -588,12 +640,10 @@ def auto_renewal_stop(*, auto_renewal_id: int, actor: User | None, actor_label: 
     year they paid for, or has the last collection back in full when it
     was made less than 14 days ago. Safe to call twice."""
     renewal = AutoRenewal.objects.select_related("membership").get(pk=auto_renewal_id)
-    with _membership_lock(renewal.membership_id):
+    with _renewal_lock(renewal):
         renewal.refresh_from_db()
         if renewal.status in (Status.STOPPING, Status.ENDED):
-            return StopResult(
-                auto_renewal=renewal, changed=False, ends_on=renewal.membership.expires_on
-            )
+            return StopResult(auto_renewal=renewal, changed=False, ends_on=paid_until(renewal))
         if renewal.status == Status.SETTING_UP:
             with transaction.atomic():
                 locked = AutoRenewal.objects.select_for_update().get(pk=renewal.pk)
@@ -603,9 +653,7 @@ def auto_renewal_stop(*, auto_renewal_id: int, actor: User | None, actor_label: 
                     actor=actor,
                     label=actor_label,
                 )
-            return StopResult(
-                auto_renewal=locked, changed=True, ends_on=renewal.membership.expires_on
-            )
+            return StopResult(auto_renewal=locked, changed=True, ends_on=paid_until(renewal))
         refundable = cooling_off_payment(renewal)
         if renewal.stripe_subscription_id:
             # Stripe first: when it does not answer, nothing has changed here
@@ -680,7 +728,7 @@ def _stop_locked(
         audit_record(
             actor=actor,
             actor_label=actor_label,
-            subject=renewal.membership.user,
+            subject=renewal.audit_subject,
             target=renewal,
             action="auto_renewal_stopped",
             from_state=old,
@@ -716,9 +764,8 @@ def _stop_locked(
         )
     else:
         collection_notice_queue(renewal=renewal, kind=Notice.STOPPED)
-    membership = Membership.objects.get(pk=renewal.membership_id)
     return StopResult(
-        auto_renewal=renewal, changed=True, ends_on=membership.expires_on, refund=refund
+        auto_renewal=renewal, changed=True, ends_on=paid_until(renewal), refund=refund
     )
 
 

@@ -35,6 +35,7 @@ from .auto_renewal import (
     _starts_at,
     collection_failed_locked,
     collection_notice_queue,
+    paid_until,
 )
 from .payments import payment_hold_locked, year_buy_locked
 
@@ -108,8 +109,7 @@ def _align(found: tuple) -> tuple:
     ends. A year backdated to the end of the last one (a renewal in grace)
     ends sooner than Stripe's cycle: the collection is brought forward."""
     renewal, sub = found
-    membership = Membership.objects.get(pk=renewal.membership_id)
-    want = membership.expires_on + datetime.timedelta(days=1)
+    want = paid_until(renewal) + datetime.timedelta(days=1)
     due = _day(sub.next_collection_at)
     if sub.status not in ("active", "trialing") or sub.cancel_at_period_end or due is None:
         return found
@@ -215,7 +215,7 @@ def _sync(found: tuple, *, label: str = "stripe") -> str:
             audit_record(
                 actor=None,
                 actor_label=label,
-                subject=renewal.membership.user,
+                subject=renewal.audit_subject,
                 target=renewal,
                 action=f"auto_renewal_{renewal.status}",
                 from_state=before,
@@ -282,7 +282,7 @@ def _mandate_event(mandate_id: str) -> str:
         audit_record(
             actor=None,
             actor_label="stripe",
-            subject=renewal.membership.user,
+            subject=renewal.audit_subject,
             target=renewal,
             action=f"mandate_{status}",
             from_state=before,
@@ -312,11 +312,17 @@ def _mandate_event(mandate_id: str) -> str:
 
 def _upcoming(subscription_id: str) -> str:
     renewal, sub = _renewal_for(stripe_gateway.subscription_retrieve(subscription_id))
-    grade = Grade.objects.get(pk=renewal.membership.grade_id)
-    if sub.price_id and sub.amount_pence != grade.annual_fee_pence and sub.status != "canceled":
-        # The grade's fee changed and the subscription has not caught up:
-        # the next collection is at the new fee, and the notice says so.
-        sub = _reprice(renewal=renewal, sub=sub, grade=grade)
+    if renewal.membership_id is not None:
+        grade = Grade.objects.get(pk=renewal.membership.grade_id)
+        if (
+            sub.price_id
+            and sub.amount_pence != grade.annual_fee_pence
+            and sub.status != "canceled"
+        ):
+            # The grade's fee changed and the subscription has not caught
+            # up: the next collection is at the new fee, and the notice
+            # says so.
+            sub = _reprice(renewal=renewal, sub=sub, grade=grade)
     _sync((renewal, sub))
     renewal.refresh_from_db()
     if not renewal.collects or renewal.next_collection_on is None:
@@ -373,6 +379,12 @@ def invoice_settle(*, renewal: AutoRenewal | tuple, invoice, actor_label: str) -
         renewal = AutoRenewal.objects.select_for_update(of=("self",)).get(pk=renewal.pk)
         if Payment.objects.filter(stripe_invoice_id=invoice.id).exists():
             return "no change"
+        if renewal.for_organisation:
+            from members.organisations.auto_renewal import organisation_invoice_settle_locked
+
+            return organisation_invoice_settle_locked(
+                renewal=renewal, invoice=invoice, actor_label=actor_label
+            )
         membership = (
             Membership.objects.select_for_update(of=("self",))
             .select_related("user")

@@ -76,7 +76,9 @@ def card_checkout_url(*, payment: Payment, success_url: str, cancel_url: str) ->
     pending payment that can never be paid.
     """
     with _payment_lock(payment.pk):
-        payment = Payment.objects.select_related("grade", "user").get(pk=payment.pk)
+        payment = Payment.objects.select_related(
+            "grade", "user", "organisation_membership__account"
+        ).get(pk=payment.pk)
         if payment.status != Payment.Status.PENDING:
             raise MembershipError("This payment was replaced. Start again from the pay page.")
         if payment.stripe_session_id:
@@ -85,7 +87,7 @@ def card_checkout_url(*, payment: Payment, success_url: str, cancel_url: str) ->
             session = stripe_gateway.checkout_session_create(
                 payment_id=payment.pk,
                 amount_pence=payment.amount_pence,
-                description=f"IGPM {payment.grade.name} membership, 12 months",
+                description=_description(payment),
                 customer_email=payment.user.email,
                 success_url=success_url,
                 cancel_url=cancel_url,
@@ -109,6 +111,15 @@ def card_checkout_url(*, payment: Payment, success_url: str, cancel_url: str) ->
         checkout_sessions_expire(session_ids=[session.id])
         raise MembershipError("This payment was replaced. Start again from the pay page.")
     return session.url
+
+
+def _description(payment: Payment) -> str:
+    if year := payment.organisation_membership:
+        return (
+            f"IGPM {payment.grade.name} membership, {year.seats} seat"
+            f"{'s' if year.seats != 1 else ''} for {year.account.name}, 12 months"
+        )
+    return f"IGPM {payment.grade.name} membership, 12 months"
 
 
 def checkout_sessions_expire(*, session_ids: list[str]) -> int:

@@ -18,7 +18,11 @@ def collection_notice_send(*, notice_id: int) -> bool:
     with transaction.atomic():
         notice = (
             CollectionNotice.objects.select_for_update(of=("self",))
-            .select_related("auto_renewal__membership__user", "auto_renewal__grade")
+            .select_related(
+                "auto_renewal__membership__user",
+                "auto_renewal__grade",
+                "auto_renewal__organisation_account",
+            )
             .filter(pk=notice_id, sent_at__isnull=True)
             .first()
         )
@@ -26,25 +30,35 @@ def collection_notice_send(*, notice_id: int) -> bool:
             return False
         renewal = notice.auto_renewal
         membership = renewal.membership
-        user = membership.user
-        if user.erased_at is None:
+        context = {
+            "notice": notice,
+            "renewal": renewal,
+            "membership": membership,
+            # What is renewed, as the email names it.
+            "renewed": (
+                f"{renewal.grade.name} membership ({membership.number})"
+                if membership is not None
+                else f"{renewal.organisation_account.name} organisation membership"
+            ),
+            "amount": _pence(notice.amount_pence or renewal.next_amount_pence or 0),
+            "stop_path": reverse("members:auto_renewal_stop_link", args=[stop_token(renewal)]),
+        }
+        if membership is None:
+            # An organisation's seats: its administrators hear, each by name.
+            from members.organisations.auto_renewal import organisation_notice_recipients
+
+            recipients = organisation_notice_recipients(renewal=renewal)
+        else:
+            recipients = [membership.user] if membership.user.erased_at is None else []
+        for user in recipients:
             email_build(
                 to=user.email,
                 template=f"members/email/collection_{notice.kind}",
-                context={
-                    "notice": notice,
-                    "renewal": renewal,
-                    "membership": membership,
-                    "user": user,
-                    "amount": _pence(notice.amount_pence or renewal.next_amount_pence or 0),
-                    "stop_path": reverse(
-                        "members:auto_renewal_stop_link", args=[stop_token(renewal)]
-                    ),
-                },
+                context={**context, "user": user},
             ).send()
         notice.sent_at = timezone.now()
         notice.save(update_fields=["sent_at"])
-    return user.erased_at is None
+    return bool(recipients)
 
 
 def _pence(pence: int) -> str:

@@ -29,7 +29,7 @@ def invoice_pdf(*, payment: Payment) -> bytes:
         "due_on": timezone.localdate(payment.created_at)
         + datetime.timedelta(days=INVOICE_DUE_DAYS),
     }
-    if payment.status == Payment.Status.PENDING:
+    if payment.status == Payment.Status.PENDING and payment.membership_id:
         context["period_start"] = membership_next_period_start(
             membership=payment.membership, paid_on=timezone.localdate()
         )

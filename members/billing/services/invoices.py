@@ -162,6 +162,21 @@ def invoice_resend(*, payment: Payment, by: User) -> InvoiceEmail:
 
 
 def _resend(*, payment: Payment, by: User) -> InvoiceEmail:
+    if payment.membership_id is None:
+        # An organisation's invoice goes to its administrators.
+        from members.organisations.seats import organisation_invoice_email_queue
+
+        send = organisation_invoice_email_queue(
+            payment=payment, reason=InvoiceEmail.Reason.RESENT, by=by
+        )
+        audit_record(
+            actor=by,
+            subject=payment.user,
+            target=payment,
+            action="invoice_resent",
+            data={"recipients": send.recipients},
+        )
+        return send
     send = _email_queue(payment=payment, reason=InvoiceEmail.Reason.RESENT, by=by)
     audit_record(
         actor=by,

@@ -106,8 +106,17 @@ def membership_next_period_start(*, membership: Membership, paid_on: datetime.da
     A new joiner (or a lapsed member rejoining) starts on the day the
     payment arrives. A member renewing early continues from the day after
     the current expiry. A member in grace is backdated to the day after
-    the old expiry, so the year has no gap.
+    the old expiry, so the year has no gap. Someone who left an
+    organisation's seat continues from the day after they left, as long
+    as they pay by the end of the seat's year (no days lost).
     """
+    if left := _seat_left(membership, paid_on):
+        starts_on = left.ends_on + datetime.timedelta(days=1)
+        return PeriodStart(
+            starts_on=starts_on,
+            rule=_Rule.AFTER_EXPIRY if starts_on > paid_on else _Rule.BACKDATED,
+            pay_by=left.seat_holding.organisation_membership.ends_on,
+        )
     if membership.status in Membership.IN_GOOD_STANDING and membership.expires_on:
         starts_on = membership.expires_on + datetime.timedelta(days=1)
         if starts_on > paid_on:
@@ -118,6 +127,23 @@ def membership_next_period_start(*, membership: Membership, paid_on: datetime.da
             pay_by=membership.expires_on + datetime.timedelta(days=GRACE_DAYS),
         )
     return PeriodStart(starts_on=paid_on, rule=_Rule.ON_PAYMENT)
+
+
+def _seat_left(membership: Membership, paid_on: datetime.date):
+    """The seat-covered period a leaver's personal year continues from,
+    if it is their latest and its seat's year has not ended."""
+    if membership.pk is None or membership.expires_on is None:
+        return None  # never paid up: nothing to continue from
+    last = (
+        membership.periods.select_related("seat_holding__organisation_membership")
+        .order_by("-ends_on")
+        .first()
+    )
+    if last is None or last.seat_holding_id is None or last.seat_holding.released_on is None:
+        return None
+    if paid_on > last.seat_holding.organisation_membership.ends_on:
+        return None
+    return last
 
 
 def next_period_start(membership: Membership, today: datetime.date) -> datetime.date:

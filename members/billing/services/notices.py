@@ -76,9 +76,12 @@ def notices_sweep(*, today: datetime.date | None = None, enqueue=None) -> SweepR
         Status.LAPSED,
     )
     for kind, (start, end) in RENEWAL_WINDOWS.items():
+        # A seat's year is renewed by its organisation, whose
+        # administrators are reminded instead (members/organisations).
         due = _current_periods(Status.ACTIVE).filter(
             ends_on__gte=today + datetime.timedelta(days=start),
             ends_on__lte=today + datetime.timedelta(days=end),
+            seat_holding__isnull=True,
         )
         result.notices[kind] = _record_and_queue(due, kind, enqueue)
     # A member whose automatic collection is still under way (a Direct

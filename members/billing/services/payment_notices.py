@@ -17,14 +17,15 @@ def payment_notice_send(*, notice_id: int) -> bool:
     with transaction.atomic():
         notice = (
             PaymentNotice.objects.select_for_update(of=("self",))
-            .select_related("payment__membership__user", "payment__grade")
+            .select_related("payment__membership__user", "payment__user", "payment__grade")
             .filter(pk=notice_id, sent_at__isnull=True)
             .first()
         )
         if notice is None:
             return False
         payment = notice.payment
-        user = payment.membership.user
+        # An organisation's payment: the administrator who paid it.
+        user = payment.membership.user if payment.membership_id else payment.user
         if notice.kind == Kind.DISPUTE_TEAM:
             to = settings.MEMBERSHIP_TEAM_EMAIL
         elif user.erased_at is None:

@@ -95,6 +95,14 @@ def payment_fulfil(*, payment_id: int, actor: User | None = None, actor_label: s
     payment = Payment.objects.select_for_update().get(pk=payment_id)
     if payment.status not in Payment.FULFILLABLE:
         return False
+    if payment.organisation_membership_id is not None:
+        # An organisation's year and its seats (members/organisations).
+        from members.organisations.seats import organisation_year_buy_locked
+
+        organisation_year_buy_locked(
+            payment=payment, actor=actor, label=actor_label or (actor.email if actor else "system")
+        )
+        return True
     membership = (
         Membership.objects.select_for_update(of=("self",))
         .select_related("user")
@@ -241,7 +249,7 @@ def payment_hold_locked(
     audit_record(
         actor=None,
         actor_label=actor_label,
-        subject=payment.membership.user,
+        subject=payment.membership.user if payment.membership_id else payment.user,
         target=payment,
         action=action,
         from_state=old_status,
@@ -298,7 +306,7 @@ def payment_close(*, payment_id: int, status: str, actor_label: str) -> bool:
     audit_record(
         actor=None,
         actor_label=actor_label,
-        subject=payment.membership.user,
+        subject=payment.membership.user if payment.membership_id else payment.user,
         target=payment,
         action=f"payment_{status}",
         from_state=PaymentStatus.PENDING,

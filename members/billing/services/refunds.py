@@ -47,7 +47,21 @@ def refund_record(
         )
     if not reason.strip():
         raise MembershipError("Give a reason for the refund.")
-    membership = Membership.objects.select_for_update().get(pk=payment.membership_id)
+    # An organisation's payment (members/organisations): a refund that
+    # takes the year off ends the organisation year it bought and frees
+    # its seats; otherwise the year and its seats stay.
+    membership = None
+    if payment.membership_id is None:
+        if effect != Refund.Effect.NONE:
+            effect = Refund.Effect.END_NOW
+    else:
+        membership = Membership.objects.select_for_update().get(pk=payment.membership_id)
+    if (
+        effect != Refund.Effect.NONE
+        and payment.membership_id is None
+        and payment.refunds.exclude(effect=Refund.Effect.NONE).exists()
+    ):
+        effect = Refund.Effect.NONE  # the organisation year has ended already
     if effect == Refund.Effect.SHORTEN and payment.refunds.filter(effect=effect).exists():
         # The year this payment bought has already been taken off.
         effect = Refund.Effect.NONE
@@ -74,7 +88,7 @@ def refund_record(
     audit_record(
         actor=by,
         actor_label=actor_label,
-        subject=membership.user,
+        subject=membership.user if membership else payment.user,
         target=payment,
         action="refunded",
         from_state=old_payment_status,
@@ -82,6 +96,12 @@ def refund_record(
         reason=reason,
         data={"amount_pence": amount_pence, "effect": effect},
     )
+    if membership is None:
+        if effect != Refund.Effect.NONE:
+            from members.organisations.seats import organisation_year_end
+
+            organisation_year_end(year_id=payment.organisation_membership_id, by=by, reason=reason)
+        return refund
     _apply_refund_effect(
         membership=membership, payment=payment, effect=effect, by=by, reason=reason
     )

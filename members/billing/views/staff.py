@@ -106,10 +106,15 @@ def membership_override(request: HttpRequest, membership_id: int) -> HttpRespons
     return _record_page(request, membership_id, override_form=form, status=400)
 
 
+# A person's payments: an organisation's are handled from its staff page
+# (members/organisations).
+_PERSONAL = Payment.objects.filter(membership__isnull=False)
+
+
 @require_POST
 @membership_team_required
 def payment_mark_paid(request: HttpRequest, payment_id: int) -> HttpResponse:
-    payment = get_object_or_404(Payment, pk=payment_id)
+    payment = get_object_or_404(_PERSONAL, pk=payment_id)
     try:
         invoice_mark_paid(payment=payment, by=request.user)
     except ConfirmationNeeded:
@@ -126,7 +131,7 @@ def payment_mark_paid(request: HttpRequest, payment_id: int) -> HttpResponse:
 @membership_team_required
 def payment_mark_paid_confirm(request: HttpRequest, payment_id: int) -> HttpResponse:
     """Marking a cancelled invoice paid: what it will do, then a tick box."""
-    payment = get_object_or_404(Payment, pk=payment_id, method=Payment.Method.INVOICE)
+    payment = get_object_or_404(_PERSONAL, pk=payment_id, method=Payment.Method.INVOICE)
     form = MarkPaidConfirmForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:
@@ -154,7 +159,7 @@ def payment_mark_paid_confirm(request: HttpRequest, payment_id: int) -> HttpResp
 @require_POST
 @membership_team_required
 def payment_invoice_resend(request: HttpRequest, payment_id: int) -> HttpResponse:
-    payment = get_object_or_404(Payment, pk=payment_id)
+    payment = get_object_or_404(_PERSONAL, pk=payment_id)
     try:
         send = invoice_resend(payment=payment, by=request.user)
     except MembershipError as exc:
@@ -168,7 +173,7 @@ def payment_invoice_resend(request: HttpRequest, payment_id: int) -> HttpRespons
 @require_POST
 @membership_team_required
 def payment_refund(request: HttpRequest, payment_id: int) -> HttpResponse:
-    payment = get_object_or_404(Payment, pk=payment_id)
+    payment = get_object_or_404(_PERSONAL, pk=payment_id)
     form = RefundForm(request.POST, payment=payment, prefix=f"refund-{payment.pk}")
     if form.is_valid():
         try:

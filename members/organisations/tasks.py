@@ -1,0 +1,26 @@
+"""Celery entry points for organisation memberships: thin, take ids, safe
+to run twice. Imported by ``members.tasks`` so the worker finds them."""
+
+from smtplib import SMTPException
+
+from celery import shared_task
+
+from .notices import organisation_notices_send, organisation_notices_sweep
+from .seats import seat_invitation_email_send
+
+RETRY = {"autoretry_for": (SMTPException, OSError), "retry_backoff": True, "max_retries": 5}
+
+
+@shared_task(**RETRY)
+def seat_invitation_email_task(invitation_id: int) -> bool:
+    return seat_invitation_email_send(invitation_id=invitation_id)
+
+
+@shared_task
+def organisation_notices_sweep_task() -> dict:
+    return organisation_notices_sweep()
+
+
+@shared_task(**RETRY)
+def organisation_notices_send_task(notice_ids: list[int]) -> int:
+    return organisation_notices_send(notice_ids=notice_ids)
