@@ -53,6 +53,8 @@ class StripeFake:
         # While above 0, a refund asked for is not made and answered with
         # a 500 (Stripe down); each such answer counts one off.
         self.refunds_down = 0
+        # While set, reading refunds back (a charge's refunds) gets a 500.
+        self.refund_reads_down = False
         # The idempotency key of every refund asked for, in order.
         self.refund_keys: list[str] = []
         self._idempotent: dict[str, dict] = {}
@@ -566,6 +568,8 @@ class StripeFake:
                 if fake.delay:
                     time.sleep(fake.delay)
                 url = urlsplit(self.path)
+                if url.path == "/v1/refunds" and fake.refund_reads_down:
+                    return self._reply(500, {"error": {"type": "api_error", "message": "Down"}})
                 found = fake._billing_get(url.path, parse_qs(url.query))
                 if found is not None:
                     return self._reply(*found)

@@ -222,3 +222,27 @@ def test_stripe_refusing_the_cooling_off_refund_sends_it_to_the_queue_at_once(
     assert payment.needs_attention
     assert payment.attention_reason == Payment.Attention.REFUND_OWED
     told_on_its_way()
+
+
+@pytest.mark.django_db
+def test_stripe_down_for_reads_too_asks_nothing_blind_and_still_ends_in_the_queue(
+    client, stripe_fake, monkeypatch
+):
+    """When the portal cannot read back what Stripe made, it does not ask
+    again (a key is forgotten after a day: asking blind could refund
+    twice), but the try still counts, so the tries stay bounded."""
+    membership = member()
+    renewal, _sub, payment = collected(client, stripe_fake, membership)
+    queue_retries(monkeypatch)
+    stripe_fake.refunds_down = 10_000
+    stop(membership, renewal)
+    stripe_fake.refund_reads_down = True
+    asked = len(stripe_fake.refund_keys)
+    outcomes = [refund_intents_reconcile(now=timezone.now() + LATER) for _ in range(MAX_ASKS + 2)]
+    assert outcomes == [(0, 0)] * (MAX_ASKS - 2) + [(0, 1)] + [(0, 0)] * 3
+    assert len(stripe_fake.refund_keys) == asked  # nothing asked blind
+    intent = RefundIntent.objects.get()
+    assert (intent.status, intent.asks) == (RefundIntent.Status.NOT_MADE, MAX_ASKS)
+    payment.refresh_from_db()
+    assert payment.attention_reason == Payment.Attention.REFUND_OWED
+    assert payment.needs_attention
