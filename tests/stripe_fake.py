@@ -50,6 +50,13 @@ class StripeFake:
         # While set, a refund asked for is made but the answer never reaches
         # the portal (the connection drops): every reply is a 500.
         self.refund_answers_lost = False
+        # While above 0, a refund asked for is not made and answered with
+        # a 500 (Stripe down); each such answer counts one off.
+        self.refunds_down = 0
+        # While set, reading refunds back (a charge's refunds) gets a 500.
+        self.refund_reads_down = False
+        # The idempotency key of every refund asked for, in order.
+        self.refund_keys: list[str] = []
         self._idempotent: dict[str, dict] = {}
         self._lock = threading.Lock()
         self._ids = count(1)
@@ -513,6 +520,11 @@ class StripeFake:
                 if fake.delay:
                     time.sleep(fake.delay)
                 key = fake.idempotency and self.headers.get("Idempotency-Key")
+                if self.path == "/v1/refunds":
+                    fake.refund_keys.append(self.headers.get("Idempotency-Key", ""))
+                if self.path == "/v1/refunds" and fake.refunds_down > 0:
+                    fake.refunds_down -= 1
+                    return self._reply(500, {"error": {"type": "api_error", "message": "Down"}})
                 if self.path == "/v1/refunds" and fake.refund_answers_lost:
                     if not (key and key in fake._idempotent):
                         answer = fake._refund(form)
@@ -556,6 +568,8 @@ class StripeFake:
                 if fake.delay:
                     time.sleep(fake.delay)
                 url = urlsplit(self.path)
+                if url.path == "/v1/refunds" and fake.refund_reads_down:
+                    return self._reply(500, {"error": {"type": "api_error", "message": "Down"}})
                 found = fake._billing_get(url.path, parse_qs(url.query))
                 if found is not None:
                     return self._reply(*found)

@@ -24,7 +24,13 @@ from .services.invoices import invoice_email_send
 from .services.notices import notices_send, notices_sweep
 from .services.payment_notices import payment_notice_send
 from .services.reconciliation import stripe_reconcile
-from .services.stripe_refunds import refund_intents_reconcile
+from .services.stripe_refunds import (
+    MAX_ASKS,
+    WAITING,
+    refund_intent_retry,
+    refund_intents_reconcile,
+    refund_retry_countdown,
+)
 
 RETRY = {"autoretry_for": (SMTPException, OSError), "retry_backoff": True, "max_retries": 5}
 
@@ -152,3 +158,13 @@ def auto_renewal_notices_sweep_task() -> int:
     """Daily: tell every member whose automatic collection is coming and
     who has not heard about it yet."""
     return upcoming_notices_sweep()
+
+
+@shared_task(bind=True, name="members.tasks.refund_intent_retry_task", max_retries=MAX_ASKS)
+def refund_intent_retry_task(self, intent_id: int) -> str:
+    """Ask Stripe again for a refund the portal owes (``MAX_ASKS`` in all,
+    then the needs-attention queue); the daily reconciliation is the net."""
+    outcome = refund_intent_retry(intent_id=intent_id)
+    if outcome == WAITING:
+        raise self.retry(countdown=refund_retry_countdown(self.request.retries + 1))
+    return outcome

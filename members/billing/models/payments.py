@@ -47,6 +47,8 @@ class Payment(models.Model):
         AFTER_ERASURE = "after_erasure", "Paid after the account was erased"
         REFUND_REQUESTED = "refund_requested", "Refund requested"
         DISPUTED = "disputed", "Disputed with the card issuer"
+        REFUND_OWED = "refund_owed", "Cooling-off refund owed: Stripe has not made it"
+        REFUND_NOT_MADE = "refund_not_made", "Refund asked of Stripe, none made"
 
     # A person's payment is for their membership; an organisation's is for
     # one organisation year (members/organisations): exactly one of the two.
@@ -259,6 +261,11 @@ class RefundIntent(models.Model):
     # before and how much is asked, so the same ask made twice (a double
     # click, a retry after a timeout) is the same refund at Stripe.
     stripe_key = models.CharField(max_length=100, unique=True)
+    # Owed to the member (the cooling-off refund on stopping): asked of
+    # Stripe again, under the same key, until made or ``asks`` runs out;
+    # then it goes to the needs-attention queue.
+    owed = models.BooleanField(default=False)
+    asks = models.PositiveSmallIntegerField(default=1)
     refund = models.OneToOneField(
         Refund, on_delete=models.PROTECT, related_name="intent", null=True, blank=True
     )

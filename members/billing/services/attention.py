@@ -1,6 +1,8 @@
 """The membership team's needs-attention queue: card money that did not
 fit (paid for a replaced payment, the wrong amount, after erasure,
-disputed, or asked back). Each action is audited and safe to repeat."""
+disputed, asked back, or a refund Stripe did not make: a cooling-off
+refund still owed after its retries, or one staff asked for). Each
+action is audited and safe to repeat."""
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +29,8 @@ REFUNDABLE = frozenset(
         Attention.WRONG_AMOUNT,
         Attention.AFTER_ERASURE,
         Attention.REFUND_REQUESTED,
+        Attention.REFUND_OWED,
+        Attention.REFUND_NOT_MADE,
     }
 )
 

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from members.audit import audit_fields, audit_record
 from members.billing import stripe_gateway
-from members.exceptions import MembershipError, PaymentProviderError
+from members.exceptions import MembershipError, PaymentProviderError, PaymentProviderRefused
 from members.models import (
     AuditEntry,
     AutoRenewal,
@@ -42,12 +42,18 @@ from members.models import (
     Membership,
     Payment,
     Refund,
+    RefundIntent,
     User,
 )
 
 from .payments import offline_provider_enabled, year_buy_locked
 from .refunds import refund_record
-from .stripe_refunds import refund_intent_open, refund_intent_record
+from .stripe_refunds import (
+    refund_intent_close_owed,
+    refund_intent_open,
+    refund_intent_record,
+    refund_retry_countdown,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +107,8 @@ class StopResult:
     # The last day of membership the member keeps.
     ends_on: datetime.date | None
     refund: Refund | None = None
+    # The cooling-off refund owed but not yet made by Stripe (pence).
+    refund_owed_pence: int | None = None
 
 
 def provider() -> str:
@@ -673,13 +681,23 @@ def auto_renewal_stop(*, auto_renewal_id: int, actor: User | None, actor_label: 
                 reason=COOLING_OFF_REASON,
                 effect=Refund.Effect.SHORTEN,
                 by=actor,
+                owed=True,
             )
-            stripe_refund = stripe_gateway.refund_create(
-                payment_intent_id=refundable.stripe_payment_intent_id,
-                amount_pence=intent.amount_pence,
-                key=intent.stripe_key,
-                intent_id=intent.pk,
-            )
+            try:
+                stripe_refund = stripe_gateway.refund_create(
+                    payment_intent_id=refundable.stripe_payment_intent_id,
+                    amount_pence=intent.amount_pence,
+                    key=intent.stripe_key,
+                    intent_id=intent.pk,
+                )
+            except PaymentProviderRefused:
+                # The refund is still owed: the membership team makes it.
+                refund_intent_close_owed(intent_id=intent.pk)
+            except PaymentProviderError:
+                # The subscription is cancelled already and the refund is
+                # owed whatever Stripe answers: the stop goes through, the
+                # refund is asked again (``refund_intent_retry``).
+                logger.warning("Cooling-off refund intent %s: Stripe did not answer", intent.pk)
         return _stop_locked(
             renewal_id=renewal.pk,
             refundable=refundable,
@@ -746,7 +764,22 @@ def _stop_locked(
                 actor=actor,
                 label=actor_label,
             )
-        if intent is not None:
+        if intent is not None and stripe_refund is None:
+            still_open = RefundIntent.objects.filter(
+                pk=intent.pk, status=RefundIntent.Status.OPEN
+            ).exists()
+            # Not made yet: asked again until it is, or made by the
+            # membership team; the member is told it is on its way.
+            from members.billing.tasks import refund_intent_retry_task
+
+            intent_id = intent.pk
+            if still_open:  # else Stripe refused: in the team's queue
+                transaction.on_commit(
+                    lambda: refund_intent_retry_task.apply_async(
+                        (intent_id,), countdown=refund_retry_countdown(0)
+                    )
+                )
+        elif intent is not None:
             refund = refund_intent_record(
                 intent_id=intent.pk, made=stripe_refund, actor_label=actor_label, notify=False
             )
@@ -760,12 +793,19 @@ def _stop_locked(
                 actor_label=actor_label,
             )
         collection_notice_queue(
-            renewal=renewal, kind=Notice.REFUNDED, amount_pence=refund.amount_pence
+            renewal=renewal,
+            kind=Notice.REFUNDED,
+            amount_pence=refund.amount_pence if refund is not None else intent.amount_pence,
         )
     else:
         collection_notice_queue(renewal=renewal, kind=Notice.STOPPED)
+    owed = intent.amount_pence if intent is not None and refund is None else None
     return StopResult(
-        auto_renewal=renewal, changed=True, ends_on=paid_until(renewal), refund=refund
+        auto_renewal=renewal,
+        changed=True,
+        ends_on=paid_until(renewal),
+        refund=refund,
+        refund_owed_pence=owed,
     )
 
 

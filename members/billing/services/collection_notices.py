@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from igpm.emails import email_build
-from members.models import CollectionNotice
+from members.models import CollectionNotice, RefundIntent
 
 from .auto_renewal import stop_token
 
@@ -42,6 +42,11 @@ def collection_notice_send(*, notice_id: int) -> bool:
             ),
             "amount": _pence(notice.amount_pence or renewal.next_amount_pence or 0),
             "stop_path": reverse("members:auto_renewal_stop_link", args=[stop_token(renewal)]),
+            # The cooling-off refund not confirmed by Stripe yet.
+            "refund_pending": notice.kind == CollectionNotice.Kind.REFUNDED
+            and RefundIntent.objects.filter(
+                payment__auto_renewal=renewal, owed=True, refund__isnull=True
+            ).exists(),
         }
         if membership is None:
             # An organisation's seats: its administrators hear, each by name.

@@ -218,6 +218,13 @@ MEMBER_TOLD = {
     Payment.Attention.REFUND_REQUESTED: (
         "Shown on their payment page: the request has reached the membership team."
     ),
+    Payment.Attention.REFUND_OWED: (
+        "Emailed when they stopped automatic renewal: the collection is being "
+        "refunded to them in full."
+    ),
+    Payment.Attention.REFUND_NOT_MADE: (
+        "Nothing: the refund was asked for by the membership team and Stripe made none."
+    ),
 }
 NOTICE_FOR = {
     Payment.Attention.SUPERSEDED: PaymentNotice.Kind.HELD,

@@ -122,6 +122,13 @@ def stopped_message(result) -> str:
             f"Automatic renewal stopped. The last collection, {result.refund.amount_display}, "
             "is being refunded to you in full."
         )
+    if result.refund_owed_pence:
+        return (
+            f"Automatic renewal stopped. The last collection, "
+            f"£{result.refund_owed_pence / 100:,.2f}, is being refunded to you in full. "
+            "Stripe has not confirmed the refund yet: it is asked again automatically, and "
+            "the membership team makes it if that fails. You do not need to do anything."
+        )
     if result.ends_on:
         return (
             "Automatic renewal stopped: nothing more will be collected. Your membership "
