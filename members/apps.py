@@ -22,12 +22,11 @@ class MembersConfig(AppConfig):
         from .privacy import holdings  # noqa: F401
         from .reports import sections  # noqa: F401
 
+        # Consultations, a room of members, after the account's holdings.
+        self.consultations_load()
         # Members by ICB and PCN from the NHS data, after members' own
         # figures; organisation accounts and seats.
         self.organisations_load()
-
-        # Consultations, a room of members, after the account's holdings.
-        self.consultations_load()
         self.register_import_load()
 
         autodiscover_modules("privacy", "reports", "panels", "demo", "audit_names")

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 
+from igpm.search import search_query, shown_as_typed
 from members.access import staff_permission_required
 from members.billing.models.membership import GRACE_DAYS, RENEWAL_OPENS_DAYS
 from members.billing.services.attention import STRIPE_METHODS, payment_refund_card
@@ -543,11 +544,16 @@ _STAFF = staff_permission_required(
 
 @_STAFF
 def staff_organisations(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:100]
+    query, error = search_query(request)
     return render(
         request,
         "members/organisations/staff_list.html",
-        {"accounts": list(staff_accounts(query=query)[:100]), "query": query},
+        {
+            "accounts": [] if error else list(staff_accounts(query=query)[:100]),
+            "query": shown_as_typed(request) if error else query,
+            "search_error": error,
+        },
+        status=400 if error else 200,
     )
 
 

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery, Value
 from django.urls import reverse
 from django.utils import timezone
 
@@ -109,15 +109,27 @@ def _transition(candidates, to_status: str) -> int:
     last_pk = 0
     while True:
         with transaction.atomic():
+            rows = candidates.filter(pk__gt=last_pk)
+            if to_status == Status.LAPSED:
+                # Read in the same query: which of them still renew
+                # automatically, so a batch with none costs nothing more.
+                rows = rows.annotate(
+                    renews=Exists(
+                        AutoRenewal.objects.filter(membership=OuterRef("pk")).exclude(
+                            status=AutoRenewal.Status.ENDED
+                        )
+                    )
+                )
+            else:
+                rows = rows.annotate(renews=Value(False))
             batch = list(
-                candidates.filter(pk__gt=last_pk)
-                .select_for_update(skip_locked=True, of=("self",))
+                rows.select_for_update(skip_locked=True, of=("self",))
                 .order_by("pk")
-                .values_list("pk", "status", "user_id")[:BATCH]
+                .values_list("pk", "status", "user_id", "renews")[:BATCH]
             )
             if not batch:
                 return moved
-            Membership.objects.filter(pk__in=[pk for pk, _, _ in batch]).update(
+            Membership.objects.filter(pk__in=[pk for pk, _, _, _ in batch]).update(
                 status=to_status, updated_at=timezone.now()
             )
             AuditEntry.objects.bulk_create(
@@ -131,12 +143,13 @@ def _transition(candidates, to_status: str) -> int:
                         to_state=to_status,
                     )
                 )
-                for pk, status, user_id in batch
+                for pk, status, user_id, _ in batch
             )
-            if to_status == Status.LAPSED:
+            renewing = [pk for pk, _, _, renews in batch if renews]
+            if renewing:
                 # Lapsed: whatever automatic renewal is left collects no more.
                 auto_renewals_end_for_memberships(
-                    membership_ids=[pk for pk, _, _ in batch],
+                    membership_ids=renewing,
                     actor=None,
                     label="system: membership lapsed",
                     cause="lapsed",
