@@ -42,6 +42,13 @@ def collection_notice_send(*, notice_id: int) -> bool:
             ),
             "amount": _pence(notice.amount_pence or renewal.next_amount_pence or 0),
             "stop_path": reverse("members:auto_renewal_stop_link", args=[stop_token(renewal)]),
+            # Where to pay once instead: the member's pay page, or the
+            # organisation's account page for its administrators.
+            "pay_path": (
+                reverse("members:pay")
+                if membership is not None
+                else reverse("members:organisation", args=[renewal.organisation_account_id])
+            ),
             # The cooling-off refund not confirmed by Stripe yet.
             "refund_pending": notice.kind == CollectionNotice.Kind.REFUNDED
             and RefundIntent.objects.filter(

@@ -350,6 +350,9 @@ def test_a_failed_collection_tells_the_administrators_once(stripe_fake):
     failed = [m for m in mail.outbox if admin.email in m.to]
     assert len(failed) == 1
     assert "Riverside Surgery organisation membership" in failed[0].body
+    # Paying once is done on the account's page, not a personal pay page.
+    assert reverse("members:organisation", args=[year.account.pk]) in failed[0].body
+    assert reverse("members:pay") not in failed[0].body
     renewal.refresh_from_db()
     assert renewal.status == AutoRenewal.Status.PAST_DUE
     assert len(years(year.account)) == 1
