@@ -4,10 +4,15 @@ After an import, each new member gets one email (``ClaimInvitation``,
 reason "first", unique per member: recorded before it is sent, so a task
 run twice sends nothing twice), queued in batches on the emails queue.
 Staff may send it again (a new "resent" row). The link carries a signed
-token naming the invitation; it works until the account is claimed, once.
+token naming the invitation and the address it was sent to; it works
+until the account is claimed, once, and only while it is the member's
+newest invitation and the address is still the account's: a link sent to
+a wrong address stops working when staff correct it and send again.
 Claiming sets a password through allauth's ``SetPasswordForm`` and marks
 the address verified in allauth's ``EmailAddress``: the email reached them.
 """
+
+import hashlib
 
 from django.conf import settings
 from django.core import signing
@@ -25,25 +30,64 @@ SALT = "members.register_import.claim"
 Reason = ClaimInvitation.Reason
 
 
-def claim_token(invitation: ClaimInvitation) -> str:
-    return signing.dumps(invitation.pk, salt=SALT, compress=True)
+class ClaimLinkRefused(Exception):
+    """A claim link that cannot be used; ``replaced`` when a newer
+    invitation, or a change of address, has taken its place."""
+
+    def __init__(self, *, replaced: bool = False) -> None:
+        super().__init__("replaced" if replaced else "unusable")
+        self.replaced = replaced
+
+
+def _address_digest(email: str) -> str:
+    # Inside the signed token, so it cannot be forged; a digest keeps the
+    # address itself out of the link (and the link short).
+    return hashlib.sha256(email.strip().casefold().encode()).hexdigest()[:24]
+
+
+def claim_token(invitation: ClaimInvitation, email: str | None = None) -> str:
+    """The token for ``invitation``, bound to the address it goes to (the
+    member's current one unless given)."""
+    address = invitation.user.email if email is None else email
+    return signing.dumps([invitation.pk, _address_digest(address)], salt=SALT, compress=True)
 
 
 def claim_url(invitation: ClaimInvitation) -> str:
     return settings.SITE_URL + reverse("members:account_claim", args=[claim_token(invitation)])
 
 
-def invitation_from_token(token: str) -> ClaimInvitation | None:
-    """The invitation a link names, while it can still be used."""
+def _replaced(invitation: ClaimInvitation, user: User, digest: str) -> bool:
+    """Whether the link no longer stands: the account's address is not the
+    one it was sent to, or a newer invitation has been made."""
+    if digest != _address_digest(user.email):
+        return True
+    return ClaimInvitation.objects.filter(user_id=user.pk, pk__gt=invitation.pk).exists()
+
+
+def invitation_from_token(token: str) -> ClaimInvitation:
+    """The invitation a link names, while it can still be used; raises
+    ``ClaimLinkRefused`` otherwise."""
     try:
-        pk = signing.loads(token, salt=SALT, max_age=settings.REGISTER_CLAIM_MAX_AGE)
+        value = signing.loads(token, salt=SALT, max_age=settings.REGISTER_CLAIM_MAX_AGE)
     except signing.BadSignature:
-        return None
+        raise ClaimLinkRefused() from None
+    if not (
+        isinstance(value, list)
+        and len(value) == 2
+        and isinstance(value[0], int)
+        and isinstance(value[1], str)
+    ):
+        # Signed by us but not bound to an address (an older link): refused.
+        raise ClaimLinkRefused(replaced=True)
+    pk, digest = value
     invitation = ClaimInvitation.objects.select_related("user__imported").filter(pk=pk).first()
     if invitation is None or invitation.user.imported.claimed_at is not None:
-        return None
+        raise ClaimLinkRefused()
     if not invitation.user.is_active or invitation.user.erased_at is not None:
-        return None
+        raise ClaimLinkRefused()
+    if _replaced(invitation, invitation.user, digest):
+        raise ClaimLinkRefused(replaced=True)
+    invitation.address_digest = digest
     return invitation
 
 
@@ -103,7 +147,7 @@ def claim_invitations_send(*, invitation_ids: list[int]) -> int:
             context={
                 "user": user,
                 "membership": getattr(user, "membership", None),
-                "claim_url": claim_url(invitation),
+                "claim_url": claim_url(invitation),  # bound to user.email, the "to"
                 "valid_days": settings.REGISTER_CLAIM_MAX_AGE // 86400,
             },
             connection=smtp,
@@ -143,13 +187,21 @@ def claim_invitation_resend(*, user: User, by: User) -> ClaimInvitation:
 def account_claim(*, invitation: ClaimInvitation, password_form) -> User:
     """Set the password from allauth's ``SetPasswordForm`` and verify the
     address the invitation went to. Once only: the member row is locked and
-    a claimed account refuses a second claim."""
+    a claimed account refuses a second claim. Under that lock (which a
+    resend and a re-import take too) the link must still be the newest and
+    the address the one it was sent to (``invitation_from_token`` records
+    it), else nothing is changed."""
     from allauth.account.models import EmailAddress
 
     imported = ImportedMember.objects.select_for_update().get(user_id=invitation.user_id)
     if imported.claimed_at is not None:
         raise IllegalTransition("This link has already been used.")
     user = User.objects.get(pk=invitation.user_id)
+    digest = getattr(invitation, "address_digest", None)
+    if digest is None or _replaced(invitation, user, digest):
+        raise IllegalTransition(
+            "This link has been replaced by a newer invitation or a change of address."
+        )
     password_form.user = user
     password_form.save()
     EmailAddress.objects.filter(user=user).exclude(email__iexact=user.email).delete()

@@ -522,6 +522,15 @@ def _update(updates: list[tuple[ImportRow, Clean]], actor) -> list[int]:
         .select_for_update(of=("self",))
         .order_by("pk")
     }
+    # The claim locks the imported row; so does this, after the membership
+    # (the claim takes no membership lock), and reads the claim again: a
+    # member who claimed since the batch was judged owns their address.
+    claimed = dict(
+        ImportedMember.objects.filter(user_id__in=user_ids)
+        .select_for_update()
+        .order_by("pk")
+        .values_list("user_id", "claimed_at")
+    )
     changed_users, changed_profiles, changed_memberships = [], [], []
     changed_periods, changed_payments, changed_imported, moved_emails = [], [], [], []
     user_fields, profile_fields, membership_fields = set(), set(), set()
@@ -536,6 +545,13 @@ def _update(updates: list[tuple[ImportRow, Clean]], actor) -> list[int]:
         ):
             row.outcome = Outcome.REFUSED
             row.errors = ["Paid up until: the member paid on the portal during the import."]
+            continue
+        if "email" in changes and claimed.get(row.member_id) is not None:
+            row.outcome = Outcome.REFUSED
+            row.errors = [
+                "Email: the member claimed their account during the import; "
+                "their address is theirs to change."
+            ]
             continue
         for name in ("first_name", "last_name", "email"):
             if name in changes:
@@ -601,7 +617,8 @@ def _update(updates: list[tuple[ImportRow, Clean]], actor) -> list[int]:
         rows_update(ImportedMember, changed_imported, ["first_joined_on"])
     if moved_emails:
         # An unclaimed account's address was never verified: the new one
-        # replaces it (claimed accounts are refused by the judge).
+        # replaces it (claimed accounts are refused by the judge, and again
+        # above under the lock).
         EmailAddress.objects.filter(user_id__in=[pk for pk, _, _ in moved_emails]).delete()
         EmailAddress.objects.bulk_create(
             EmailAddress(user_id=pk, email=new, primary=True, verified=False)

@@ -17,7 +17,12 @@ from members.models import ImportedMember, ImportRow, RegisterImport, User
 
 from . import services
 from .forms import ClaimPasswordForm, ImportChoiceForm, RegisterUploadForm, RenewalInvoiceForm
-from .invitations import account_claim, claim_invitation_resend, invitation_from_token
+from .invitations import (
+    ClaimLinkRefused,
+    account_claim,
+    claim_invitation_resend,
+    invitation_from_token,
+)
 
 membership_team_required = staff_permission_required(
     "members.manage_memberships", "Membership team only."
@@ -264,6 +269,11 @@ def _claim_allowed(request: HttpRequest) -> bool:
     )
 
 
+def _claim_refused(request: HttpRequest, *, replaced: bool) -> HttpResponse:
+    template = "claim_replaced.html" if replaced else "claim_used.html"
+    return render(request, f"members/register_import/{template}", status=404)
+
+
 def account_claim_view(request: HttpRequest, token: str) -> HttpResponse:
     """The link in the invitation: choose a password, once. Limited per
     client address; the token and the passwords have a size limit."""
@@ -274,15 +284,18 @@ def account_claim_view(request: HttpRequest, token: str) -> HttpResponse:
             {"throttled": CLAIM_THROTTLED},
             status=429,
         )
-    invitation = invitation_from_token(token) if len(token) <= CLAIM_TOKEN_MAX else None
-    if invitation is None:
-        return render(request, "members/register_import/claim_used.html", status=404)
+    try:
+        if len(token) > CLAIM_TOKEN_MAX:
+            raise ClaimLinkRefused()
+        invitation = invitation_from_token(token)
+    except ClaimLinkRefused as refused:
+        return _claim_refused(request, replaced=refused.replaced)
     form = ClaimPasswordForm(user=invitation.user, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             user = account_claim(invitation=invitation, password_form=form)
         except MembershipError:
-            return render(request, "members/register_import/claim_used.html", status=404)
+            return _claim_refused(request, replaced=False)
         login(request, user, backend="allauth.account.auth_backends.AuthenticationBackend")
         messages.success(request, "Your account is ready: you are signed in.")
         return redirect("members:profile")

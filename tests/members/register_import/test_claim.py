@@ -150,3 +150,73 @@ def test_an_overlong_token_or_password_is_refused_without_work(client, register)
     assert response.status_code == 400
     assert "at most 256 characters" in response.content.decode()
     assert not User.objects.get(email="ann@example.org").has_usable_password()
+
+
+def test_a_link_sent_to_a_wrong_address_stops_working_when_staff_correct_it_and_resend(
+    client, staff, register, django_capture_on_commit_callbacks
+):
+    """The register had a wrong address: whoever received the first email
+    cannot claim the account once staff correct the address and send the
+    invitation again; the new link, to the new address, works."""
+    bob = User.objects.get(email="bob@example.org")
+    first = link_for("bob@example.org")
+    bob.email = "robert@example.org"
+    bob.save(update_fields=["email"])
+    # Corrected but not yet resent: the first link is already refused.
+    page = client.get(first)
+    assert page.status_code == 404
+    assert "This link has been replaced" in page.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        claim_invitation_resend(user=bob, by=staff)
+    second = link_for("robert@example.org")
+    refused = client.post(first, {"password1": PASSWORD, "password2": PASSWORD})
+    assert refused.status_code == 404
+    assert "This link has been replaced" in refused.content.decode()
+    bob.refresh_from_db()
+    assert bob.imported.claimed_at is None
+    assert not bob.has_usable_password() or not bob.check_password(PASSWORD)
+    assert not EmailAddress.objects.filter(user=bob, verified=True).exists()
+
+    assert client.post(second, {"password1": PASSWORD, "password2": PASSWORD}).status_code == 302
+    bob.refresh_from_db()
+    assert bob.imported.claimed_at is not None
+    assert EmailAddress.objects.get(user=bob, email="robert@example.org").verified
+
+
+def test_only_the_newest_invitation_link_works(client, staff, register,
+                                               django_capture_on_commit_callbacks):  # fmt: skip
+    """A resend to the same address cancels the older links."""
+    cat = User.objects.get(email="cat@example.org")
+    first = link_for("cat@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        claim_invitation_resend(user=cat, by=staff)
+    second = link_for("cat@example.org")
+    assert first != second
+    page = client.get(first)
+    assert page.status_code == 404
+    assert "This link has been replaced" in page.content.decode()
+    assert client.get(second).status_code == 200
+
+
+def test_a_claim_checks_the_address_again_under_the_lock(staff, register):
+    """The address changes between opening the page and sending it: the
+    claim changes nothing."""
+    from members.exceptions import IllegalTransition
+    from members.register_import.forms import ClaimPasswordForm
+    from members.register_import.invitations import (
+        account_claim,
+        claim_token,
+        invitation_from_token,
+    )
+
+    cat = User.objects.get(email="cat@example.org")
+    invitation = invitation_from_token(claim_token(ClaimInvitation.objects.get(user=cat)))
+    User.objects.filter(pk=cat.pk).update(email="other@example.org")
+    form = ClaimPasswordForm(user=cat, data={"password1": PASSWORD, "password2": PASSWORD})
+    assert form.is_valid()
+    with pytest.raises(IllegalTransition):
+        account_claim(invitation=invitation, password_form=form)
+    cat.refresh_from_db()
+    assert cat.imported.claimed_at is None
+    assert not EmailAddress.objects.filter(user=cat, verified=True).exists()

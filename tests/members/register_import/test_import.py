@@ -8,6 +8,7 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from members.billing.services.membership import add_years
 from members.billing.services.numbers import membership_number_next
@@ -398,3 +399,41 @@ def test_a_member_paid_while_the_batch_was_being_written_keeps_the_payment(
     assert register_import.import_counts["refused"] == 1
     assert Membership.objects.get(number="IGPM-005001").expires_on == paid_until
     assert "paid on the portal during the import" in register_import.rows.get(line=2).errors[0]
+
+
+def test_a_member_who_claimed_while_the_batch_was_being_written_keeps_their_address(
+    staff, monkeypatch, django_capture_on_commit_callbacks
+):
+    from allauth.account.models import EmailAddress
+
+    from members.models import ImportedMember
+    from members.register_import import services
+
+    imported(staff, csv_bytes(good_rows()), django_capture_on_commit_callbacks)
+    corrected = good_rows()
+    corrected[0][1] = "ann.elsewhere@example.org"
+    register_import = checked(staff, csv_bytes(corrected), django_capture_on_commit_callbacks)
+    judge = services.rows_judge
+    ann = User.objects.get(email="ann@example.org")
+
+    def judged_then_claimed(cleans):
+        verdicts = judge(cleans)
+        # The claim commits between the judge's read and the write.
+        ImportedMember.objects.filter(user=ann).update(claimed_at=timezone.now())
+        EmailAddress.objects.filter(user=ann).update(verified=True)
+        return verdicts
+
+    monkeypatch.setattr(services, "rows_judge", judged_then_claimed)
+    with django_capture_on_commit_callbacks(execute=True):
+        register_import_start(
+            register_import=register_import, by=staff, leave_out=set(), errors_left_out=False
+        )
+    register_import.refresh_from_db()
+    assert register_import.import_counts["refused"] == 1
+    row = register_import.rows.get(line=2)
+    assert row.outcome == "refused"
+    assert "claimed their account during the import" in row.errors[0]
+    ann.refresh_from_db()
+    assert ann.email == "ann@example.org"
+    assert EmailAddress.objects.get(user=ann).email == "ann@example.org"
+    assert EmailAddress.objects.get(user=ann).verified
