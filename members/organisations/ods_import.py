@@ -36,7 +36,7 @@ import csv
 import datetime
 import io
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -217,12 +217,29 @@ def _town(lines: list[str]) -> str:
     return given[-1] if given else ""
 
 
+def _csv_rows(lines: Iterable[str], label: str) -> Iterator[list[str]]:
+    """``csv.reader``'s rows, its errors (a field over the size limit, a
+    NUL byte, a broken quote) refused as ``OdsFileError`` naming the row."""
+    reader = csv.reader(lines)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise OdsFileError(
+                f"The {label} cannot be read as CSV at row {reader.line_num}: {error}. "
+                "Upload the CSV file from the ODS download, unchanged."
+            ) from error
+        yield row
+
+
 def practices_read(lines: Iterable[str], report: ImportReport) -> dict[str, Desired]:
     """epraccur.csv: no header, 27 quoted columns. Rows that are not GP
     practices are skipped; rows that cannot be read are listed as errors
     with their row number and skipped."""
     practices: dict[str, Desired] = {}
-    for number, row in enumerate(csv.reader(lines), start=1):
+    for number, row in enumerate(_csv_rows(lines, "practices file"), start=1):
         if not row or not any(cell.strip() for cell in row):
             continue
         report.rows += 1
@@ -298,7 +315,7 @@ class PcnData:
 def pcns_read(lines: Iterable[str], report: ImportReport, today: datetime.date) -> PcnData:
     """The PCN core-partner file: a header row, then one row per practice
     and PCN relationship, current or ended."""
-    reader = csv.reader(lines)
+    reader = _csv_rows(lines, "PCN file")
     header = next(reader, None)
     if header is None:
         raise OdsFileError("The PCN file is empty.")

@@ -129,6 +129,52 @@ def test_a_file_over_the_size_limit_is_refused(admin_client, monkeypatch):
     assert "is over 0 MB" in response.content.decode()
 
 
+def oversized_field_row() -> bytes:
+    """A row with a field over the csv module's field size limit."""
+    import csv
+
+    return b'"A81999","' + b"x" * (csv.field_size_limit() + 10) + b'"\r\n'
+
+
+def test_a_file_csv_cannot_read_is_refused_beside_the_field(admin_client):
+    practices, pcns = month_one()
+    response = admin_client.post(
+        reverse("admin:members_odsimport_add"),
+        {
+            "practices_file": upload("epraccur.csv", practices + oversized_field_row()),
+            "pcn_file": upload("pcns.csv", pcns + oversized_field_row()),
+        },
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "The practices file cannot be read as CSV at row" in html
+    assert "The PCN file cannot be read as CSV at row" in html
+    assert not OdsImport.objects.exists()
+
+
+def test_a_file_csv_cannot_read_past_the_checked_lines_fails_the_run_with_the_reason(
+    admin_client, django_capture_on_commit_callbacks
+):
+    """The form reads only the first lines; the task reads the rest and
+    marks the run failed with why, changing nothing."""
+    north_east_board()
+    practices, _ = month_one()
+    content = practices + b"\r\n" * 60 + oversized_field_row()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:members_odsimport_add"),
+            {"practices_file": upload("epraccur.csv", content)},
+        )
+    assert response.status_code == 302
+    record = OdsImport.objects.get()
+    assert record.status == OdsImport.Status.FAILED
+    assert "The practices file cannot be read as CSV at row 67" in record.error
+    assert not NHSOrganisation.objects.exists()
+    page = admin_client.get(response["Location"])
+    assert page.status_code == 200
+    assert "cannot be read as CSV" in page.content.decode()
+
+
 @pytest.mark.parametrize("team", [None, "Membership team", "Events team"])
 def test_only_the_administrators_import(client, team):
     record = OdsImport.objects.create()
