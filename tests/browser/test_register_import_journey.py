@@ -123,6 +123,19 @@ def test_an_imported_member_claims_their_account_once(page, live_server):
     check_page(page)
 
 
+def test_a_link_to_an_address_since_corrected_says_it_was_replaced(page, live_server):
+    from members.register_import.invitations import claim_invitation_resend
+
+    staff = team_member("Membership team")
+    _, member, first = register_imported(staff, lambda execute: contextlib.nullcontext())
+    member.email = "zed.zephyr@example.org"
+    member.save(update_fields=["email"])
+    claim_invitation_resend(user=member, by=staff)
+    page.goto(live_server.url + f"/account/claim/{first}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link has been replaced")
+    check_page(page)
+
+
 def test_a_stopped_import_says_why_and_carries_on(page, live_server):
     staff = team_member("Membership team")
     register_import = RegisterImport.objects.create(
