@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from members.audit import audit_record
 from members.billing import stripe_gateway
-from members.models import AutoRenewal, Grade, Membership, Payment
+from members.models import AuditEntry, AutoRenewal, Grade, Membership, Payment
 
 from .auto_renewal import (
     FAILED_NOTICES,
@@ -195,6 +195,13 @@ def _sync(found: tuple, *, label: str = "stripe") -> str:
             renewal.bank_last4 = sub.bank_last4
         if renewal.status == Status.ENDED:
             renewal.save()
+            if sub.status not in ENDED:
+                # Ended here (abandoned for another choice, stopped while
+                # its Checkout was open, the membership ended) yet Stripe
+                # still has it: it must collect nothing, so it goes too.
+                from members.billing.tasks import auto_renewal_subscription_cancel_task
+
+                auto_renewal_subscription_cancel_task.delay_on_commit(sub.id)
             return "ended already"
         if sub.status in ENDED:
             renewal.save()
@@ -246,12 +253,7 @@ def _end_from_stripe(*, renewal: AutoRenewal, sub, label: str) -> None:
 
 def _mandate_event(mandate_id: str) -> str:
     mandate = stripe_gateway.mandate_retrieve(mandate_id)
-    renewal = (
-        AutoRenewal.objects.filter(stripe_mandate_id=mandate.id).first()
-        or AutoRenewal.objects.filter(stripe_payment_method_id=mandate.payment_method)
-        .exclude(stripe_payment_method_id="")
-        .first()
-    )
+    renewal = _mandate_renewal(mandate)
     if renewal is None:
         raise NotYet("unknown mandate")
     status = {
@@ -305,6 +307,40 @@ def _mandate_event(mandate_id: str) -> str:
 
         auto_renewal_subscription_cancel_task.delay_on_commit(cancel)
     return f"mandate {status}"
+
+
+def _mandate_renewal(mandate) -> AutoRenewal | None:
+    """The arrangement a mandate belongs to: by the mandate, then by its
+    payment method; a live one before any ended one (a member who set up
+    again with the same bank account), the newest first."""
+    found = [AutoRenewal.objects.filter(stripe_mandate_id=mandate.id)]
+    if mandate.payment_method:
+        found.append(AutoRenewal.objects.filter(stripe_payment_method_id=mandate.payment_method))
+    for rows in found:
+        live = rows.exclude(status=Status.ENDED).order_by("-pk").first()
+        if live is not None:
+            return live
+    for rows in found:
+        ended = rows.order_by("-pk").first()
+        if ended is not None:
+            return ended
+    return None
+
+
+def _ended_unfinished(renewal: AutoRenewal) -> bool:
+    """Whether ``renewal`` ended before it was ever set up: abandoned, or
+    stopped (or ended) while its Checkout was still open. Money a
+    subscription made from it collects buys nothing by itself."""
+    if renewal.status != Status.ENDED:
+        return False
+    if renewal.end_reason == AutoRenewal.EndReason.ABANDONED:
+        return True
+    return AuditEntry.objects.filter(
+        target_type=AutoRenewal._meta.model_name,
+        target_id=renewal.pk,
+        action="auto_renewal_ended",
+        from_state=Status.SETTING_UP,
+    ).exists()
 
 
 # --- Invoices ----------------------------------------------------------------
@@ -422,6 +458,23 @@ def invoice_settle(*, renewal: AutoRenewal | tuple, invoice, actor_label: str) -
                 actor_label=actor_label,
                 action="payment_received_held",
                 audit_reason=f"Stripe invoice {invoice.id}: refund it.",
+                received_pence=invoice.amount_paid,
+                received_currency=invoice.currency,
+            )
+            return "held"
+        if _ended_unfinished(renewal):
+            # The member left this set-up (chose something else, or stopped
+            # it) and Stripe made the subscription all the same: the money
+            # buys nothing until the membership team decide.
+            payment_hold_locked(
+                payment=payment,
+                reason=Payment.Attention.SUPERSEDED,
+                actor_label=actor_label,
+                action="payment_received_held",
+                audit_reason=(
+                    f"Stripe invoice {invoice.id} was paid for an automatic renewal "
+                    "set-up that had been abandoned or stopped: accept it or refund it."
+                ),
                 received_pence=invoice.amount_paid,
                 received_currency=invoice.currency,
             )

@@ -15,7 +15,7 @@ from members.billing import stripe_gateway
 from members.exceptions import MembershipError, PaymentProviderError
 from members.models import Membership, Payment, User
 
-from .payments import payment_close, payment_create
+from .payments import one_off_refusal, payment_close, payment_create
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,9 @@ def card_payment_start(*, membership: Membership, by: User) -> Payment:
     membership = (
         Membership.objects.select_for_update().select_related("grade").get(pk=membership.pk)
     )
+    if refusal := one_off_refusal(membership):
+        # Not even an open card page from before automatic renewal began.
+        raise MembershipError(refusal)
     reusable = (
         Payment.objects.filter(
             membership=membership,

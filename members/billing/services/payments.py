@@ -5,7 +5,14 @@ from django.utils import timezone
 from members.audit import audit_record
 from members.billing import stripe_gateway
 from members.exceptions import MembershipError
-from members.models import Membership, MembershipPeriod, Payment, PaymentNotice, User
+from members.models import (
+    AutoRenewal,
+    Membership,
+    MembershipPeriod,
+    Payment,
+    PaymentNotice,
+    User,
+)
 from members.reports.summary import membership_figures_refresh
 
 from .membership import next_period_start, period_end
@@ -16,6 +23,23 @@ PaymentStatus = Payment.Status
 
 def offline_provider_enabled() -> bool:
     return bool(settings.PAYMENTS_OFFLINE_PROVIDER)
+
+
+AUTO_RENEWS_MESSAGE = (
+    "Your membership renews automatically: the next collection pays for your "
+    "next year. To pay once instead, stop automatic renewal on your dashboard first."
+)
+
+
+def one_off_refusal(membership: Membership) -> str:
+    """Why ``membership`` may not be paid for by hand now ("" when it may):
+    a live automatic renewal collects the next year itself, on its own
+    date, so a payment by hand would buy a second year."""
+    collecting = AutoRenewal.objects.filter(
+        membership=membership,
+        status__in=[AutoRenewal.Status.ACTIVE, AutoRenewal.Status.PAST_DUE],
+    ).exists()
+    return AUTO_RENEWS_MESSAGE if collecting else ""
 
 
 @transaction.atomic
@@ -35,6 +59,8 @@ def payment_create(
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if not membership.payable:
         raise MembershipError("There is nothing to pay for at the moment.")
+    if refusal := one_off_refusal(membership):
+        raise MembershipError(refusal)
     if method == Payment.Method.OFFLINE and not offline_provider_enabled():
         raise MembershipError("The offline test provider is not available here.")
     if method == Payment.Method.STRIPE and not stripe_gateway.is_configured():

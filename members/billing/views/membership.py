@@ -20,6 +20,7 @@ from members.billing.services.invoices import InvoiceDetails, InvoiceRequested, 
 from members.billing.services.membership import membership_apply, membership_next_period_start
 from members.billing.services.payments import (
     offline_provider_enabled,
+    one_off_refusal,
     payment_create,
     payment_fulfil,
 )
@@ -90,7 +91,12 @@ def membership_pay(request: HttpRequest) -> HttpResponse:
         request.POST if request.method == "POST" else None, methods=_payment_methods()
     )
     paying_by_invoice = form.is_bound and form.data.get("method") == Payment.Method.INVOICE
-    if paying_by_invoice and form.is_valid():
+    refusal = one_off_refusal(membership) if form.is_bound else ""
+    if refusal and form.is_valid():
+        # Automatic renewal collects the next year itself: paying by hand
+        # as well would buy a second one.
+        form.add_error("method", refusal)
+    elif paying_by_invoice and form.is_valid():
         response = _pay_by_invoice(request, membership, form)
         if response is not None:
             return response
