@@ -386,6 +386,7 @@ CELERY_TASK_ROUTES = {
     "members.tasks.auto_renewal_checkout_expire_task": {"queue": "celery"},
     "members.tasks.auto_renewal_subscription_cancel_task": {"queue": "celery"},
     "members.tasks.auto_renewals_reprice_task": {"queue": "celery"},
+    "members.tasks.refund_intent_retry_task": {"queue": "celery"},
     # A register's dry run and import: staff wait on these, not the beat.
     "members.register_import.tasks.register_import_check_task": {"queue": "celery"},
     "members.register_import.tasks.register_import_apply_task": {"queue": "celery"},
