@@ -11,11 +11,17 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from members.billing.services.auto_renewal import auto_renewal_stop
+from members.billing.services.auto_renewal import (
+    auto_renewal_start,
+    auto_renewal_stop,
+    offline_setup_complete,
+)
 from members.billing.services.card_payments import card_payment_start
-from members.billing.services.payments import payment_create
-from members.exceptions import MembershipError
+from members.billing.services.invoices import invoice_mark_paid
+from members.billing.services.payments import payment_create, payment_fulfil
+from members.exceptions import ConfirmationNeeded, MembershipError
 from members.models import AutoRenewal, Membership, Payment
+from tests.factories import StaffFactory, active_member
 from tests.members.test_auto_renewal_stripe import START, member, send, set_up, years
 from tests.stripe_fake import invoice_event_object
 
@@ -242,3 +248,47 @@ def test_a_mandate_of_an_ended_arrangement_alone_still_lands_on_it(client, strip
     )
     old.refresh_from_db()
     assert old.stripe_mandate_id == mandate["id"]
+
+
+@pytest.mark.django_db
+def test_setting_up_automatic_renewal_cancels_a_one_off_payment_left_open(settings):
+    """An invoice (or card page) opened before automatic renewal was set up
+    must not buy the year the subscription now collects: it is cancelled,
+    and money that still comes for it is held, not a second year."""
+    settings.STRIPE_SECRET_KEY = ""
+    settings.PAYMENTS_OFFLINE_PROVIDER = True
+    membership = active_member().membership
+    membership.expires_on = timezone.localdate() + datetime.timedelta(days=20)
+    membership.save(update_fields=["expires_on"])
+    left_open = payment_create(membership=membership, method="invoice", by=membership.user)
+    renewal = auto_renewal_start(
+        membership=membership,
+        method="card",
+        user=membership.user,
+        success_url="http://testserver/ok",
+        cancel_url="http://testserver/no",
+    )
+    offline_setup_complete(auto_renewal_id=renewal.pk, actor=membership.user)
+    left_open.refresh_from_db()
+    assert left_open.status == Payment.Status.CANCELLED
+    # Marking it paid now takes the membership team's confirmation.
+    with pytest.raises(ConfirmationNeeded):
+        invoice_mark_paid(payment=left_open, by=StaffFactory())
+
+
+@pytest.mark.django_db
+def test_card_money_for_a_page_left_open_before_the_set_up_is_held(client, stripe_fake):
+    """A one-off card page opened before automatic renewal: cancelled when
+    the subscription is set up, and its late money held, not a year."""
+    membership = member()
+    membership.expires_on = timezone.localdate() + datetime.timedelta(days=20)
+    membership.save(update_fields=["expires_on"])
+    left_open = payment_create(membership=membership, method="stripe", by=membership.user)
+    set_up(client, stripe_fake, membership)
+    left_open.refresh_from_db()
+    assert left_open.status == Payment.Status.CANCELLED
+    expires = Membership.objects.get(pk=membership.pk).expires_on
+    payment_fulfil(payment_id=left_open.pk)
+    left_open.refresh_from_db()
+    assert left_open.status == Payment.Status.HELD
+    assert Membership.objects.get(pk=membership.pk).expires_on == expires

@@ -46,7 +46,7 @@ from members.models import (
     User,
 )
 
-from .payments import offline_provider_enabled, year_buy_locked
+from .payments import offline_provider_enabled, open_payments_cancel, year_buy_locked
 from .refunds import refund_record
 from .stripe_refunds import (
     refund_intent_close_owed,
@@ -483,6 +483,7 @@ def offline_setup_complete(*, auto_renewal_id: int, actor: User) -> AutoRenewal:
         .get(pk=renewal.membership_id)
     )
     today = timezone.localdate()
+    open_payments_cancel(membership_id=membership.pk)
     renewal.status = Status.ACTIVE
     if renewal.method == AutoRenewal.Method.CARD:
         renewal.card_brand, renewal.card_last4 = "visa", "4242"

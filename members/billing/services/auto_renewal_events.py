@@ -37,7 +37,7 @@ from .auto_renewal import (
     collection_notice_queue,
     paid_until,
 )
-from .payments import payment_hold_locked, year_buy_locked
+from .payments import open_payments_cancel, payment_hold_locked, year_buy_locked
 
 logger = logging.getLogger(__name__)
 
@@ -218,6 +218,10 @@ def _sync(found: tuple, *, label: str = "stripe") -> str:
             renewal.status = Status.PAST_DUE if sub.status == "past_due" else Status.ACTIVE
             renewal.next_collection_on = _day(sub.next_collection_at)
         renewal.save()
+        if before == Status.SETTING_UP and renewal.membership_id is not None:
+            # Set up: the subscription collects the year from now on, so a
+            # one-off card page or invoice still open must not buy it too.
+            open_payments_cancel(membership_id=renewal.membership_id)
         if renewal.status != before:
             audit_record(
                 actor=None,

@@ -42,6 +42,28 @@ def one_off_refusal(membership: Membership) -> str:
     return AUTO_RENEWS_MESSAGE if collecting else ""
 
 
+def open_payments_cancel(*, membership_id: int) -> int:
+    """Cancel the open one-off payments of a membership (a new payment
+    replaces them, or automatic renewal now collects the year), so two
+    tabs, or a card page left open, cannot buy the same year twice: money
+    that still arrives for one is held (``_superseded``). Call inside the
+    transaction that holds the membership's lock."""
+    superseded = Payment.objects.filter(
+        membership_id=membership_id, status=PaymentStatus.PENDING, auto_renewal__isnull=True
+    )
+    open_sessions = list(
+        superseded.filter(stripe_session_id__isnull=False).values_list("pk", flat=True)
+    )
+    cancelled = superseded.update(status=PaymentStatus.CANCELLED, updated_at=timezone.now())
+    if open_sessions:
+        # A cancelled card payment's Checkout page must stop taking money:
+        # closed at Stripe after commit, by a task, outside this transaction.
+        from members.billing.tasks import checkout_sessions_expire_task
+
+        checkout_sessions_expire_task.delay_on_commit(open_sessions)
+    return cancelled
+
+
 @transaction.atomic
 def payment_create(
     *,
@@ -65,17 +87,7 @@ def payment_create(
         raise MembershipError("The offline test provider is not available here.")
     if method == Payment.Method.STRIPE and not stripe_gateway.is_configured():
         raise MembershipError("Card payments are not available at the moment.")
-    superseded = Payment.objects.filter(membership=membership, status=PaymentStatus.PENDING)
-    open_sessions = list(
-        superseded.filter(stripe_session_id__isnull=False).values_list("pk", flat=True)
-    )
-    superseded.update(status=PaymentStatus.CANCELLED, updated_at=timezone.now())
-    if open_sessions:
-        # A cancelled card payment's Checkout page must stop taking money:
-        # closed at Stripe after commit, by a task, outside this transaction.
-        from members.billing.tasks import checkout_sessions_expire_task
-
-        checkout_sessions_expire_task.delay_on_commit(open_sessions)
+    open_payments_cancel(membership_id=membership.pk)
     purpose = (
         Payment.Purpose.JOIN
         if membership.status == Membership.Status.AWAITING_PAYMENT
