@@ -37,10 +37,13 @@ from django.utils.formats import date_format
 from members.audit import audit_record
 from members.billing import stripe_gateway
 from members.billing.models.membership import GRACE_DAYS, RENEWAL_OPENS_DAYS
+from members.billing.services.auto_renewal import auto_renewals_end_for_memberships
 from members.billing.services.invoices import InvoiceDetails
 from members.billing.services.membership import period_end, status_for_expiry
+from members.billing.services.numbers import membership_number_next
 from members.exceptions import MembershipError
 from members.models import (
+    AutoRenewal,
     InvoiceEmail,
     Membership,
     MembershipPeriod,
@@ -554,8 +557,24 @@ def _hold(
     membership.status = status_for_expiry(membership.expires_on, timezone.localdate())
     membership.grade = member_grade
     if not membership.number:
-        membership.number = f"IGPM-{membership.pk:06d}"
+        membership.number = membership_number_next()
     membership.save(update_fields=["status", "grade", "expires_on", "number", "updated_at"])
+    # The member's own automatic renewal would collect for a year the seat
+    # now pays for (its next collection falls on or before the seat's last
+    # day): it ends, and the member is told (``personal_renewal_stopped``).
+    holding.personal_renewal_stopped = bool(
+        AutoRenewal.objects.filter(membership=membership)
+        .exclude(status=AutoRenewal.Status.ENDED)
+        .filter(Q(next_collection_on__isnull=True) | Q(next_collection_on__lte=year.ends_on))
+        .exists()
+    ) and bool(
+        auto_renewals_end_for_memberships(
+            membership_ids=[membership.pk],
+            actor=actor,
+            label=label or "seat taken",
+            cause=f"seat of organisation {year.account_id} covers the year to {year.ends_on}",
+        )
+    )
     audit_record(
         actor=actor,
         actor_label=label,
@@ -840,6 +859,11 @@ def organisation_year_end(*, year_id: int, by: User | None, reason: str) -> int:
     old = year.status
     year.status = OrgStatus.CANCELLED
     year.save(update_fields=["status", "updated_at"])
+    # Nothing more is collected for the organisation: its automatic renewal
+    # ends and its subscription is cancelled once this commits.
+    from .auto_renewal import organisation_auto_renewal_end
+
+    organisation_auto_renewal_end(account_id=year.account_id, actor=by, reason=reason)
     audit_record(
         actor=by,
         actor_label="" if by else "system",

@@ -508,7 +508,7 @@ def seat_invitation(request: HttpRequest, token: str) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            seat_invitation_accept(token=token, user=request.user)
+            holding = seat_invitation_accept(token=token, user=request.user)
         except MembershipError as exc:
             error = str(exc)
         else:
@@ -517,6 +517,12 @@ def seat_invitation(request: HttpRequest, token: str) -> HttpResponse:
                 f"You hold a seat of {invitation.organisation_membership.account.name}. "
                 "Your membership is your own: your number, CPD and certificates stay with you.",
             )
+            if getattr(holding, "personal_renewal_stopped", False):
+                messages.info(
+                    request,
+                    "Your personal automatic renewal was stopped: your organisation now "
+                    "pays for your membership, so nothing more will be collected from you.",
+                )
             if not profile_completeness(user=request.user).is_complete:
                 messages.info(request, "Complete your profile so the IGPM knows your role.")
                 return redirect(
