@@ -383,15 +383,17 @@ def organisation_administrator_add_view(request: HttpRequest, account_id: int):
     account = _account(request, account_id)
     form = AdministratorForm(request.POST)
     if form.is_valid():
-        try:
-            organisation_administrator_add(
-                account=account, email=form.cleaned_data["email"], by=request.user
-            )
-        except MembershipError as exc:
-            form.add_error("email", str(exc))
-        else:
-            messages.success(request, f"{form.cleaned_data['email']} is now an administrator.")
-            return redirect("members:organisation", account.pk)
+        organisation_administrator_add(
+            account=account, email=form.cleaned_data["email"], by=request.user
+        )
+        # The same words whether or not the address has an account.
+        messages.success(
+            request,
+            f"If {form.cleaned_data['email']} has a portal account, they are now an "
+            "administrator and we have emailed them to say so. If they are not listed "
+            "below, ask them to create an account with that address, then add them again.",
+        )
+        return redirect("members:organisation", account.pk)
     return render(
         request,
         "members/organisations/account.html",
