@@ -348,6 +348,7 @@ CELERY_TASK_ROUTES = {
             "members.consultations.tasks.consultation_notices_send_task",
             "members.register_import.tasks.claim_invitations_send_task",
             "members.organisations.tasks.seat_invitation_email_task",
+            "members.organisations.tasks.administrator_added_email_task",
             "members.organisations.tasks.organisation_notices_send_task",
         )
     },

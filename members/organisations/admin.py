@@ -4,6 +4,7 @@ bands (fees are data), and the accounts."""
 from django.contrib import admin
 
 from members.models import (
+    AuditEntry,
     OrganisationAccount,
     OrganisationAdministrator,
     OrganisationFeeBand,
@@ -31,7 +32,26 @@ class AdministratorInline(admin.TabularInline):
 
 @admin.register(OrganisationAccount)
 class OrganisationAccountAdmin(admin.ModelAdmin):
+    """Staff see who administers an account and change it; an account
+    someone else also asked for (the same ODS code) shows who claimed it."""
+
     list_display = ["name", "kind", "ods_code", "list_size"]
     search_fields = ["name", "ods_code"]
     raw_id_fields = ["nhs_organisation"]
+    readonly_fields = ["claimed_by"]
     inlines = [AdministratorInline]
+
+    @admin.display(description="Also claimed by")
+    def claimed_by(self, obj) -> str:
+        if obj.pk is None:
+            return "-"
+        claims = (
+            AuditEntry.objects.filter(
+                action="organisation_claimed",
+                target_type=obj._meta.model_name,
+                target_id=obj.pk,
+            )
+            .order_by("created_at")
+            .values_list("actor_label", "created_at")
+        )
+        return "; ".join(f"{who} ({when:%d %b %Y})" for who, when in claims) or "-"

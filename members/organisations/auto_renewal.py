@@ -24,6 +24,8 @@ from django.utils import timezone
 
 from members.audit import audit_record
 from members.billing.services.auto_renewal import (
+    MIN_TRIAL,
+    _end_locked,
     _renewal_lock,
     _starts_at,
     _stripe_checkout,
@@ -40,6 +42,7 @@ from members.models import (
 )
 
 from .seats import (
+    _long,
     current_year,
     is_administrator,
     organisation_order,
@@ -78,6 +81,32 @@ def organisation_auto_renewal(account: OrganisationAccount) -> AutoRenewal | Non
         .exclude(status=Status.ENDED)
         .first()
     )
+
+
+def organisation_auto_renewal_end(*, account_id: int, actor: User | None, reason: str) -> bool:
+    """The organisation's year was ended on purpose (a refund took it off):
+    its live arrangement ends now (``MEMBERSHIP_ENDED``) and its
+    subscription is cancelled at Stripe once this commits, as for a person
+    (``auto_renewals_end_for_memberships``). Returns whether one ended."""
+    from members.billing.tasks import auto_renewal_subscription_cancel_task
+
+    renewal = (
+        AutoRenewal.objects.select_for_update()
+        .filter(organisation_account_id=account_id)
+        .exclude(status=Status.ENDED)
+        .first()
+    )
+    if renewal is None:
+        return False
+    _end_locked(
+        renewal=renewal,
+        reason=AutoRenewal.EndReason.MEMBERSHIP_ENDED,
+        actor=actor,
+        label="" if actor else "system",
+    )
+    if renewal.stripe_subscription_id:
+        auto_renewal_subscription_cancel_task.delay_on_commit(renewal.stripe_subscription_id)
+    return True
 
 
 def organisation_auto_renewal_start(
@@ -135,6 +164,15 @@ def _start_row(*, account: OrganisationAccount, method: str, by: User):
         _end_locked(
             renewal=live, reason=AutoRenewal.EndReason.ABANDONED, actor=by, label="replaced"
         )
+    first = year.ends_on + datetime.timedelta(days=1)
+    if _starts_at(first) - timezone.now() < MIN_TRIAL:
+        # Stripe refuses a trial this short; the personal path collects
+        # today instead, but an organisation's next year is bought by order.
+        raise MembershipError(
+            f"Your organisation's year ends on {_long(year.ends_on)}, too soon to set up "
+            "automatic renewal in time for it. Renew this year's seats by invoice or card "
+            "below; you can choose automatic renewal once the new year is paid for."
+        )
     grade = year.grade
     amount = year.seats * seat_fee_pence(grade=grade, account=account)
     renewal = AutoRenewal.objects.create(
@@ -142,7 +180,7 @@ def _start_row(*, account: OrganisationAccount, method: str, by: User):
         started_by=by,
         method=method,
         grade=grade.member_grade,
-        next_collection_on=year.ends_on + datetime.timedelta(days=1),
+        next_collection_on=first,
         next_amount_pence=amount,
         mandate_status=(
             AutoRenewal.Mandate.PENDING
@@ -191,18 +229,32 @@ def organisation_invoice_settle_locked(*, renewal: AutoRenewal, invoice, actor_l
     elif invoice.currency != "gbp":
         problem = f"collected in {invoice.currency}"
     else:
-        try:
-            with transaction.atomic():
-                order = organisation_order(
-                    account=account, grade=previous.grade, seats=previous.seats, by=by
-                )
-        except MembershipError as refused:
-            problem = str(refused)
-    if order is not None and order.amount_pence != invoice.amount_paid:
-        # The fee the administrators were told (and Stripe collected) is
-        # the one this year costs.
-        order.amount_pence = invoice.amount_paid
-        order.save(update_fields=["amount_pence", "updated_at"])
+        expected = previous.seats * seat_fee_pence(grade=previous.grade, account=account)
+        open_order = OrganisationMembership.objects.filter(
+            account=account, status=OrgStatus.AWAITING_PAYMENT
+        ).first()
+        if invoice.amount_paid != expected:
+            # Never accepted silently: the seats cost something else now.
+            problem = (
+                f"Stripe collected £{invoice.amount_paid / 100:.2f} but {previous.seats} "
+                f"seats of {previous.grade.name} cost £{expected / 100:.2f}"
+            )
+        elif open_order is not None and (
+            open_order.grade_id,
+            open_order.seats,
+            open_order.amount_pence,
+            open_order.renews_id,
+        ) != (previous.grade_id, previous.seats, expected, previous.pk):
+            # An administrator's own open order (and its invoice) is theirs.
+            problem = "an administrator has a different order open for the next year"
+        else:
+            try:
+                with transaction.atomic():
+                    order = organisation_order(
+                        account=account, grade=previous.grade, seats=previous.seats, by=by
+                    )
+            except MembershipError as refused:
+                problem = str(refused)
     payment = Payment.objects.create(
         organisation_membership=order or previous,
         user=by,

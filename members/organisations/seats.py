@@ -34,13 +34,17 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from igpm.brand import organisation
 from members.audit import audit_record
 from members.billing import stripe_gateway
 from members.billing.models.membership import GRACE_DAYS, RENEWAL_OPENS_DAYS
+from members.billing.services.auto_renewal import auto_renewals_end_for_memberships
 from members.billing.services.invoices import InvoiceDetails
 from members.billing.services.membership import period_end, status_for_expiry
+from members.billing.services.numbers import membership_number_next
 from members.exceptions import MembershipError
 from members.models import (
+    AutoRenewal,
     InvoiceEmail,
     Membership,
     MembershipPeriod,
@@ -86,7 +90,6 @@ def is_administrator(*, account: OrganisationAccount | int, user: User) -> bool:
     )
 
 
-@transaction.atomic
 def organisation_account_create(
     *,
     by: User,
@@ -100,11 +103,34 @@ def organisation_account_create(
     """Open an account; the person opening it is its first administrator.
     An ODS code the reference data knows links the account to it."""
     code = ods_code.strip().upper() or None
-    if code and OrganisationAccount.objects.filter(ods_code=code).exists():
+    taken = OrganisationAccount.objects.filter(ods_code=code).first() if code else None
+    if taken is not None:
+        # Someone opened it first, perhaps not the practice itself: the
+        # claim is kept for staff (the account's page in the admin).
+        audit_record(actor=by, subject=by, target=taken, action="organisation_claimed")
+        contact = organisation()
         raise MembershipError(
-            f"The organisation {code} already has an account: ask one of its "
-            "administrators to add you."
+            f"The organisation {code} already has an account. If you work there, ask one "
+            "of its administrators to add you. If you do not know who opened it, or think "
+            "it was opened by someone outside your organisation, contact the membership "
+            f"team at {contact.contact_email} or {contact.contact_phone}: they can see who "
+            "holds it and change its administrators."
         )
+    return _account_create(
+        by=by,
+        name=name,
+        kind=kind,
+        code=code,
+        list_size=list_size,
+        billing_address=billing_address,
+        accounts_email=accounts_email,
+    )
+
+
+@transaction.atomic
+def _account_create(
+    *, by, name, kind, code, list_size, billing_address, accounts_email
+) -> OrganisationAccount:
     account = OrganisationAccount.objects.create(
         name=" ".join(name.split()),
         kind=kind,
@@ -122,16 +148,48 @@ def organisation_account_create(
 @transaction.atomic
 def organisation_administrator_add(
     *, account: OrganisationAccount, email: str, by: User
-) -> OrganisationAdministrator:
-    """Make someone with a portal account an administrator too."""
-    user = User.objects.filter(email__iexact=email.strip()).first()
+) -> OrganisationAdministrator | None:
+    """Make someone with a portal account an administrator too, and email
+    them that ``by`` did. ``None`` when nobody has that address: the caller
+    says the same either way, so the form does not tell who has an account."""
+    user = User.objects.filter(email__iexact=email.strip(), erased_at__isnull=True).first()
     if user is None:
-        raise MembershipError(
-            "Nobody has a portal account with that email address: ask them to create one first."
+        audit_record(
+            actor=by,
+            subject=by,
+            target=account,
+            action="organisation_administrator_not_found",
         )
-    admin, _ = OrganisationAdministrator.objects.get_or_create(account=account, user=user)
-    audit_record(actor=by, subject=user, target=account, action="organisation_administrator_added")
+        return None
+    admin, created = OrganisationAdministrator.objects.get_or_create(account=account, user=user)
+    if created:
+        audit_record(
+            actor=by, subject=user, target=account, action="organisation_administrator_added"
+        )
+        from .tasks import administrator_added_email_task
+
+        administrator_added_email_task.delay_on_commit(admin.pk, by.pk)
     return admin
+
+
+def administrator_added_email_send(*, administrator_id: int, by_id: int) -> bool:
+    """Tell someone they were made an administrator of an account, and by whom."""
+    from igpm.emails import email_build
+
+    admin = (
+        OrganisationAdministrator.objects.select_related("account", "user")
+        .filter(pk=administrator_id, user__erased_at__isnull=True)
+        .first()
+    )
+    if admin is None:
+        return False
+    by = User.objects.filter(pk=by_id).first()
+    email_build(
+        to=admin.user.email,
+        template="members/email/organisation_administrator_added",
+        context={"account": admin.account, "by": by, "user": admin.user},
+    ).send()
+    return True
 
 
 # --- Prices and orders ---------------------------------------------------
@@ -554,8 +612,24 @@ def _hold(
     membership.status = status_for_expiry(membership.expires_on, timezone.localdate())
     membership.grade = member_grade
     if not membership.number:
-        membership.number = f"IGPM-{membership.pk:06d}"
+        membership.number = membership_number_next()
     membership.save(update_fields=["status", "grade", "expires_on", "number", "updated_at"])
+    # The member's own automatic renewal would collect for a year the seat
+    # now pays for (its next collection falls on or before the seat's last
+    # day): it ends, and the member is told (``personal_renewal_stopped``).
+    holding.personal_renewal_stopped = bool(
+        AutoRenewal.objects.filter(membership=membership)
+        .exclude(status=AutoRenewal.Status.ENDED)
+        .filter(Q(next_collection_on__isnull=True) | Q(next_collection_on__lte=year.ends_on))
+        .exists()
+    ) and bool(
+        auto_renewals_end_for_memberships(
+            membership_ids=[membership.pk],
+            actor=actor,
+            label=label or "seat taken",
+            cause=f"seat of organisation {year.account_id} covers the year to {year.ends_on}",
+        )
+    )
     audit_record(
         actor=actor,
         actor_label=label,
@@ -840,6 +914,11 @@ def organisation_year_end(*, year_id: int, by: User | None, reason: str) -> int:
     old = year.status
     year.status = OrgStatus.CANCELLED
     year.save(update_fields=["status", "updated_at"])
+    # Nothing more is collected for the organisation: its automatic renewal
+    # ends and its subscription is cancelled once this commits.
+    from .auto_renewal import organisation_auto_renewal_end
+
+    organisation_auto_renewal_end(account_id=year.account_id, actor=by, reason=reason)
     audit_record(
         actor=by,
         actor_label="" if by else "system",

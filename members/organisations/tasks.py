@@ -6,7 +6,7 @@ from smtplib import SMTPException
 from celery import shared_task
 
 from .notices import organisation_notices_send, organisation_notices_sweep
-from .seats import seat_invitation_email_send
+from .seats import administrator_added_email_send, seat_invitation_email_send
 
 RETRY = {"autoretry_for": (SMTPException, OSError), "retry_backoff": True, "max_retries": 5}
 
@@ -24,3 +24,8 @@ def organisation_notices_sweep_task() -> dict:
 @shared_task(**RETRY)
 def organisation_notices_send_task(notice_ids: list[int]) -> int:
     return organisation_notices_send(notice_ids=notice_ids)
+
+
+@shared_task(**RETRY)
+def administrator_added_email_task(administrator_id: int, by_id: int) -> bool:
+    return administrator_added_email_send(administrator_id=administrator_id, by_id=by_id)

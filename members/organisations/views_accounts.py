@@ -383,15 +383,17 @@ def organisation_administrator_add_view(request: HttpRequest, account_id: int):
     account = _account(request, account_id)
     form = AdministratorForm(request.POST)
     if form.is_valid():
-        try:
-            organisation_administrator_add(
-                account=account, email=form.cleaned_data["email"], by=request.user
-            )
-        except MembershipError as exc:
-            form.add_error("email", str(exc))
-        else:
-            messages.success(request, f"{form.cleaned_data['email']} is now an administrator.")
-            return redirect("members:organisation", account.pk)
+        organisation_administrator_add(
+            account=account, email=form.cleaned_data["email"], by=request.user
+        )
+        # The same words whether or not the address has an account.
+        messages.success(
+            request,
+            f"If {form.cleaned_data['email']} has a portal account, they are now an "
+            "administrator and we have emailed them to say so. If they are not listed "
+            "below, ask them to create an account with that address, then add them again.",
+        )
+        return redirect("members:organisation", account.pk)
     return render(
         request,
         "members/organisations/account.html",
@@ -508,7 +510,7 @@ def seat_invitation(request: HttpRequest, token: str) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            seat_invitation_accept(token=token, user=request.user)
+            holding = seat_invitation_accept(token=token, user=request.user)
         except MembershipError as exc:
             error = str(exc)
         else:
@@ -517,6 +519,12 @@ def seat_invitation(request: HttpRequest, token: str) -> HttpResponse:
                 f"You hold a seat of {invitation.organisation_membership.account.name}. "
                 "Your membership is your own: your number, CPD and certificates stay with you.",
             )
+            if getattr(holding, "personal_renewal_stopped", False):
+                messages.info(
+                    request,
+                    "Your personal automatic renewal was stopped: your organisation now "
+                    "pays for your membership, so nothing more will be collected from you.",
+                )
             if not profile_completeness(user=request.user).is_complete:
                 messages.info(request, "Complete your profile so the IGPM knows your role.")
                 return redirect(

@@ -12,11 +12,13 @@ from django.utils import timezone
 
 from members.billing.services.invoices import invoice_mark_paid
 from members.billing.services.notices import notices_sweep
+from members.billing.services.numbers import membership_number_format
 from members.billing.services.payments import payment_create, payment_fulfil
 from members.exceptions import MembershipError
 from members.models import (
     Membership,
     MembershipNotice,
+    MembershipNumberSequence,
     MembershipPeriod,
     OrganisationFeeBand,
     OrganisationGrade,
@@ -141,7 +143,9 @@ def test_a_seat_holder_is_a_full_member_with_their_own_number(django_capture_on_
     holding = seat_invitation_accept(token=invitation.token, user=person)
     membership = Membership.objects.get(user=person)
     assert membership.status == Membership.Status.ACTIVE
-    assert membership.number == f"IGPM-{membership.pk:06d}"
+    # The next number of the membership number sequence, as for a payment.
+    last = MembershipNumberSequence.objects.get(pk=1).last
+    assert membership.number == membership_number_format(last)
     assert membership.expires_on == year.ends_on
     period = MembershipPeriod.objects.get(membership=membership)
     assert period.seat_holding == holding and period.payment is None
