@@ -72,6 +72,7 @@ def _context(**extra) -> dict:
         "email", "activate_url", "password_reset_url", "signup_url", "from_email",
         "to_email", "deleted_email", "ip", "user_agent", "timestamp", "confirm_token",
         "joining_link", "resent", "address", "grade", "account", "invitation", "year",
+        "by",
     )  # fmt: skip
     now = datetime.datetime(2025, 9, 1, 9, 30, tzinfo=datetime.UTC)
     return {name: Anything() for name in names} | {"timestamp": now} | extra
