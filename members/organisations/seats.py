@@ -439,7 +439,7 @@ def organisation_year_buy_locked(*, payment: Payment, actor: User | None, label:
     buys its organisation year, with its seats, and renews every seat of
     the year it continues. Money for an order that is no longer open (paid
     by another payment, or changed) buys nothing and is held."""
-    from members.billing.services.payments import payment_hold_locked
+    from members.billing.services.payments import payment_hold_locked, payment_paid_locked
     from members.billing.tasks import payment_receipt_email_task
 
     order = OrganisationMembership.objects.select_for_update().get(
@@ -455,23 +455,7 @@ def organisation_year_buy_locked(*, payment: Payment, actor: User | None, label:
             "refund it.",
         )
         return
-    now = timezone.now()
-    today = timezone.localdate(now)
-    old = payment.status
-    payment.status = Payment.Status.PAID
-    payment.paid_at = payment.paid_at or now
-    payment.receipt_number = f"RCT-{today:%Y}-{payment.pk:06d}"
-    payment.save(update_fields=["status", "paid_at", "receipt_number", "updated_at"])
-    audit_record(
-        actor=actor,
-        actor_label=label,
-        subject=payment.user,
-        target=payment,
-        action="payment_received",
-        from_state=old,
-        to_state=payment.status,
-        data={"amount_pence": payment.amount_pence, "method": payment.method},
-    )
+    today = payment_paid_locked(payment=payment, subject=payment.user, actor=actor, label=label)
     renews = (
         OrganisationMembership.objects.select_for_update().get(pk=order.renews_id)
         if order.renews_id

@@ -1,3 +1,5 @@
+import datetime
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -184,16 +186,15 @@ def _superseded(payment: Payment) -> bool:
     )
 
 
-def year_buy_locked(
-    *, payment: Payment, membership: Membership, actor: User | None, label: str
-) -> MembershipPeriod:
-    """Make the locked ``payment`` paid and the year it buys; queue the
-    receipt."""
-    from members.billing.tasks import payment_receipt_email_task
-
+def payment_paid_locked(
+    *, payment: Payment, subject: User, actor: User | None, label: str
+) -> datetime.date:
+    """Make the locked ``payment`` paid, with its receipt number, and audit
+    it; the day it was paid is returned. What the money buys (a member's
+    year, an organisation's seats) is the caller's."""
     now = timezone.now()
     today = timezone.localdate(now)
-    old_payment_status = payment.status
+    old = payment.status
     payment.status = PaymentStatus.PAID
     payment.paid_at = payment.paid_at or now
     payment.receipt_number = f"RCT-{today:%Y}-{payment.pk:06d}"
@@ -201,13 +202,24 @@ def year_buy_locked(
     audit_record(
         actor=actor,
         actor_label=label,
-        subject=membership.user,
+        subject=subject,
         target=payment,
         action="payment_received",
-        from_state=old_payment_status,
+        from_state=old,
         to_state=payment.status,
         data={"amount_pence": payment.amount_pence, "method": payment.method},
     )
+    return today
+
+
+def year_buy_locked(
+    *, payment: Payment, membership: Membership, actor: User | None, label: str
+) -> MembershipPeriod:
+    """Make the locked ``payment`` paid and the year it buys; queue the
+    receipt."""
+    from members.billing.tasks import payment_receipt_email_task
+
+    today = payment_paid_locked(payment=payment, subject=membership.user, actor=actor, label=label)
 
     starts_on = next_period_start(membership, today)
     period = MembershipPeriod.objects.create(
