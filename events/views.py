@@ -34,9 +34,9 @@ from .ticket import ticket_qr_data_uri
 
 PUBLIC = [Event.Status.PUBLISHED, Event.Status.CANCELLED]
 EVENTS_PER_PAGE = 30
-# How long the event page may show an event, and its places left, as
-# another request of the same process read them: thousands arrive at once
-# on National Practice Manager Day.
+# How long the event page may show an event, and its places left, and the
+# event list its events, as another request of the same process read them:
+# thousands arrive at once on National Practice Manager Day.
 PLACES_SECONDS = 2.0
 # Set for a while after someone takes or gives up a place; while it is
 # there, the places they see are read afresh.
@@ -52,10 +52,21 @@ def event_list(request: HttpRequest) -> HttpResponse:
         events = events.filter(type=event_type)
     if region in Event.Region.values:
         events = events.filter(region=region)
-    page = Paginator(events.order_by("starts_at", "pk"), EVENTS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    events = list(page.object_list)
+    number = request.GET.get("page", "")
+
+    def load():
+        page = Paginator(events.order_by("starts_at", "pk"), EVENTS_PER_PAGE).get_page(number)
+        page.object_list = list(page.object_list)
+        return page
+
+    # Everyone sees the same list, so each process reads it at most every
+    # few seconds; staff see their edits at once, and a page number no one
+    # would type is read, not kept.
+    if not request.user.is_staff and (not number or (number.isdigit() and len(number) <= 3)):
+        page = recent(("list", event_type, region, number), PLACES_SECONDS, load)
+    else:
+        page = load()
+    events = page.object_list
     filters = urlencode(
         {key: value for key, value in (("type", event_type), ("region", region)) if value}
     )

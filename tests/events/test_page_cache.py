@@ -155,13 +155,40 @@ def test_a_capacity_change_moves_the_version_and_the_places(client):
 
 
 @pytest.mark.django_db
-def test_an_edited_event_shows_on_the_list_at_once(client):
+def test_an_edited_event_shows_on_the_list_within_a_moment(client, clock):
     ev = event(title="Managing winter pressures")
     assert "Managing winter pressures" in client.get(reverse("events:list")).content.decode()
     ev.title = "Managing spring pressures"
     ev.save()
+    # The list was read a moment ago: visitors see it as it was...
+    assert "Managing winter pressures" in client.get(reverse("events:list")).content.decode()
+    clock.now += views.PLACES_SECONDS + 0.1
     page = client.get(reverse("events:list")).content.decode()
     assert "Managing spring pressures" in page and "Managing winter pressures" not in page
+
+
+@pytest.mark.django_db
+def test_staff_see_an_edited_event_on_the_list_at_once(client, clock):
+    ev = event(title="Managing winter pressures")
+    assert "Managing winter pressures" in client.get(reverse("events:list")).content.decode()
+    ev.title = "Managing spring pressures"
+    ev.save()
+    client.force_login(StaffFactory(mfa=True))
+    page = client.get(reverse("events:list")).content.decode()
+    assert "Managing spring pressures" in page and "Managing winter pressures" not in page
+
+
+@pytest.mark.django_db
+def test_each_filter_and_page_of_the_list_is_kept_apart(client, clock):
+    webinar = event(title="Webinar on rotas", type="webinar")
+    regional = event(title="Regional meeting on rotas", type="regional")
+    listed = client.get(reverse("events:list"), {"type": "webinar"}).content.decode()
+    assert webinar.title in listed and regional.title not in listed
+    listed = client.get(reverse("events:list"), {"type": "regional"}).content.decode()
+    assert regional.title in listed and webinar.title not in listed
+    # A page number no one would type is answered, but not kept.
+    client.get(reverse("events:list"), {"page": "9" * 40})
+    assert not [key for key in fragments.memory.entries if "9" * 40 in key]
 
 
 @pytest.mark.django_db
