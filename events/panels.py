@@ -2,6 +2,8 @@
 registrations on the staff member record, and their events on their
 dashboard."""
 
+from django.db.models import Exists
+
 from members.panels import Panel, register_dashboard_panel, register_record_panel
 
 from .models import Registration
@@ -19,6 +21,12 @@ def _record_events(*, member) -> dict:
             .order_by("-event__starts_at", "-pk")
         )
     }
+
+
+def _has_registrations(*, member) -> Exists:
+    return Exists(
+        Registration.objects.filter(user=member).exclude(status=Registration.Status.UNCONFIRMED)
+    )
 
 
 def _dashboard_events(*, member, membership) -> dict:
@@ -42,5 +50,8 @@ register_dashboard_panel(
         name="events",
         template="events/panels/dashboard_events.html",
         load=_dashboard_events,
+        # What _dashboard_events gives a member with no registrations.
+        shown_if=_has_registrations,
+        empty={"upcoming": [], "past_count": 0},
     )
 )

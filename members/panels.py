@@ -12,12 +12,22 @@ the panel out.
 - ``register_record_panel``: ``load(member=user)``, for staff.
 - ``register_dashboard_panel``: ``load(member=user, membership=m)``, where
   ``membership`` may be ``None``.
+
+A panel that has nothing to show for a member without rows of some kind
+(most members hold no organisation seat) gives ``shown_if``: the member's
+condition for having them, an ``Exists`` or a ``Q`` of them. The conditions
+of all the page's panels are read in one query, and a panel whose condition
+does not hold shows ``empty`` (or is left out, if ``empty`` is ``None``)
+without running ``load``.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import BooleanField, Expression, ExpressionWrapper, Q
+
+from members.models import User
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,8 @@ class Panel:
     # Its heading's id and text, for the record's "On this page" links.
     anchor: str = ""
     title: str = ""
+    shown_if: Callable[..., Expression | Q] | None = None
+    empty: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -60,12 +72,30 @@ def register_dashboard_panel(panel: Panel) -> Panel:
     return _register(DASHBOARD_PANELS, panel)
 
 
+def _conditions_hold(panels: list[Panel], about: dict) -> dict[str, bool]:
+    """Each conditional panel's ``shown_if`` for the member, by name, in one
+    query however many panels have one (none if no panel has one)."""
+    conditional = [panel for panel in panels if panel.shown_if is not None]
+    if not conditional:
+        return {}
+    member = about["member"]
+    conditions = {
+        f"shown_{panel.name}": ExpressionWrapper(
+            panel.shown_if(member=member), output_field=BooleanField()
+        )
+        for panel in conditional
+    }
+    row = User.objects.filter(pk=member.pk).values(**conditions).first() or {}
+    return {name.removeprefix("shown_"): bool(row.get(name)) for name in conditions}
+
+
 def panels_load(panels: list[Panel], **about) -> list[ShownPanel]:
     """Each panel with its context for one member, leaving out those with
     nothing to show."""
+    holds = _conditions_hold(panels, about)
     shown = []
     for panel in panels:
-        context = panel.load(**about)
+        context = panel.load(**about) if holds.get(panel.name, True) else panel.empty
         if context is not None:
             shown.append(ShownPanel(panel, context))
     return shown

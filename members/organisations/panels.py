@@ -1,17 +1,30 @@
 """Organisations on the member's dashboard and the staff member record:
 the seats a person holds and the accounts they administer (two queries,
-however many)."""
+however many, and none on the dashboard of someone with neither)."""
 
+from django.db.models import Exists, Q
 from django.utils import timezone
 
 from members.models import OrganisationAccount, SeatHolding
 from members.panels import Panel, register_dashboard_panel, register_record_panel
 
 
+def _seats_held(member):
+    return SeatHolding.objects.filter(
+        user=member, organisation_membership__ends_on__gte=timezone.localdate()
+    )
+
+
+def _holds_or_administers(*, member) -> Q:
+    """Whether the panel has anything to show (``members.panels``)."""
+    return Exists(_seats_held(member)) | Exists(
+        OrganisationAccount.objects.filter(administrators__user=member)
+    )
+
+
 def _organisations(*, member, **_about) -> dict | None:
-    today = timezone.localdate()
     seats = list(
-        SeatHolding.objects.filter(user=member, organisation_membership__ends_on__gte=today)
+        _seats_held(member)
         .select_related("organisation_membership__account", "seat")
         .order_by("organisation_membership__starts_on")
     )
@@ -28,6 +41,7 @@ register_dashboard_panel(
         name="organisations",
         template="members/organisations/panel_dashboard.html",
         load=_organisations,
+        shown_if=_holds_or_administers,
     )
 )
 register_record_panel(

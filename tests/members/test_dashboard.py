@@ -8,9 +8,10 @@ from tests.factories import MembershipFactory, ProfileFactory, StaffFactory, Use
 pytestmark = pytest.mark.django_db
 
 # session, user, profile with its board, membership with its grade, open
-# consultations, organisations' panel (seats held, accounts run), and
-# events' panel (the member's registrations)
-DASHBOARD_QUERIES = 8
+# consultations, and whether the organisations' and events' panels have
+# anything to show (one query for both: this member holds no seat, runs no
+# organisation and has no registration, so neither panel loads)
+DASHBOARD_QUERIES = 6
 
 
 def test_new_member_dashboard_asks_for_the_profile(client):
@@ -74,3 +75,28 @@ def test_member_dashboard_query_count_is_flat_in_payments(
         response = client.get(reverse("members:dashboard"))
     assert response.status_code == 200
     assert "Pay for your membership" in response.content.decode()
+
+
+@pytest.mark.parametrize("registrations", [1, 6])
+def test_a_seat_holders_dashboard_with_events_loads_both_panels_and_stays_flat(
+    client, django_assert_num_queries, registrations
+):
+    """A seat holder (who also administers the account) with registrations:
+    the panels that have something to show run their own queries."""
+    from tests.factories import event, member_registration
+    from tests.members.organisations.world import paid_year, seat_holder
+
+    year, admin = paid_year(seats=3)
+    person, _holding = seat_holder(year, admin)
+    year.account.administrators.create(user=person)
+    for _ in range(registrations):
+        member_registration(event(), person)
+    client.force_login(person)
+    # ... plus the member's payments, certificates and latest automatic
+    # renewal, a query each; the seats held and accounts run; and the
+    # registrations with their events
+    with django_assert_num_queries(DASHBOARD_QUERIES + 3 + 2 + 1):
+        response = client.get(reverse("members:dashboard"))
+    html = response.content.decode()
+    assert "Riverside Surgery" in html
+    assert "You have no events coming up" not in html
