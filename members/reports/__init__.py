@@ -7,7 +7,7 @@ The figure functions are re-exported here: ``from members import reports``
 then ``reports.grade_rows(...)``.
 """
 
-from .member_list import MEMBER_EXPORT_HEADER, member_export_rows
+from .member_list import MEMBER_EXPORT_HEADER, member_export_rows, member_export_sql
 from .membership import NOT_GIVEN, BoardRow, GradeRow, PlaceRow, grade_rows, place_rows
 from .period import last_months, month_start, rate, uk_midnight
 from .renewals import (
@@ -31,6 +31,7 @@ __all__ = [
     "grade_rows",
     "last_months",
     "member_export_rows",
+    "member_export_sql",
     "month_start",
     "movement_rows",
     "place_rows",

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import render
 from django.utils import timezone
 
-from igpm.csv import csv_response
+from igpm.csv import csv_copy_response, csv_response
 from members import reports
 from members.access import staff_permission_required
 from members.reports.period import Period
@@ -91,9 +91,10 @@ def report_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
 @member_list_required
 def member_export(request: HttpRequest) -> StreamingHttpResponse:
     """Every membership with its member's details: personal data, for
-    those who may look members up. Streamed a chunk of rows at a time."""
-    return csv_response(
+    those who may look members up. Written by PostgreSQL and streamed a
+    thousand rows at a time."""
+    return csv_copy_response(
         filename=f"igpm-members-{timezone.localdate().isoformat()}.csv",
         header=reports.MEMBER_EXPORT_HEADER,
-        rows=reports.member_export_rows(),
+        select_sql=reports.member_export_sql(),
     )

@@ -16,10 +16,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from igpm.csv import csv_stream
 from members import reports
 from members.billing.services.membership import add_years, period_end
 from members.billing.services.payments import payment_create, payment_fulfil
 from members.models import (
+    AutoRenewal,
     CareBoard,
     Grade,
     Membership,
@@ -538,6 +540,76 @@ def bulk_members(count: int) -> None:
         for (membership, start), payment in zip(years, payments, strict=True)
     )
     membership_figures_rebuild()
+
+
+def test_member_list_written_by_postgresql_has_the_bytes_of_the_python_rows(client, at_noon):
+    """The download (COPY in PostgreSQL) is byte for byte what Python's csv
+    writer makes of ``member_export_rows``, on awkward text, missing
+    profiles, numbers and boards, and every state of automatic renewal."""
+    client.force_login(team_member("Membership team"))
+    awkward = [
+        ("=1+1", "+44", "-minus"),
+        ("@SUM(A1)", "\tTab", "\rReturn"),
+        ("Comma, Name", 'Quote "Q"', "Line\nBreak"),
+        ("Zoë", "Ó Súilleabháin", "Łódź 東京"),
+        ("", " leading space", "trailing space "),
+        ("'apostrophe", "\\back\\slash", "semi;colon"),
+    ]
+    for first, last, text in awkward:
+        profile = ProfileFactory(
+            user=UserFactory(first_name=first, last_name=last),
+            organisation_name=text,
+            job_title=last,
+            pcn_name="",
+            ods_code="",
+        )
+        paid_year(MembershipFactory(user=profile.user, number=None), "2025-01-20")
+    MembershipFactory(user=UserFactory(first_name="No", last_name="Profile"))
+    MembershipFactory(
+        user=ProfileFactory(care_board=board('=Board, "odd"', region="-Region")).user,
+        status=Membership.Status.ACTIVE,
+        number="IGPM-000777",
+        expires_on=d("2027-01-19"),
+    )
+    renewals = [
+        {"method": "card", "status": "active"},
+        {"method": "bacs_debit", "status": "active", "mandate_status": "pending"},
+        {"method": "bacs_debit", "status": "setting_up", "mandate_status": ""},
+        {
+            "method": "card",
+            "status": "past_due",
+            "last_failure_at": NOW,
+            "last_failure_message": 'Declined, "do not honour"\nCall the bank',
+        },
+        {"method": "card", "status": "past_due", "last_failure_at": NOW},
+        {"method": "card", "status": "stopping"},
+        {"method": "bacs_debit", "status": "ended", "end_reason": "mandate_revoked"},
+        {"method": "card", "status": "ended", "end_reason": ""},
+    ]
+    for n, fields in enumerate(renewals):
+        membership = MembershipFactory(
+            status=Membership.Status.ACTIVE,
+            number=f"IGPM-{800 + n:06d}",
+            expires_on=d("2027-01-19"),
+        )
+        AutoRenewal.objects.create(
+            membership=membership,
+            grade=membership.grade,
+            next_collection_on=d("2026-07-05"),
+            next_amount_pence=12000,
+            ended_at=NOW if fields["status"] == "ended" else None,
+            **fields,
+        )
+
+    response = client.get(reverse("members:staff_member_export"))
+    body = b"".join(response.streaming_content)
+
+    expected = "".join(csv_stream(reports.MEMBER_EXPORT_HEADER, reports.member_export_rows()))
+    assert body == expected.encode()
+    rows = list(csv.reader(io.StringIO(body.decode())))
+    assert len(rows) == 1 + Membership.objects.count()
+    assert ["'=1+1", "'+44"] in [row[1:3] for row in rows]
+    assert "'-Region" in [row[10] for row in rows]
 
 
 @pytest.mark.parametrize("members", [10, 10_000])
