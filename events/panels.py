@@ -23,9 +23,9 @@ def _record_events(*, member) -> dict:
     }
 
 
-def _has_registrations(*, member) -> Exists:
+def _has_registrations(*, member_id, today) -> Exists:
     return Exists(
-        Registration.objects.filter(user=member).exclude(status=Registration.Status.UNCONFIRMED)
+        Registration.objects.filter(user=member_id).exclude(status=Registration.Status.UNCONFIRMED)
     )
 
 

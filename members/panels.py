@@ -15,10 +15,12 @@ the panel out.
 
 A panel that has nothing to show for a member without rows of some kind
 (most members hold no organisation seat) gives ``shown_if``: the member's
-condition for having them, an ``Exists`` or a ``Q`` of them. The conditions
-of all the page's panels are read in one query, and a panel whose condition
-does not hold shows ``empty`` (or is left out, if ``empty`` is ``None``)
-without running ``load``.
+condition for having them, an ``Exists`` or a ``Q`` of them, from
+``shown_if(member_id=..., today=...)``. The conditions of all the page's
+panels are read in one query, compiled once per process (``igpm.compiled``:
+the two arguments must reach the SQL only as its parameters), and a panel
+whose condition does not hold shows ``empty`` (or is left out, if ``empty``
+is ``None``) without running ``load``.
 """
 
 from collections.abc import Callable
@@ -26,7 +28,9 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import BooleanField, Expression, ExpressionWrapper, Q
+from django.utils import timezone
 
+from igpm.compiled import STAND_IN_DATE, STAND_IN_ID, CompiledQuery
 from members.models import User
 
 
@@ -72,21 +76,41 @@ def register_dashboard_panel(panel: Panel) -> Panel:
     return _register(DASHBOARD_PANELS, panel)
 
 
+# The conditions query of each set of conditional panels.
+_CONDITIONS: dict[tuple, CompiledQuery] = {}
+
+
+def _conditions_query(conditional: list[Panel]) -> CompiledQuery:
+    key = tuple((panel.name, panel.shown_if) for panel in conditional)
+    query = _CONDITIONS.get(key)
+    if query is None:
+
+        def build(*, member_id, today):
+            return User.objects.filter(pk=member_id).values(
+                **{
+                    f"shown_{panel.name}": ExpressionWrapper(
+                        panel.shown_if(member_id=member_id, today=today),
+                        output_field=BooleanField(),
+                    )
+                    for panel in conditional
+                }
+            )
+
+        query = _CONDITIONS[key] = CompiledQuery(build, member_id=STAND_IN_ID, today=STAND_IN_DATE)
+    return query
+
+
 def _conditions_hold(panels: list[Panel], about: dict) -> dict[str, bool]:
     """Each conditional panel's ``shown_if`` for the member, by name, in one
     query however many panels have one (none if no panel has one)."""
     conditional = [panel for panel in panels if panel.shown_if is not None]
     if not conditional:
         return {}
-    member = about["member"]
-    conditions = {
-        f"shown_{panel.name}": ExpressionWrapper(
-            panel.shown_if(member=member), output_field=BooleanField()
-        )
-        for panel in conditional
-    }
-    row = User.objects.filter(pk=member.pk).values(**conditions).first() or {}
-    return {name.removeprefix("shown_"): bool(row.get(name)) for name in conditions}
+    rows = _conditions_query(conditional).rows(
+        member_id=about["member"].pk, today=timezone.localdate()
+    )
+    row = rows[0] if rows else {}
+    return {panel.name: bool(row.get(f"shown_{panel.name}")) for panel in conditional}
 
 
 def panels_load(panels: list[Panel], **about) -> list[ShownPanel]:

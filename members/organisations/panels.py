@@ -9,16 +9,16 @@ from members.models import OrganisationAccount, SeatHolding
 from members.panels import Panel, register_dashboard_panel, register_record_panel
 
 
-def _seats_held(member):
+def _seats_held(member, today=None):
     return SeatHolding.objects.filter(
-        user=member, organisation_membership__ends_on__gte=timezone.localdate()
+        user=member, organisation_membership__ends_on__gte=today or timezone.localdate()
     )
 
 
-def _holds_or_administers(*, member) -> Q:
+def _holds_or_administers(*, member_id, today) -> Q:
     """Whether the panel has anything to show (``members.panels``)."""
-    return Exists(_seats_held(member)) | Exists(
-        OrganisationAccount.objects.filter(administrators__user=member)
+    return Exists(_seats_held(member_id, today)) | Exists(
+        OrganisationAccount.objects.filter(administrators__user=member_id)
     )
 
 

@@ -60,11 +60,11 @@ def test_conditional_panels_are_read_in_one_query_and_only_loaded_when_they_hold
 
         return run
 
-    def has_profile(*, member):
-        return Exists(Profile.objects.filter(user=member))
+    def has_profile(*, member_id, today):
+        return Exists(Profile.objects.filter(user=member_id))
 
-    def has_no_profile(*, member):
-        return ~Exists(Profile.objects.filter(user=member))
+    def has_no_profile(*, member_id, today):
+        return ~Exists(Profile.objects.filter(user=member_id))
 
     page = [
         Panel(name="left_out", template="a.html", load=load("left_out"), shown_if=has_profile),
