@@ -15,74 +15,19 @@ as much as rendering the part. A deploy starts new processes, so new markup
 shows at once.
 """
 
-import threading
-import time
-from collections import OrderedDict
-
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import Event
+from igpm.memo import memory
 
-# Enough for every live event's page and card; the oldest used goes first.
-MAX_ENTRIES = 2000
+from .models import Event
 
 BODY_TEMPLATES = {
     "facts": "events/includes/event_facts.html",
     "about": "events/includes/event_about.html",
 }
 CARD_TEMPLATE = "events/includes/event_card.html"
-
-
-class _Memory:
-    """A small least-recently-used map, safe to share between threads."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.entries: OrderedDict[tuple, object] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple) -> object | None:
-        with self.lock:
-            value = self.entries.get(key)
-            if value is not None:
-                self.entries.move_to_end(key)
-            return value
-
-    def set(self, key: tuple, value: object) -> None:
-        with self.lock:
-            self.entries[key] = value
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-
-    def pop(self, key: tuple) -> None:
-        with self.lock:
-            self.entries.pop(key, None)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.entries.clear()
-
-
-memory = _Memory(MAX_ENTRIES)
-
-
-def forget(key: tuple) -> None:
-    """Drop what ``recent`` keeps under ``key`` in this process."""
-    memory.pop(("recent", *key))
-
-
-def recent(key: tuple, seconds: float, load):
-    """What ``load()`` returned at most ``seconds`` ago in this process."""
-    now = time.monotonic()
-    entry = memory.get(("recent", *key))
-    if entry is not None and entry[0] > now:
-        return entry[1]
-    value = load()
-    memory.set(("recent", *key), (now + seconds, value))
-    return value
 
 
 def version(event: Event) -> tuple:

@@ -10,8 +10,10 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from igpm.memo import forget, recent
+
 from .forms import MemberRegistrationForm, RegistrationForm
-from .fragments import event_body, event_cards, forget, recent
+from .fragments import event_body, event_cards
 from .ics import calendar_for
 from .models import Event, Registration
 from .selectors import (

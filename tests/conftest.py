@@ -15,14 +15,34 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Rate-limit counters and used TOTP codes must not leak between tests,
-    nor an event page kept in memory (events.fragments)."""
-    from events.fragments import memory
+    nor a page's rows kept in memory (igpm.memo)."""
+    from igpm.memo import memory
 
     cache.clear()
     memory.clear()
     yield
     cache.clear()
     memory.clear()
+
+
+class Clock:
+    """Stands in for ``time`` in igpm.memo: moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """What igpm.memo keeps expires only when the test moves ``clock.now``."""
+    import igpm.memo
+
+    fake = Clock()
+    monkeypatch.setattr(igpm.memo, "time", fake)
+    return fake
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from .selectors import consultations_open_for
 
 
 def _open_consultations(*, member, membership) -> dict | None:
-    shown = consultations_open_for(user=member)
+    shown = consultations_open_for(user=member, kept=True)
     if not shown:
         return None
     return {"consultations": shown}

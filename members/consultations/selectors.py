@@ -12,6 +12,7 @@ from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import Random, RowNumber
 from django.utils import timezone
 
+from igpm.memo import recent
 from members.models import Membership, Profile, User
 
 from .models import (
@@ -28,6 +29,13 @@ SMALL_GROUP = 5
 SUPPRESSED = "fewer than 5"
 # Free-text answers shown on the results page per question; the CSV has all.
 TEXT_SHOWN = 100
+
+# The dashboard reads the open consultations at most this often in each
+# process (``igpm.memo``): one opened, changed or closed shows there within
+# it, and at once in the process that changed it (the services forget
+# ``OPEN_KEPT``). Opening and closing times are compared on every request.
+OPEN_KEPT = ("consultations", "open")
+OPEN_KEPT_SECONDS = 5
 
 Role = Profile.Role
 ORGANISATION_ROLES = {
@@ -142,17 +150,24 @@ def audience_has(consultation: Consultation, facts: Facts) -> bool:
     return all(not allowed or value in allowed for allowed, value in checks)
 
 
-def consultations_open_for(*, user: User, now=None) -> list[tuple[Consultation, Response | None]]:
-    """Open consultations the member may answer, with their response: a
-    fixed number of queries however many are open."""
-    now = now or timezone.now()
-    candidates = list(
-        Consultation.objects.filter(
-            status=Consultation.Status.OPEN, opens_at__lte=now, closes_at__gt=now
-        )
+def _open() -> list[Consultation]:
+    return list(
+        Consultation.objects.filter(status=Consultation.Status.OPEN)
         .prefetch_related("audience_grades", "audience_care_boards")
         .order_by("closes_at", "pk")
     )
+
+
+def consultations_open_for(
+    *, user: User, now=None, kept: bool = False
+) -> list[tuple[Consultation, Response | None]]:
+    """Open consultations the member may answer, with their response: a
+    fixed number of queries however many are open. ``kept``: the open
+    consultations as this process read them up to ``OPEN_KEPT_SECONDS``
+    ago, for the dashboard."""
+    now = now or timezone.now()
+    everyone = recent(OPEN_KEPT, OPEN_KEPT_SECONDS, _open) if kept else _open()
+    candidates = [c for c in everyone if c.opens_at <= now < c.closes_at]
     if not candidates:
         return []
     facts = member_facts(user)

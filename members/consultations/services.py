@@ -6,6 +6,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from igpm.memo import forget
 from igpm.uploads import CheckedUpload
 from members.audit import audit_record
 from members.models import Grade, User
@@ -18,6 +19,7 @@ from .models import (
     Question,
     Response,
 )
+from .selectors import OPEN_KEPT
 
 TEXT_LIMIT = 5000
 # What may change once a consultation is open: its words and times, never
@@ -26,6 +28,12 @@ EDITABLE_WHEN_OPEN = frozenset({"title", "background", "document", "closes_at"})
 
 Status = Consultation.Status
 Kind = Question.Kind
+
+
+def _open_changed() -> None:
+    """This process's dashboards show the change once it is committed (the
+    open consultations are kept a few seconds, ``selectors.OPEN_KEPT``)."""
+    transaction.on_commit(lambda: forget(OPEN_KEPT))
 
 
 class ConsultationRefused(Exception):
@@ -129,6 +137,7 @@ def consultation_update(*, consultation: Consultation, by: User, **changes) -> C
         if document is not None:
             _document_attach(consultation, document)
     consultation.save()
+    _open_changed()
     if grades is not None:
         consultation.audience_grades.set(grades)
     if boards is not None:
@@ -258,6 +267,7 @@ def consultation_open(*, consultation: Consultation, by: User) -> Consultation:
         raise ConsultationRefused("Its closing time has passed: change it first.")
     consultation.status = Status.OPEN
     consultation.save(update_fields=["status", "updated_at"])
+    _open_changed()
     audit_record(
         actor=by,
         target=consultation,
@@ -285,6 +295,7 @@ def consultation_close(*, consultation: Consultation, by: User | None) -> Consul
         fields.append("closes_at")
     consultation.status = Status.CLOSED
     consultation.save(update_fields=fields)
+    _open_changed()
     audit_record(
         actor=by,
         target=consultation,

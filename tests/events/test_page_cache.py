@@ -24,23 +24,6 @@ def places(response) -> str:
     return re.search(r"<dt>Places</dt><dd>([^<]*)</dd>", response.content.decode())[1]
 
 
-class Clock:
-    """Stands in for ``time`` in events.fragments: moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    fake = Clock()
-    monkeypatch.setattr(fragments, "time", fake)
-    return fake
-
-
 @pytest.mark.django_db
 def test_a_members_registration_shows_in_the_places_at_once(client, clock):
     ev = event(capacity=5)

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from members.consultations import services
+from members.consultations import selectors, services
 from members.consultations.models import Consultation, Question, Response
 from tests.factories import ProfileFactory, active_member
 
@@ -160,9 +160,7 @@ def test_the_consultations_consent_is_off_by_default_and_set_on_the_profile(clie
     assert "Consultations and surveys" in privacy
 
 
-def test_the_dashboard_takes_the_same_queries_with_one_or_five_open_consultations(
-    client, django_assert_num_queries
-):
+def test_the_dashboard_takes_the_same_queries_with_one_or_five_open_consultations(client, clock):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -173,9 +171,48 @@ def test_the_dashboard_takes_the_same_queries_with_one_or_five_open_consultation
     for more in (1, 4):
         for _ in range(more):
             consultation()
-        client.get(url)
+        # Past what the process kept: the open consultations are read again.
+        clock.now += selectors.OPEN_KEPT_SECONDS + 1
         with CaptureQueriesContext(connection) as seen:
             page = client.get(url).content.decode()
         counts.append(len(seen))
     assert counts[0] == counts[1]
     assert page.count("not answered yet") == 5
+
+
+def test_the_dashboard_keeps_the_open_consultations_a_few_seconds_but_not_their_times(
+    client, clock, django_assert_num_queries
+):
+    member = active_member()
+    client.force_login(member)
+    url = reverse("members:dashboard")
+    made = consultation(title="Workforce plan views")
+    assert "Workforce plan views" in client.get(url).content.decode()
+    # Another process closes it: this one shows it until what it kept expires.
+    Consultation.objects.filter(pk=made.pk).update(status=Consultation.Status.CLOSED)
+    assert "Workforce plan views" in client.get(url).content.decode()
+    clock.now += selectors.OPEN_KEPT_SECONDS + 1
+    assert "Workforce plan views" not in client.get(url).content.decode()
+    # Its closing time is compared afresh, however recently it was read.
+    Consultation.objects.filter(pk=made.pk).update(status=Consultation.Status.OPEN)
+    clock.now += selectors.OPEN_KEPT_SECONDS + 1
+    assert selectors.consultations_open_for(user=member, kept=True)
+    later = made.closes_at + datetime.timedelta(seconds=1)
+    with django_assert_num_queries(0):
+        assert selectors.consultations_open_for(user=member, now=later, kept=True) == []
+
+
+def test_a_consultation_opened_or_closed_shows_at_once_in_the_process_that_changed_it(
+    client, clock, django_capture_on_commit_callbacks
+):
+    member = active_member()
+    client.force_login(member)
+    url = reverse("members:dashboard")
+    made = consultation(title="Workforce plan views", opened=False)
+    assert "Workforce plan views" not in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.consultation_open(consultation=made, by=policy_officer())
+    assert "Workforce plan views" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.consultation_close(consultation=made, by=policy_officer())
+    assert "Workforce plan views" not in client.get(url).content.decode()
