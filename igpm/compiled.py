@@ -6,8 +6,9 @@ takes to answer a small query: about half a millisecond for a filtered
 lookup, two for a row of ``Exists`` flags. ``CompiledQuery`` builds its
 queryset once, from stand-in values, keeps the SQL, and on each run sends
 that SQL with the real values where the stand-ins were. It returns plain
-rows, as dicts by column name, with no field converters: it suits keys,
-plain columns and flags, not whole model instances.
+rows, as dicts by the ``values()`` names, as the database gave them: no
+field converters run. ``instance`` builds a model instance from a row that
+holds its ``columns``, with its fields' converters, as the ORM would.
 
 The SQL must not depend on the values, only its parameters may. What
 ``build`` is given must reach the SQL as parameters, unchanged: no ``None``
@@ -27,12 +28,13 @@ from collections.abc import Callable
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 # Values no real row has, for ``build`` to be compiled with.
 STAND_IN_IDS = (-734_190_257, -734_190_263, -734_190_269)
 STAND_IN_ID = STAND_IN_IDS[0]
 STAND_IN_DATE = datetime.date(1, 2, 3)
+STAND_IN_TIME = datetime.datetime(1, 2, 3, 4, 5, 6, tzinfo=datetime.UTC)
 STAND_IN_TEXT = "\x1fcompiled-query stand-in\x1f"
 
 
@@ -46,12 +48,14 @@ class CompiledQuery:
         self.build = build
         self.stand_ins = stand_ins
         # By database alias: the SQL, each parameter's stand-in name (or
-        # None for a constant), and the constants.
-        self._compiled: dict[str, tuple[str, list[str | None], list]] = {}
+        # None for a constant), the constants, and the rows' names.
+        self._compiled: dict[str, tuple[str, list[str | None], list, list[str]]] = {}
 
-    def _compile(self, using: str) -> tuple[str, list[str | None], list]:
-        queryset = self.build(**self.stand_ins)
-        sql, params = queryset.query.get_compiler(using=using).as_sql()
+    def _compile(self, using: str) -> tuple[str, list[str | None], list, list[str]]:
+        query = self.build(**self.stand_ins).query
+        sql, params = query.get_compiler(using=using).as_sql()
+        # In the order values() selects them.
+        columns = [*query.extra_select, *query.values_select, *query.annotation_select]
         names: list[str | None] = []
         for param in params:
             name = next(
@@ -78,11 +82,11 @@ class CompiledQuery:
                 f"The compiled query's SQL has no parameter for {', '.join(sorted(unused))}: "
                 "build() must pass each value to the queryset as it is."
             )
-        compiled = (sql, names, list(params))
+        compiled = (sql, names, list(params), columns)
         self._compiled[using] = compiled
         return compiled
 
-    def sql_with_params(self, using: str = DEFAULT_DB_ALIAS, **values) -> tuple[str, list]:
+    def _run(self, using: str, values: dict) -> tuple[str, list, list[str]]:
         if values.keys() != self.stand_ins.keys():
             raise TypeError(f"A compiled query takes {', '.join(sorted(self.stand_ins))}.")
         for name, value in values.items():
@@ -90,16 +94,41 @@ class CompiledQuery:
                 raise TypeError(
                     f"{name} must be a {type(self.stand_ins[name]).__name__}, not {value!r}."
                 )
-        sql, names, constants = self._compiled.get(using) or self._compile(using)
+        sql, names, constants, columns = self._compiled.get(using) or self._compile(using)
         params = [
             constant if name is None else values[name]
             for name, constant in zip(names, constants, strict=True)
         ]
+        return sql, params, columns
+
+    def sql_with_params(self, using: str = DEFAULT_DB_ALIAS, **values) -> tuple[str, list]:
+        sql, params, _columns = self._run(using, values)
         return sql, params
 
     def rows(self, using: str = DEFAULT_DB_ALIAS, **values) -> list[dict]:
-        sql, params = self.sql_with_params(using, **values)
+        sql, params, columns = self._run(using, values)
         with connections[using].cursor() as cursor:
             cursor.execute(sql, params)
-            columns = [column.name for column in cursor.description]
             return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def columns(model: type[Model], prefix: str = "") -> list[str]:
+    """The ``values()`` names of ``model``'s columns, each after ``prefix``
+    (a relation's path and two underscores: ``"profile__"``)."""
+    return [prefix + field.attname for field in model._meta.concrete_fields]
+
+
+def instance(model: type[Model], row: dict, prefix: str = "", using: str = DEFAULT_DB_ALIAS):
+    """The ``model`` instance in ``row``, which holds its ``columns(model,
+    prefix)``, built as the ORM builds it (``Model.from_db``, each field's
+    converters; PostgreSQL's backend adds none); None where an outer join
+    found no row."""
+    fields = model._meta.concrete_fields
+    values = [row[prefix + field.attname] for field in fields]
+    if row[prefix + model._meta.pk.attname] is None:
+        return None
+    connection = connections[using]
+    for index, field in enumerate(fields):
+        for convert in field.get_db_converters(connection):
+            values[index] = convert(values[index], None, connection)
+    return model.from_db(using, [field.attname for field in fields], values)

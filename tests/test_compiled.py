@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from events.models import Registration
-from igpm.compiled import STAND_IN_DATE, STAND_IN_IDS, STAND_IN_TEXT, CompiledQuery
+from igpm.compiled import STAND_IN_DATE, STAND_IN_ID, STAND_IN_IDS, STAND_IN_TEXT, CompiledQuery
 from members.models import User
 from tests.factories import UserFactory, event, member_registration
 
@@ -107,3 +107,28 @@ def test_a_date_the_query_does_not_need_is_allowed_and_the_others_are_placed():
 def test_two_stand_ins_alike_are_refused():
     with pytest.raises(ImproperlyConfigured, match="different"):
         CompiledQuery(_by_email_or_id, user_id=STAND_IN_IDS[0], email=STAND_IN_IDS[0])
+
+
+@pytest.mark.django_db
+def test_an_instance_is_built_as_the_orm_builds_it_converters_and_all():
+    from igpm.compiled import columns, instance
+    from members.audit import audit_record
+    from members.models import AuditEntry
+
+    member = UserFactory()
+    entry = audit_record(
+        actor=member, target=member, action="tested", data={"seats": 3, "names": ["Ada"]}
+    )
+
+    def by_id(*, entry_id):
+        return AuditEntry.objects.filter(pk=entry_id).values(*columns(AuditEntry))
+
+    row = CompiledQuery(by_id, entry_id=STAND_IN_ID).rows(entry_id=entry.pk)[0]
+    built = instance(AuditEntry, row)
+    orm = AuditEntry.objects.get(pk=entry.pk)
+    # The JSON column arrives as text and is decoded by its field, as the ORM does.
+    assert built.data == {"seats": 3, "names": ["Ada"]} == orm.data
+    assert [getattr(built, f.attname) for f in AuditEntry._meta.concrete_fields] == [
+        getattr(orm, f.attname) for f in AuditEntry._meta.concrete_fields
+    ]
+    assert not built._state.adding
