@@ -4,17 +4,19 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from igpm.compiled import STAND_IN_IDS, STAND_IN_TEXT, CompiledQuery
+from members.billing.selectors import membership_as_signed_in
 from members.models import Membership, User
 
 from .models import Event, Registration
 
 
 def member_in_good_standing(user: User) -> bool:
-    """Whether ``user`` may register for a members-only event."""
-    return (
-        user.is_authenticated
-        and Membership.objects.filter(user=user, status__in=Membership.IN_GOOD_STANDING).exists()
-    )
+    """Whether ``user`` may register for a members-only event (by the
+    membership read with them as the request began)."""
+    if not user.is_authenticated:
+        return False
+    membership = membership_as_signed_in(user=user)
+    return membership is not None and membership.status in Membership.IN_GOOD_STANDING
 
 
 def _live_for_person(*, event_id, user_id, email):

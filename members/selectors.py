@@ -38,6 +38,16 @@ def profile_get(*, user: User) -> Profile | None:
         return None
 
 
+def profile_as_signed_in(*, user: User) -> Profile | None:
+    """The profile as it was read with the signed-in user, as the request
+    began (``members.authentication``), for a page that changes nothing;
+    ``profile_get`` reads it afresh."""
+    read = User.profile.related
+    if user.is_authenticated and read.is_cached(user):
+        return read.get_cached_value(user)
+    return profile_get(user=user)
+
+
 def profile_completeness(*, user: User, profile: Profile | None = None) -> Completeness:
     if profile is None:
         profile = profile_get(user=user)

@@ -117,9 +117,12 @@ else:
 
 # --- Accounts --------------------------------------------------------------
 
+# Django's and allauth's, each reading the person with their profile and
+# membership in one query (members.authentication). Renaming one signs
+# everyone out once: a session names the backend that signed it in.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "members.authentication.ModelBackend",
+    "members.authentication.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -198,6 +201,8 @@ MFA_ADAPTER = "members.adapters.MFAAdapter"
 MFA_ENCRYPTION_KEY = env("MFA_ENCRYPTION_KEY", default="")
 MFA_ENCRYPTION_OLD_KEYS = env.list("MFA_ENCRYPTION_OLD_KEYS", default=[])
 
+# Django's database sessions, read by a query compiled once per process.
+SESSION_ENGINE = "igpm.sessions"
 SESSION_COOKIE_AGE = 60 * 60 * 12
 # A session also ends after this long without a request: half an hour for
 # staff, whose sessions reach everyone's data; longer for members.

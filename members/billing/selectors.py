@@ -13,6 +13,16 @@ def membership_get(*, user: User) -> Membership | None:
     return Membership.objects.select_related("grade").filter(user=user).first()
 
 
+def membership_as_signed_in(*, user: User) -> Membership | None:
+    """The membership and its grade as they were read with the signed-in
+    user, as the request began (``members.authentication``), for a page
+    that changes nothing; ``membership_get`` reads them afresh."""
+    read = User.membership.related
+    if user.is_authenticated and read.is_cached(user):
+        return read.get_cached_value(user)
+    return membership_get(user=user)
+
+
 def auto_renewal_live(membership: Membership | None) -> AutoRenewal | None:
     """The membership's automatic renewal that has not ended (at most one:
     a database constraint), or None."""
@@ -26,13 +36,15 @@ def auto_renewal_live(membership: Membership | None) -> AutoRenewal | None:
     )
 
 
-def payments_for_member(*, user: User) -> list[Payment]:
-    """The member's own payments, newest first, with what the templates show."""
-    return list(
+def payments_for_member(*, user: User, limit: int | None = None) -> list[Payment]:
+    """The member's own payments, newest first (the first ``limit``, if
+    given), with what the templates show."""
+    payments = (
         Payment.objects.filter(membership__user=user)
         .select_related("grade")
         .order_by("-created_at", "-pk")
     )
+    return list(payments[:limit] if limit is not None else payments)
 
 
 def payment_visible_to(*, payment_id: int, user: User) -> Payment | None:

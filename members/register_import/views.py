@@ -296,7 +296,7 @@ def account_claim_view(request: HttpRequest, token: str) -> HttpResponse:
             user = account_claim(invitation=invitation, password_form=form)
         except MembershipError:
             return _claim_refused(request, replaced=False)
-        login(request, user, backend="allauth.account.auth_backends.AuthenticationBackend")
+        login(request, user, backend="members.authentication.AuthenticationBackend")
         messages.success(request, "Your account is ready: you are signed in.")
         return redirect("members:profile")
     return render(

@@ -11,7 +11,11 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from igpm.search import form_text, search_query, shown_as_typed
-from members.billing.selectors import membership_get, payments_for_member
+from members.billing.selectors import (
+    membership_as_signed_in,
+    membership_get,
+    payments_for_member,
+)
 from members.billing.services.payments import offline_provider_enabled
 from members.forms import ProfileForm
 from members.joining import join_step, joining_urls
@@ -22,6 +26,7 @@ from members.selectors import (
     care_board_choices,
     directory_pcn_choices,
     directory_search,
+    profile_as_signed_in,
     profile_completeness,
     profile_get,
 )
@@ -62,9 +67,10 @@ def _auto_renewal_context(membership) -> dict:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    profile = profile_get(user=request.user)
+    # The dashboard changes nothing: what was read with the user will do.
+    profile = profile_as_signed_in(user=request.user)
     completeness = profile_completeness(user=request.user, profile=profile)
-    membership = membership_get(user=request.user)
+    membership = membership_as_signed_in(user=request.user)
     return render(
         request,
         "members/dashboard.html",
@@ -73,7 +79,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "profile": profile,
             "completeness": completeness,
             "membership": membership,
-            "payments": payments_for_member(user=request.user)[:5] if membership else [],
+            "payments": payments_for_member(user=request.user, limit=5) if membership else [],
             "panels": panels_load(DASHBOARD_PANELS, member=request.user, membership=membership),
         },
     )

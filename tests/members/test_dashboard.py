@@ -7,11 +7,12 @@ from tests.factories import MembershipFactory, ProfileFactory, StaffFactory, Use
 
 pytestmark = pytest.mark.django_db
 
-# session, user, profile with its board, membership with its grade, open
-# consultations, and whether the organisations' and events' panels have
+# session; user with profile, board, membership and grade
+# (members.authentication); open consultations (kept a few seconds after,
+# igpm.memo); and whether the organisations' and events' panels have
 # anything to show (one query for both: this member holds no seat, runs no
 # organisation and has no registration, so neither panel loads)
-DASHBOARD_QUERIES = 6
+DASHBOARD_QUERIES = 4
 
 
 def test_new_member_dashboard_asks_for_the_profile(client):

@@ -1,0 +1,123 @@
+"""The signed-in person is read with their profile and membership in one
+query (members.authentication), and the session by a compiled query
+(igpm.sessions): the same rows the ORM reads, nothing more trusted."""
+
+import datetime
+
+import pytest
+from django.contrib.auth import BACKEND_SESSION_KEY, get_user
+from django.contrib.sessions.models import Session
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+
+from igpm.sessions import SessionStore
+from members.authentication import ModelBackend, user_as_signed_in
+from members.billing.selectors import membership_as_signed_in, membership_get
+from members.models import CareBoard, Grade, Membership, Profile, User
+from members.selectors import profile_as_signed_in, profile_get
+from tests.factories import MembershipFactory, ProfileFactory, UserFactory, care_board
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(obj) -> list:
+    return [getattr(obj, field.attname) for field in type(obj)._meta.concrete_fields]
+
+
+def test_the_user_comes_with_profile_board_membership_and_grade_as_the_orm_reads_them(
+    django_assert_num_queries,
+):
+    profile = ProfileFactory(care_board=care_board(), job_title="Practice Manager")
+    MembershipFactory(user=profile.user)
+    with django_assert_num_queries(1):
+        user = user_as_signed_in(profile.user.pk)
+    orm = User.objects.select_related("profile__care_board", "membership__grade").get(
+        pk=profile.user.pk
+    )
+    with django_assert_num_queries(0):
+        assert _fields(user) == _fields(orm)
+        assert _fields(user.profile) == _fields(orm.profile)
+        assert _fields(user.profile.care_board) == _fields(orm.profile.care_board)
+        assert _fields(user.membership) == _fields(orm.membership)
+        assert _fields(user.membership.grade) == _fields(orm.membership.grade)
+        assert user.profile.user is user and user.membership.user is user
+        assert isinstance(user.profile.care_board, CareBoard)
+        assert isinstance(user.membership.grade, Grade)
+        # Instances as the ORM's: saved rows, on the default database.
+        assert not user._state.adding and user._state.db == "default"
+        assert profile_as_signed_in(user=user) == user.profile
+        assert membership_as_signed_in(user=user) == user.membership
+
+
+def test_someone_with_no_profile_or_membership_has_none_cached_and_a_fresh_read_finds_new_ones(
+    django_assert_num_queries,
+):
+    plain = UserFactory()
+    user = user_as_signed_in(plain.pk)
+    with django_assert_num_queries(0):
+        assert profile_as_signed_in(user=user) is None
+        assert membership_as_signed_in(user=user) is None
+        assert not hasattr(user, "profile")
+    made = ProfileFactory(user=plain, care_board=None)
+    assert profile_get(user=user) == made
+    assert profile_get(user=user).care_board is None
+    MembershipFactory(user=plain)
+    assert membership_get(user=user) == Membership.objects.get(user=plain)
+
+
+def test_an_inactive_or_missing_user_is_not_signed_in():
+    backend = ModelBackend()
+    inactive = UserFactory(is_active=False)
+    assert backend.get_user(inactive.pk) is None
+    assert backend.get_user(-1) is None
+    assert backend.get_user(UserFactory().pk) is not None
+
+
+def test_a_changed_password_still_ends_the_other_sessions(client):
+    """Django checks the session's hash against the password read here."""
+    user = UserFactory()
+    client.force_login(user)
+    assert client.session[BACKEND_SESSION_KEY] == "members.authentication.ModelBackend"
+    assert client.get(reverse("members:dashboard")).status_code == 200
+    user.set_password("a-new-long-passphrase-9281")
+    user.save()
+    assert client.get(reverse("members:dashboard")).status_code == 302
+
+
+def test_signing_in_through_allauth_uses_the_portals_backends(client):
+    from allauth.account.models import EmailAddress
+
+    from tests.factories import PASSWORD
+
+    user = ProfileFactory().user
+    EmailAddress.objects.get_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
+    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    assert client.session[BACKEND_SESSION_KEY].startswith("members.authentication.")
+    request = RequestFactory().get("/")
+    request.session = client.session
+    signed_in = get_user(request)
+    assert signed_in == user and Profile.user.field.remote_field.is_cached(signed_in)
+
+
+def test_the_session_engine_reads_a_live_session_and_not_an_expired_one(
+    django_assert_num_queries,
+):
+    live = SessionStore()
+    live["seen"] = 1
+    live.create()
+    expired = SessionStore()
+    expired["seen"] = 2
+    expired.create()
+    Session.objects.filter(session_key=expired.session_key).update(
+        expire_date=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    with django_assert_num_queries(1):
+        assert SessionStore(live.session_key)["seen"] == 1
+    again = SessionStore(expired.session_key)
+    assert "seen" not in again
+    # As Django's: the key of an expired session is forgotten, not reused.
+    assert again.session_key is None
+    assert not SessionStore("not-a-real-session-key-at-all").load()
