@@ -9,7 +9,12 @@ persistent database connections, Redis cache. It then loads, in turn,
 ``/bench/bare/`` ("ok" through the same middleware, no cookie), the home page
 and the event list (anonymous), the event page (anonymous, then with the
 member's session cookie) and ``/dashboard/`` (signed in): 20 concurrent
-connections, a new one per request, for a fixed time after a warm-up. A
+connections, a new one per request, for a fixed time after a warm-up. Each
+page's time is split into ``--rounds`` windows with a window of the bare
+view before, between and after them, and its ratio is the median of each
+window's requests/s over the mean of the bare windows either side: a
+shared machine's speed drifts from one second to the next, and a ratio of
+figures taken a minute apart measures the drift as much as the page. A
 response counts only if it is a 200 holding a text that only the right page
 shows (the dashboard greets the member by name; the signed-in event page
 names them on its one-step form), so a redirect to the login page is an
@@ -23,8 +28,8 @@ figures from the same machine only.
 
 Run from the project root:
 
-    .venv/bin/python benchmarks/dashboard.py [--seconds 15] [--workers 2]
-        [--pages event member ...] [--json] [--keep]
+    .venv/bin/python benchmarks/dashboard.py [--seconds 15] [--rounds 3]
+        [--workers 2] [--pages event member ...] [--json] [--keep]
 """
 
 import argparse
@@ -34,6 +39,7 @@ import json
 import os
 import random
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -99,6 +105,19 @@ class Result:
     client_cpu: float = 0.0  # The load generator's CPU time per wall-clock second.
     errors: int = 0
     latencies_ms: list[float] = field(default_factory=list)
+    # The median of the windows' ratios to the bare view (pages only).
+    ratio: float | None = None
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies_ms) / self.seconds if self.seconds else 0.0
+
+    def add(self, window: "Result") -> None:
+        cpu = self.client_cpu * self.seconds + window.client_cpu * window.seconds
+        self.seconds += window.seconds
+        self.client_cpu = cpu / self.seconds if self.seconds else 0.0
+        self.errors += window.errors
+        self.latencies_ms.extend(window.latencies_ms)
 
     def summary(self) -> dict[str, float | int | str]:
         ordered = sorted(self.latencies_ms) or [0.0]
@@ -265,10 +284,44 @@ def stop(server: subprocess.Popen[bytes]) -> None:
         server.wait()
 
 
+def measure(port: int, cookie: str, args: argparse.Namespace) -> list[Result]:
+    """The bare view's result, then each page's, its ratio worked out
+    window by window (see the module's docstring)."""
+    window = args.seconds / args.rounds
+    bare = Result("bare")
+    results = [bare]
+
+    def bare_window() -> float:
+        measured = asyncio.run(load(port, "/bench/bare/", "", b"ok", window))
+        bare.add(measured)
+        return measured.rps
+
+    asyncio.run(load(port, "/bench/bare/", "", b"ok", args.warmup))
+    for page in (page for page in PAGES if page.name in args.pages):
+        session = cookie if page.signed_in else ""
+        expect = page.expect.encode()
+        asyncio.run(load(port, page.path, session, expect, args.warmup))
+        result = Result(page.name)
+        ratios = []
+        before = bare_window()
+        for _ in range(args.rounds):
+            measured = asyncio.run(load(port, page.path, session, expect, window))
+            result.add(measured)
+            after = bare_window()
+            ratios.append(measured.rps / ((before + after) / 2) if before + after else 0.0)
+            before = after
+        result.ratio = statistics.median(ratios)
+        results.append(result)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15.0, help="measured time per URL")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured time per URL")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="windows per page, between windows of the bare view"
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--members", type=int, default=1000, help="other members to create")
     parser.add_argument(
@@ -287,16 +340,7 @@ def main() -> None:
         port = free_port()
         with tempfile.TemporaryDirectory() as tmp:
             server = start_gunicorn(port, args.workers, Path(tmp) / "gunicorn.log")
-            results = []
-            bare = Page("bare", "/bench/bare/", False, "ok", 1.0)
-            pages = [bare, *(page for page in PAGES if page.name in args.pages)]
-            for page in pages:
-                session = cookie if page.signed_in else ""
-                expect = page.expect.encode()
-                asyncio.run(load(port, page.path, session, expect, args.warmup))
-                result = asyncio.run(load(port, page.path, session, expect, args.seconds))
-                result.path = page.name
-                results.append(result)
+            results = measure(port, cookie, args)
             if any(result.errors for result in results):  # Show why before the log goes.
                 print((Path(tmp) / "gunicorn.log").read_text()[-3000:], file=sys.stderr)
             stop(server)
@@ -308,15 +352,20 @@ def main() -> None:
         if not args.keep:
             recreate_database(drop_only=True)
 
-    report(args, [result.summary() for result in results])
+    report(args, [result.summary() for result in results], [r.ratio for r in results])
     if any(result.errors for result in results):
         sys.exit(1)  # A benchmark with failed requests measured the wrong thing.
 
 
-def report(args: argparse.Namespace, summaries: list[dict[str, float | int | str]]) -> None:
+def report(
+    args: argparse.Namespace,
+    summaries: list[dict[str, float | int | str]],
+    window_ratios: list[float | None],
+) -> None:
     print(
         f"gunicorn {args.workers} sync workers, {CONCURRENCY} connections, "
-        f"{args.seconds:g} s per URL after {args.warmup:g} s warm-up, {os.cpu_count()} CPUs"
+        f"{args.seconds:g} s per page in {args.rounds} windows between windows of the bare "
+        f"view, after {args.warmup:g} s warm-up, {os.cpu_count()} CPUs"
     )
     row = "{:<11}{:>9}{:>8}{:>9}{:>9}{:>9}{:>13}{:>8}{:>6}{:>11}"
     print(
@@ -325,12 +374,11 @@ def report(args: argparse.Namespace, summaries: list[dict[str, float | int | str
             "ratio", "aim", "p95 aim",
         )
     )  # fmt: skip
-    bare = summaries[0]
     aims = {page.name: page.aim for page in PAGES}
     ratios = {}
-    for summary in summaries:
+    for summary, window_ratio in zip(summaries, window_ratios, strict=True):
         name = summary["path"]
-        ratio = round(summary["rps"] / bare["rps"], 3) if bare["rps"] else 0.0
+        ratio = round(window_ratio, 3) if window_ratio is not None else 1.0
         aim = aims.get(name)
         p95_aim = P95_AIM_MS.get(name)
         if name != "bare":
