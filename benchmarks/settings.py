@@ -10,7 +10,7 @@ real database from the environment or ``.env``.
 """
 
 from igpm.settings.base import *  # noqa: F403
-from igpm.settings.base import env
+from igpm.settings.base import env, prepared_statements
 
 DEBUG = False
 SECRET_KEY = "benchmark-only-key-not-secret-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
@@ -22,8 +22,10 @@ DATABASES = {
         "BENCH_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/igpm_bench"
     ),
 }
-# As in production: each gunicorn worker keeps its connection between requests.
+# As in production: each gunicorn worker keeps its connection between
+# requests, and PostgreSQL plans a query once per connection.
 DATABASES["default"]["CONN_MAX_AGE"] = 60
+prepared_statements(DATABASES["default"])
 
 # Redis database 14: apart from the test suite (15) and a developer's default (0).
 REDIS_URL = env("BENCH_REDIS_URL", default="redis://127.0.0.1:6379/14")

@@ -121,6 +121,29 @@ def test_idle_timeouts_come_from_the_environment():
     assert production_setting(code, SESSION_IDLE_TIMEOUT_MEMBER_SECONDS="600") == "1800 600"
 
 
+def test_postgresql_binds_on_the_server_and_prepares_unless_told_not_to():
+    code = "sorted(settings.DATABASES['default']['OPTIONS'].items())"
+    assert production_setting(code) == "[('prepare_threshold', 5), ('server_side_binding', True)]"
+    off = production_setting(code, DJANGO_DB_PREPARE_THRESHOLD="off")
+    assert off == "[('prepare_threshold', None), ('server_side_binding', True)]"
+
+
+@pytest.mark.django_db
+def test_the_suite_binds_and_prepares_as_production_does():
+    """A query run often enough on a connection is prepared: PostgreSQL
+    lists it among the session's prepared statements."""
+    from django.db import connection
+
+    from members.models import User
+
+    for _ in range(6):
+        list(User.objects.filter(pk=-1))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('FROM "members_user"' in statement for statement in prepared)
+
+
 STORAGE_OF = (
     "from django.core.files.storage import default_storage as s; "
     "print(s.__class__.__name__, "

@@ -5,7 +5,7 @@ variable stops the process at start-up.
 """
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, prepared_statements
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -20,6 +20,7 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
     "DJANGO_DB_DISABLE_SERVER_SIDE_CURSORS", default=False
 )
+prepared_statements(DATABASES["default"])
 
 REDIS_URL = env("REDIS_URL")
 CACHES = {

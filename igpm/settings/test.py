@@ -1,7 +1,7 @@
 """Settings for the test suite: real PostgreSQL and Redis, fake SMTP."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, prepared_statements
 
 SECRET_KEY = "test-only-key-not-secret-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
 DEBUG = False
@@ -10,6 +10,8 @@ ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/igpm"),
 }
+# Parameters bound as in production, so every query is tested that way.
+prepared_statements(DATABASES["default"])
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
 CACHES = {
     "default": {
