@@ -331,6 +331,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="write benchmarks/results/*.json")
     parser.add_argument("--keep", action="store_true", help="keep the igpm_bench database")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
 
     recreate_database()
     server = None

@@ -1,9 +1,9 @@
 """Reads about one person's registrations."""
 
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from igpm.compiled import STAND_IN_IDS, STAND_IN_TEXT, CompiledQuery
+from igpm.compiled import STAND_IN_IDS, STAND_IN_TEXT, CompiledQuery, columns, instance
 from members.billing.selectors import membership_as_signed_in
 from members.models import Membership, User
 
@@ -24,11 +24,11 @@ def _live_for_person(*, event_id, user_id, email):
         Registration.objects.filter(event=event_id, status__in=Registration.LIVE)
         .filter(Q(user=user_id) | Q(email=email))
         .order_by("created_at", "pk")
-        .values(registration=F("pk"))[:1]
+        .values(*columns(Registration))[:1]
     )
 
 
-# Every signed-in view of an event page asks it, and most find nothing.
+# Every signed-in view of an event page asks it.
 _LIVE_FOR_PERSON = CompiledQuery(
     _live_for_person, event_id=STAND_IN_IDS[0], user_id=STAND_IN_IDS[1], email=STAND_IN_TEXT
 )
@@ -36,13 +36,11 @@ _LIVE_FOR_PERSON = CompiledQuery(
 
 def registration_for_person(*, event: Event, user: User) -> Registration | None:
     """The signed-in person's place, or place in the queue, at ``event``:
-    theirs by account, or made for their address before they signed in.
-    One query when they have none, two when they have one."""
+    theirs by account, or made for their address before they signed in."""
     found = _LIVE_FOR_PERSON.rows(
         event_id=event.pk, user_id=user.pk, email=user.email.strip().lower()
     )
-    # Gone since it was found (cancelled and removed): they have none.
-    return Registration.objects.filter(pk=found[0]["registration"]).first() if found else None
+    return instance(Registration, found[0]) if found else None
 
 
 def member_registrations(*, user: User) -> list[Registration]:

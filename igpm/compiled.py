@@ -10,17 +10,16 @@ rows, as dicts by the ``values()`` names, as the database gave them: no
 field converters run. ``instance`` builds a model instance from a row that
 holds its ``columns``, with its fields' converters, as the ORM would.
 
-The SQL must not depend on the values, only its parameters may. What
-``build`` is given must reach the SQL as parameters, unchanged: no ``None``
-(which compiles to ``IS NULL``), no lists (whose length is in the SQL), no
-transforming a value in Python inside ``build``. The stand-ins guard this:
-
-- each stand-in must appear among the parameters, or the query is refused
-  (except a date, which the query may not need: one worked out from it
-  would be refused as below);
-- each run's value must be of its stand-in's type (so never ``None``);
-- a date or time among the parameters that is not a stand-in (a "today"
-  worked out inside ``build``) is refused, as it would be kept for ever.
+The SQL must not depend on the values, only its parameters may: what
+``build`` is given must reach the SQL as parameters, unchanged (no ``None``,
+which compiles to ``IS NULL``; no lists, whose length is in the SQL; no
+value worked out from one, such as ``today.year`` or ``"%" + text``). So
+the query is compiled twice, from two different sets of stand-ins, and
+refused unless the two give the same SQL with each stand-in in the same
+places and every other parameter the same; each stand-in but a date (which
+a query may not need) must appear, a date constant (a "today" worked out
+inside ``build``) is refused, as it would be kept for ever, and each run's
+value must be of its stand-in's type, so never ``None``.
 """
 
 import datetime
@@ -36,6 +35,20 @@ STAND_IN_ID = STAND_IN_IDS[0]
 STAND_IN_DATE = datetime.date(1, 2, 3)
 STAND_IN_TIME = datetime.datetime(1, 2, 3, 4, 5, 6, tzinfo=datetime.UTC)
 STAND_IN_TEXT = "\x1fcompiled-query stand-in\x1f"
+
+
+def _other(stand_in):
+    """A second stand-in of the same type, unlike the first in every part
+    (the year, month and day of a date too)."""
+    if isinstance(stand_in, datetime.date):  # and a datetime
+        return stand_in.replace(year=stand_in.year + 7, month=stand_in.month % 12 + 1, day=9)
+    if isinstance(stand_in, bool):
+        raise ImproperlyConfigured("A compiled query cannot take a bool: it is in the SQL.")
+    if isinstance(stand_in, int):
+        return stand_in - 1_000_003
+    if isinstance(stand_in, str):
+        return stand_in + "\x1fother"
+    raise ImproperlyConfigured(f"A compiled query cannot take a {type(stand_in).__name__}.")
 
 
 class CompiledQuery:
@@ -54,10 +67,12 @@ class CompiledQuery:
     def _compile(self, using: str) -> tuple[str, list[str | None], list, list[str]]:
         query = self.build(**self.stand_ins).query
         sql, params = query.get_compiler(using=using).as_sql()
-        # In the order values() selects them.
-        columns = [*query.extra_select, *query.values_select, *query.annotation_select]
+        others = {name: _other(stand_in) for name, stand_in in self.stand_ins.items()}
+        other_sql, other_params = self.build(**others).query.get_compiler(using=using).as_sql()
+        if other_sql != sql or len(other_params) != len(params):
+            raise ImproperlyConfigured("The compiled query's SQL depends on the values.")
         names: list[str | None] = []
-        for param in params:
+        for param, other in zip(params, other_params, strict=True):
             name = next(
                 (
                     name
@@ -66,6 +81,13 @@ class CompiledQuery:
                 ),
                 None,
             )
+            if name is not None and not (type(other) is type(param) and other == others[name]):
+                name = None  # The same value twice by chance: a constant, refused below.
+            if name is None and other != param:
+                raise ImproperlyConfigured(
+                    f"The compiled query has a parameter worked out from a value ({param!r}): "
+                    "build() must pass each value to the queryset as it is."
+                )
             if name is None and isinstance(param, datetime.date):
                 raise ImproperlyConfigured(
                     f"A compiled query would keep the date {param!r} for ever: "
@@ -75,13 +97,19 @@ class CompiledQuery:
         unused = {
             name
             for name, stand_in in self.stand_ins.items()
-            if name not in names and not isinstance(stand_in, datetime.date)
+            if name not in names and type(stand_in) is not datetime.date
         }
         if unused:
             raise ImproperlyConfigured(
                 f"The compiled query's SQL has no parameter for {', '.join(sorted(unused))}: "
                 "build() must pass each value to the queryset as it is."
             )
+        # Named as values() names them, in the order it selects them.
+        columns = (
+            list(query.selected)
+            if query.selected
+            else [*query.extra_select, *query.values_select, *query.annotation_select]
+        )
         compiled = (sql, names, list(params), columns)
         self._compiled[using] = compiled
         return compiled

@@ -9,10 +9,9 @@ from .compiled import STAND_IN_TEXT, STAND_IN_TIME, CompiledQuery, columns, inst
 
 
 def _live(*, session_key, now):
-    from django.contrib.sessions.models import Session
-
-    return Session.objects.filter(session_key=session_key, expire_date__gt=now).values(
-        *columns(Session)
+    session = SessionStore.get_model_class()
+    return session.objects.filter(session_key=session_key, expire_date__gt=now).values(
+        *columns(session)
     )
 
 
@@ -22,7 +21,9 @@ _LIVE = CompiledQuery(_live, session_key=STAND_IN_TEXT, now=STAND_IN_TIME)
 class SessionStore(db.SessionStore):
     def _get_session_from_db(self):
         # As Django's: the unexpired row, or none and the key forgotten (a
-        # key that is not a valid one is never looked up: SessionBase).
+        # key that is not a valid one is None: SessionBase).
+        if self.session_key is None:
+            return None
         rows = _LIVE.rows(session_key=self.session_key, now=timezone.now())
         if not rows:
             self._session_key = None

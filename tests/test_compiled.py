@@ -59,6 +59,17 @@ def test_a_registration_is_found_as_the_orm_finds_it():
     by_account.user = member
     by_account.save()
     assert registration_for_person(event=held, user=member) == by_account
+    # Both live: the earlier made, as the ORM orders them.
+    by_address.status = Registration.Status.CONFIRMED
+    by_address.save()
+    found = registration_for_person(event=held, user=member)
+    orm = (
+        Registration.objects.filter(event=held, status__in=Registration.LIVE)
+        .filter(Q(user=member) | Q(email="booked@example.org"))
+        .first()
+    )
+    assert found == orm == by_address
+    assert found.get_status_display() == "Confirmed" and found.event_id == held.pk
     assert registration_for_person(event=event(), user=member) is None
 
 
@@ -77,7 +88,7 @@ def test_a_value_that_does_not_reach_the_sql_as_it_is_is_refused():
         return User.objects.filter(email=email.lower()).values("pk")
 
     compiled = CompiledQuery(lowered, email=STAND_IN_TEXT.upper())
-    with pytest.raises(ImproperlyConfigured, match="no parameter for email"):
+    with pytest.raises(ImproperlyConfigured, match="worked out from a value"):
         compiled.sql_with_params(email="A@example.org")
 
 
@@ -89,9 +100,9 @@ def test_a_date_worked_out_inside_the_builder_is_refused():
         since = today - datetime.timedelta(days=30)
         return User.objects.filter(pk=user_id, date_joined__date__gte=since).values("pk")
 
-    for build in (joined_today, joined_since):
+    for build, refusal in ((joined_today, "keep the date"), (joined_since, "worked out")):
         compiled = CompiledQuery(build, user_id=STAND_IN_IDS[0], today=STAND_IN_DATE)
-        with pytest.raises(ImproperlyConfigured, match="keep the date"):
+        with pytest.raises(ImproperlyConfigured, match=refusal):
             compiled.sql_with_params(user_id=1, today=datetime.date(2026, 12, 3))
 
 
@@ -132,3 +143,50 @@ def test_an_instance_is_built_as_the_orm_builds_it_converters_and_all():
         getattr(orm, f.attname) for f in AuditEntry._meta.concrete_fields
     ]
     assert not built._state.adding
+
+
+@pytest.mark.django_db
+def test_rows_are_named_as_values_names_them_an_annotation_first_too():
+    from django.db.models import F, Value
+    from django.db.models.functions import Concat
+
+    member = UserFactory(first_name="Ada", last_name="Lovelace")
+
+    def labelled(*, user_id):
+        return (
+            User.objects.filter(pk=user_id)
+            .annotate(label=Concat(F("first_name"), Value(" "), F("last_name")))
+            .values("label", "pk", "email")
+        )
+
+    rows = CompiledQuery(labelled, user_id=STAND_IN_ID).rows(user_id=member.pk)
+    assert rows == list(labelled(user_id=member.pk))
+    assert rows == [{"label": "Ada Lovelace", "pk": member.pk, "email": member.email}]
+
+
+def test_a_value_used_as_it_is_and_also_worked_out_is_refused():
+    def either(*, text):
+        return User.objects.filter(Q(email=text) | Q(first_name__icontains=text)).values("pk")
+
+    with pytest.raises(ImproperlyConfigured, match="worked out from a value"):
+        CompiledQuery(either, text=STAND_IN_TEXT).sql_with_params(text="ann")
+
+
+def test_a_number_worked_out_from_a_date_is_refused():
+    def joined_this_year(*, user_id, today):
+        return User.objects.filter(pk=user_id, date_joined__year=today.year).values("pk")
+
+    compiled = CompiledQuery(joined_this_year, user_id=STAND_IN_ID, today=STAND_IN_DATE)
+    with pytest.raises(ImproperlyConfigured, match="worked out from a value"):
+        compiled.sql_with_params(user_id=1, today=datetime.date(2026, 12, 3))
+
+
+def test_a_time_the_query_leaves_out_is_refused_unlike_a_date():
+    from igpm.compiled import STAND_IN_TIME
+
+    def no_time(*, user_id, now):
+        return User.objects.filter(pk=user_id).values("pk")
+
+    compiled = CompiledQuery(no_time, user_id=STAND_IN_ID, now=STAND_IN_TIME)
+    with pytest.raises(ImproperlyConfigured, match="no parameter for now"):
+        compiled.sql_with_params(user_id=1, now=timezone.now())

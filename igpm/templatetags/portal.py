@@ -20,7 +20,10 @@ def link(name: str) -> str:
     """``{% url name %}`` for a view that takes no arguments, worked out
     once per process (for each URLconf and script prefix): the header and
     footer link to the same dozen pages from every page, and reversing
-    each again costs a tenth of the busiest pages' rendering."""
+    each again costs a tenth of the busiest pages' rendering. Unlike
+    ``{% url %}`` it takes no ``current_app`` (the portal has no instance
+    namespaces) and ``clear_url_caches`` does not clear it: a process
+    keeps one URLconf for its life."""
     key = (str(get_urlconf() or settings.ROOT_URLCONF), get_script_prefix(), name)
     path = _LINKS.get(key)
     if path is None:

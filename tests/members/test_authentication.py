@@ -121,3 +121,6 @@ def test_the_session_engine_reads_a_live_session_and_not_an_expired_one(
     # As Django's: the key of an expired session is forgotten, not reused.
     assert again.session_key is None
     assert not SessionStore("not-a-real-session-key-at-all").load()
+    # A key Django finds invalid is None, and nothing is looked up.
+    with django_assert_num_queries(0):
+        assert SessionStore("short").load() == {}
