@@ -67,6 +67,16 @@ def user_as_signed_in(user_id: int) -> User | None:
     return user
 
 
+def read_with_user(user: User, relation: str, read):
+    """``user``'s one-to-one ``relation`` ("profile", "membership") as
+    ``get_user`` read it, or ``read(user=user)`` where it was not (a user
+    not signed in through these backends, or not signed in at all)."""
+    cache = getattr(User, relation).related
+    if user.is_authenticated and cache.is_cached(user):
+        return cache.get_cached_value(user)
+    return read(user=user)
+
+
 class _WithProfile:
     def get_user(self, user_id):
         if type(user_id) is not int:

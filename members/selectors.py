@@ -2,6 +2,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
+from .authentication import read_with_user
 from .models import (
     CareBoard,
     Membership,
@@ -42,10 +43,7 @@ def profile_as_signed_in(*, user: User) -> Profile | None:
     """The profile as it was read with the signed-in user, as the request
     began (``members.authentication``), for a page that changes nothing;
     ``profile_get`` reads it afresh."""
-    read = User.profile.related
-    if user.is_authenticated and read.is_cached(user):
-        return read.get_cached_value(user)
-    return profile_get(user=user)
+    return read_with_user(user, "profile", profile_get)
 
 
 def profile_completeness(*, user: User, profile: Profile | None = None) -> Completeness:

@@ -4,6 +4,7 @@ staff membership record and the needs-attention queue."""
 
 from django.shortcuts import get_object_or_404
 
+from members.authentication import read_with_user
 from members.models import AuditEntry, AutoRenewal, Membership, Payment, User
 
 
@@ -17,10 +18,7 @@ def membership_as_signed_in(*, user: User) -> Membership | None:
     """The membership and its grade as they were read with the signed-in
     user, as the request began (``members.authentication``), for a page
     that changes nothing; ``membership_get`` reads them afresh."""
-    read = User.membership.related
-    if user.is_authenticated and read.is_cached(user):
-        return read.get_cached_value(user)
-    return membership_get(user=user)
+    return read_with_user(user, "membership", membership_get)
 
 
 def auto_renewal_live(membership: Membership | None) -> AutoRenewal | None:
