@@ -5,10 +5,13 @@ Building a queryset and compiling it costs Django more than PostgreSQL
 takes to answer a small query: about half a millisecond for a filtered
 lookup, two for a row of ``Exists`` flags. ``CompiledQuery`` builds its
 queryset once, from stand-in values, keeps the SQL, and on each run sends
-that SQL with the real values where the stand-ins were. It returns plain
+that SQL with the real values where the stand-ins were (passed as the ORM
+passes them: SQLite takes dates and times as text). It returns plain
 rows, as dicts by the ``values()`` names, as the database gave them: no
-field converters run. ``instance`` builds a model instance from a row that
-holds its ``columns``, with its fields' converters, as the ORM would.
+converters run, so on SQLite a flag is 0 or 1 and a time is text.
+``instance`` builds a model instance from a row that holds its
+``columns``, with the backend's and its fields' converters, as the ORM
+would.
 
 The SQL must not depend on the values, only its parameters may: what
 ``build`` is given must reach the SQL as parameters, unchanged (no ``None``,
@@ -51,6 +54,21 @@ def _other(stand_in):
     raise ImproperlyConfigured(f"A compiled query cannot take a {type(stand_in).__name__}.")
 
 
+def _as_it_is(value):
+    return value
+
+
+def _adapter(connection, stand_in):
+    """How ``connection``'s backend passes a value of ``stand_in``'s type
+    to the database, as the ORM does when it compiles a query: PostgreSQL
+    takes dates and times as they are, SQLite as text."""
+    if isinstance(stand_in, datetime.datetime):
+        return connection.ops.adapt_datetimefield_value
+    if isinstance(stand_in, datetime.date):
+        return connection.ops.adapt_datefield_value
+    return _as_it_is
+
+
 class CompiledQuery:
     """``build(**stand_ins)`` returns a ``values()`` queryset; ``rows(**values)``
     runs its SQL with ``values`` in the stand-ins' places."""
@@ -61,10 +79,15 @@ class CompiledQuery:
         self.build = build
         self.stand_ins = stand_ins
         # By database alias: the SQL, each parameter's stand-in name (or
-        # None for a constant), the constants, and the rows' names.
-        self._compiled: dict[str, tuple[str, list[str | None], list, list[str]]] = {}
+        # None for a constant), the constants, the rows' names, and how
+        # the backend passes each stand-in's values.
+        self._compiled: dict[str, tuple[str, list[str | None], list, list[str], dict]] = {}
 
-    def _compile(self, using: str) -> tuple[str, list[str | None], list, list[str]]:
+    def _compile(self, using: str) -> tuple[str, list[str | None], list, list[str], dict]:
+        connection = connections[using]
+        adapters = {name: _adapter(connection, value) for name, value in self.stand_ins.items()}
+        # Each stand-in as the backend passes it (SQLite: dates as text).
+        passed = {name: adapters[name](value) for name, value in self.stand_ins.items()}
         query = self.build(**self.stand_ins).query
         sql, params = query.get_compiler(using=using).as_sql()
         others = {name: _other(stand_in) for name, stand_in in self.stand_ins.items()}
@@ -76,13 +99,15 @@ class CompiledQuery:
             name = next(
                 (
                     name
-                    for name, stand_in in self.stand_ins.items()
+                    for name, stand_in in passed.items()
                     if type(param) is type(stand_in) and param == stand_in
                 ),
                 None,
             )
-            if name is not None and not (type(other) is type(param) and other == others[name]):
-                name = None  # The same value twice by chance: a constant, refused below.
+            if name is not None:
+                other_passed = adapters[name](others[name])
+                if not (type(other) is type(other_passed) and other == other_passed):
+                    name = None  # The same value twice by chance: a constant, refused below.
             if name is None and other != param:
                 raise ImproperlyConfigured(
                     f"The compiled query has a parameter worked out from a value ({param!r}): "
@@ -110,7 +135,7 @@ class CompiledQuery:
             if query.selected
             else [*query.extra_select, *query.values_select, *query.annotation_select]
         )
-        compiled = (sql, names, list(params), columns)
+        compiled = (sql, names, list(params), columns, adapters)
         self._compiled[using] = compiled
         return compiled
 
@@ -122,9 +147,10 @@ class CompiledQuery:
                 raise TypeError(
                     f"{name} must be a {type(self.stand_ins[name]).__name__}, not {value!r}."
                 )
-        sql, names, constants, columns = self._compiled.get(using) or self._compile(using)
+        compiled = self._compiled.get(using) or self._compile(using)
+        sql, names, constants, columns, adapters = compiled
         params = [
-            constant if name is None else values[name]
+            constant if name is None else adapters[name](values[name])
             for name, constant in zip(names, constants, strict=True)
         ]
         return sql, params, columns
@@ -146,17 +172,41 @@ def columns(model: type[Model], prefix: str = "") -> list[str]:
     return [prefix + field.attname for field in model._meta.concrete_fields]
 
 
+def _converters(model: type[Model], using: str) -> list[tuple[int, object, list]]:
+    """The concrete fields that have converters, as the ORM runs them on a
+    row read through them: each field's index, its column, and the
+    backend's converters (SQLite's make text times and 0/1 flags Python's;
+    PostgreSQL's backend has none) then the field's own."""
+    key = (model, using)
+    found = _CONVERTERS.get(key)
+    if found is None:
+        connection = connections[using]
+        found = []
+        for index, field in enumerate(model._meta.concrete_fields):
+            column = field.get_col(model._meta.db_table)
+            converters = connection.ops.get_db_converters(column) + column.get_db_converters(
+                connection
+            )
+            if converters:
+                found.append((index, column, converters))
+        _CONVERTERS[key] = found
+    return found
+
+
+_CONVERTERS: dict[tuple[type[Model], str], list[tuple[int, object, list]]] = {}
+
+
 def instance(model: type[Model], row: dict, prefix: str = "", using: str = DEFAULT_DB_ALIAS):
     """The ``model`` instance in ``row``, which holds its ``columns(model,
-    prefix)``, built as the ORM builds it (``Model.from_db``, each field's
-    converters; PostgreSQL's backend adds none); None where an outer join
-    found no row."""
-    fields = model._meta.concrete_fields
-    values = [row[prefix + field.attname] for field in fields]
+    prefix)``, built as the ORM builds it (``Model.from_db``, the backend's
+    and each field's converters); None where an outer join found no
+    row."""
     if row[prefix + model._meta.pk.attname] is None:
         return None
+    names = [field.attname for field in model._meta.concrete_fields]
+    values = [row[prefix + name] for name in names]
     connection = connections[using]
-    for index, field in enumerate(fields):
-        for convert in field.get_db_converters(connection):
-            values[index] = convert(values[index], None, connection)
-    return model.from_db(using, [field.attname for field in fields], values)
+    for index, column, converters in _converters(model, using):
+        for convert in converters:
+            values[index] = convert(values[index], column, connection)
+    return model.from_db(using, names, values)
