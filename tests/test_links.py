@@ -1,5 +1,6 @@
-"""{% link %} (igpm/templatetags/portal.py): the header's and footer's
-links, as {% url %} gives them, for each URLconf and script prefix."""
+"""{% link %} and {% asset %} (igpm/templatetags/portal.py): the header's
+and footer's links and static files, as {% url %} and {% static %} give
+them, for each URLconf, script prefix and static setting."""
 
 import pytest
 from django.template import Context, Template
@@ -31,3 +32,22 @@ def test_a_link_follows_the_urlconf(settings):
     with pytest.raises(NoReverseMatch):
         link("privacy")
     assert link("account_login") == "/login/"
+
+
+@pytest.mark.parametrize("path", ["css/portal.css", "js/portal.js", "brand/logo.svg"])
+def test_an_asset_is_the_url_static_gives(path):
+    from django.templatetags.static import static
+
+    from igpm.templatetags.portal import asset
+
+    assert asset(path) == static(path)
+    assert Template(f"{{% asset '{path}' %}}").render(Context()) == static(path)
+
+
+def test_an_asset_follows_the_static_settings(settings):
+    from igpm.templatetags.portal import asset
+
+    settings.STATIC_URL = "/static/"
+    assert asset("css/portal.css") == "/static/css/portal.css"
+    settings.STATIC_URL = "https://assets.example.org/portal/"
+    assert asset("css/portal.css") == "https://assets.example.org/portal/css/portal.css"

@@ -1,12 +1,15 @@
-"""Filters for the portal's own voice, and the links of every page's
-header and footer, built into every template
+"""Filters for the portal's own voice, and the links and static files of
+every page's header and footer, built into every template
 (``TEMPLATES["OPTIONS"]["builtins"]``), so no page needs ``{% load %}``."""
 
 from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.template.defaultfilters import floatformat
+from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf, reverse
 
 register = template.Library()
@@ -29,6 +32,29 @@ def link(name: str) -> str:
     if path is None:
         path = _LINKS[key] = reverse(name)
     return path
+
+
+# The URL of each static file named in an {% asset %}, by script prefix.
+_ASSETS: dict[tuple[str, str], str] = {}
+
+
+@register.simple_tag
+def asset(path: str) -> str:
+    """``{% static path %}``, worked out once per process (for each script
+    prefix): every page names the same stylesheets, script and logo, and
+    the storage's lookup and URL join for each cost more than the rest of
+    the page head. Forgotten when the static settings change (tests)."""
+    key = (get_script_prefix(), path)
+    url = _ASSETS.get(key)
+    if url is None:
+        url = _ASSETS[key] = static(path)
+    return url
+
+
+@receiver(setting_changed)
+def _static_settings_changed(*, setting: str, **kwargs) -> None:
+    if setting in {"STATIC_URL", "STORAGES", "STATIC_ROOT"}:
+        _ASSETS.clear()
 
 
 @register.filter
