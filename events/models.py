@@ -185,6 +185,11 @@ class Registration(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
+        indexes = [
+            # A signed-in person's registrations made for their address
+            # (events.signed_in, on every signed-in request).
+            models.Index(fields=["email"], name="events_registration_email"),
+        ]
         constraints = [
             # One place, or place in the queue, per person per event.
             models.UniqueConstraint(

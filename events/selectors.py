@@ -4,10 +4,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from igpm.compiled import STAND_IN_IDS, STAND_IN_TEXT, CompiledQuery, columns, instance
+from members.authentication import person_fact
 from members.billing.selectors import membership_as_signed_in
 from members.models import Membership, User
 
 from .models import Event, Registration
+from .signed_in import LIVE_BOOKINGS
 
 
 def member_in_good_standing(user: User) -> bool:
@@ -34,7 +36,12 @@ _LIVE_FOR_PERSON = CompiledQuery(
 
 def registration_for_person(*, event: Event, user: User) -> Registration | None:
     """The signed-in person's place, or place in the queue, at ``event``:
-    theirs by account, or made for their address before they signed in."""
+    theirs by account, or made for their address before they signed in.
+    Not looked for where the person was read holding no live registration
+    at any event this one could be (``signed_in``)."""
+    live = person_fact(user, LIVE_BOOKINGS)
+    if live is not None and not live and event.ends_at > timezone.now():
+        return None
     found = _LIVE_FOR_PERSON.rows(
         event_id=event.pk, user_id=user.pk, email=user.email.strip().lower()
     )

@@ -15,10 +15,11 @@ class MembersConfig(AppConfig):
 
         # The extension points members owns (privacy holdings, staff
         # report sections, member panels, demo data, the audit trail's
-        # names) are filled once every app's models are loaded: members'
-        # own parts first, the lowest layer, then each app's module of the
-        # same name in INSTALLED_APPS order (accreditation, then events),
-        # as the admin finds each admin.py.
+        # names, facts read with the signed-in person) are filled once
+        # every app's models are loaded: members' own parts first, the
+        # lowest layer, then each app's module of the same name in
+        # INSTALLED_APPS order (accreditation, then events), as the admin
+        # finds each admin.py.
         from .privacy import holdings  # noqa: F401
         from .reports import sections  # noqa: F401
 
@@ -29,7 +30,7 @@ class MembersConfig(AppConfig):
         self.organisations_load()
         self.register_import_load()
 
-        autodiscover_modules("privacy", "reports", "panels", "demo", "audit_names")
+        autodiscover_modules("privacy", "reports", "panels", "demo", "audit_names", "signed_in")
 
     @staticmethod
     def register_import_load() -> None:

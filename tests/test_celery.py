@@ -4,11 +4,11 @@ from datetime import timedelta
 import pytest
 from celery import shared_task
 from celery.contrib.testing.worker import start_worker
-from django.contrib.sessions.backends.db import SessionStore
-from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from igpm.celery import app as celery_app
+from members.models import Session
+from members.sessions import SessionStore
 from members.tasks import clear_expired_sessions_task
 
 

@@ -18,6 +18,7 @@ import datetime
 from django.test import Client
 from django.test.utils import setup_test_environment
 from django.utils import timezone
+from members.models import Session
 from tests.factories import active_member, event
 
 setup_test_environment()
@@ -25,6 +26,7 @@ member = active_member()
 held = event()
 client = Client(HTTP_HOST="localhost")
 client.force_login(member)
+assert Session.objects.get(session_key=client.session.session_key).user_id == member.pk
 dashboard = client.get("/dashboard/")
 print("dashboard", dashboard.status_code, member.first_name.encode() in dashboard.content)
 page = client.get(held.get_absolute_url())
@@ -32,7 +34,6 @@ print("event", page.status_code, b"You are registering as" in page.content)
 client.post(held.get_absolute_url(), {"access_requirements": "", "dietary_requirements": ""})
 client.cookies.pop("igpm_places_changed", None)
 print("booked", b"You are booked" in client.get(held.get_absolute_url()).content)
-from django.contrib.sessions.models import Session
 Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
 print("expired", client.get("/dashboard/").status_code)
 """

@@ -56,7 +56,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "members.authentication.AuthenticationMiddleware",
     "igpm.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "igpm.middleware.IdleSessionMiddleware",
@@ -220,8 +220,9 @@ MFA_ADAPTER = "members.adapters.MFAAdapter"
 MFA_ENCRYPTION_KEY = env("MFA_ENCRYPTION_KEY", default="")
 MFA_ENCRYPTION_OLD_KEYS = env.list("MFA_ENCRYPTION_OLD_KEYS", default=[])
 
-# Django's database sessions, read by a query compiled once per process.
-SESSION_ENGINE = "igpm.sessions"
+# Django's database sessions with the signed-in user's id beside them, read
+# with the person in one query compiled once per process.
+SESSION_ENGINE = "members.sessions"
 SESSION_COOKIE_AGE = 60 * 60 * 12
 # A session also ends after this long without a request: half an hour for
 # staff, whose sessions reach everyone's data; longer for members.

@@ -43,7 +43,7 @@ from members.register_import.models import (
     RegisterImport,
 )
 
-from .accounts import ODS_PRACTICE_CODE, CareBoard, Profile, User, UserManager
+from .accounts import ODS_PRACTICE_CODE, CareBoard, Profile, Session, User, UserManager
 from .audit import AuditEntry
 from .report_summary import MembershipDay, MembershipFigures
 
@@ -91,6 +91,7 @@ __all__ = [
     "Seat",
     "SeatHolding",
     "SeatInvitation",
+    "Session",
     "StripeEvent",
     "User",
     "UserManager",

@@ -2,6 +2,7 @@ import re
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower, Upper
@@ -253,3 +254,30 @@ class Profile(models.Model):
     def ods_code_unknown(self) -> bool:
         """A code was given that the NHS data does not (yet) know."""
         return bool(self.ods_code) and self.practice_id is None
+
+
+class Session(AbstractBaseSession):
+    """A browser's session: Django's database session (the same key, data
+    and expiry), with the signed-in user's id in a column of its own,
+    written each time the session is saved (``members.sessions``). So the
+    one query that reads a session reads its person too, and a member's
+    sessions are found without decoding everyone's.
+
+    No foreign key constraint: a session saved as its user is deleted must
+    not fail the request; deleting a user through the ORM still deletes
+    their sessions, and one left behind signs in no one."""
+
+    user = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="+",
+    )
+
+    @classmethod
+    def get_session_store_class(cls):
+        from members.sessions import SessionStore
+
+        return SessionStore

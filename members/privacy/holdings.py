@@ -7,7 +7,6 @@ from allauth.account.models import EmailAddress, EmailConfirmation
 from allauth.mfa.models import Authenticator
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.sessions.models import Session
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -27,6 +26,7 @@ from members.models import (
     Profile,
     Refund,
     RefundIntent,
+    Session,
     StripeEvent,
     User,
 )
@@ -35,17 +35,6 @@ from .actions import ERASED_TEXT, Anonymise, Custom, Delete, Erasing, Keep, eras
 from .registry import NOT_PERSONAL, REGISTRY, Holding, register
 
 # --- Finding the member's rows ------------------------------------------------
-
-
-def _sessions(user: User) -> QuerySet:
-    """Sessions signed in as the member. The user id is inside the encoded
-    session data, so each session is decoded; erasure is rare."""
-    keys = [
-        session.session_key
-        for session in Session.objects.iterator()
-        if session.get_decoded().get("_auth_user_id") == str(user.pk)
-    ]
-    return Session.objects.filter(session_key__in=keys)
 
 
 def _admin_log(user: User) -> QuerySet:
@@ -241,7 +230,7 @@ register(
     ),
     Holding(
         model=Session,
-        rows=_sessions,
+        rows=lambda user: Session.objects.filter(user=user),
         erase=Delete(),
         not_exported="sign-in sessions are security keys, not information about you",
     ),

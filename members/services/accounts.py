@@ -1,8 +1,7 @@
-from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
-from members.models import CareBoard, Profile, User
+from members.models import CareBoard, Profile, Session, User
 from members.organisations.ods_selectors import care_board_for, practice_get
 
 

@@ -11,7 +11,7 @@ from members.models import AuditEntry, MembershipPeriod, Payment, Refund
 from tests.factories import MembershipFactory, team_member
 
 QUEUE = "members:staff_attention"
-QUEUE_QUERIES = 7
+QUEUE_QUERIES = 6
 
 
 def flagged(reason: str, *, stripe_fake=None, status=Payment.Status.HELD, **fields) -> Payment:

@@ -1,21 +1,21 @@
-"""The signed-in person is read with their profile and membership in one
-query (members.authentication), and the session by a compiled query
-(igpm.sessions): the same rows the ORM reads, nothing more trusted."""
+"""The signed-in person is read with their profile and membership, and with
+the session, in one query (members.sessions, members.authentication): the
+same rows the ORM reads, nothing more trusted."""
 
 import datetime
 
 import pytest
-from django.contrib.auth import BACKEND_SESSION_KEY, get_user
-from django.contrib.sessions.models import Session
+from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY, get_user
+from django.db import connection
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from igpm.sessions import SessionStore
-from members.authentication import ModelBackend, user_as_signed_in
+from members.authentication import AuthenticationMiddleware, ModelBackend, user_as_signed_in
 from members.billing.selectors import membership_as_signed_in, membership_get
-from members.models import CareBoard, Grade, Membership, Profile, User
+from members.models import CareBoard, Grade, Membership, Profile, Session, User
 from members.selectors import profile_as_signed_in, profile_get
+from members.sessions import SessionStore
 from tests.factories import MembershipFactory, ProfileFactory, UserFactory, care_board
 
 pytestmark = pytest.mark.django_db
@@ -124,3 +124,89 @@ def test_the_session_engine_reads_a_live_session_and_not_an_expired_one(
     # A key Django finds invalid is None, and nothing is looked up.
     with django_assert_num_queries(0):
         assert SessionStore("short").load() == {}
+
+
+def _request_for(client):
+    """A request carrying ``client``'s session cookie, through the session
+    and authentication middleware as a page would have it."""
+    request = RequestFactory().get("/")
+    request.session = SessionStore(client.session.session_key)
+    AuthenticationMiddleware(lambda request: None).process_request(request)
+    return request
+
+
+def test_a_session_is_saved_with_the_user_it_is_signed_in_as(client):
+    user = UserFactory()
+    client.force_login(user)
+    assert Session.objects.get(session_key=client.session.session_key).user_id == user.pk
+    # Signing out flushes the session: the one left signs in no one.
+    client.post(reverse("account_logout"))
+    assert not Session.objects.filter(user=user).exists()
+    anonymous = SessionStore()
+    anonymous["seen"] = 1
+    anonymous.create()
+    assert Session.objects.get(session_key=anonymous.session_key).user_id is None
+
+
+def test_the_session_and_the_person_are_read_in_one_query(client, django_assert_num_queries):
+    profile = ProfileFactory(care_board=care_board())
+    MembershipFactory(user=profile.user)
+    client.force_login(profile.user)
+    request = _request_for(client)
+    with django_assert_num_queries(1):
+        user = request.user._wrapped if request.user == profile.user else None
+    orm = User.objects.select_related("profile__care_board", "membership__grade").get(
+        pk=profile.user.pk
+    )
+    with django_assert_num_queries(0):
+        assert _fields(user) == _fields(orm)
+        assert _fields(user.profile) == _fields(orm.profile)
+        assert _fields(user.profile.care_board) == _fields(orm.profile.care_board)
+        assert _fields(user.membership) == _fields(orm.membership)
+        assert _fields(user.membership.grade) == _fields(orm.membership.grade)
+        assert user.is_authenticated
+
+
+def test_the_person_read_with_the_session_passes_djangos_checks(client):
+    """The password must not have changed, and the user must be active."""
+    changed = UserFactory()
+    client.force_login(changed)
+    changed.set_password("a-new-long-passphrase-9281")
+    changed.save()
+    assert not _request_for(client).user.is_authenticated
+
+    deactivated = UserFactory()
+    client.force_login(deactivated)
+    User.objects.filter(pk=deactivated.pk).update(is_active=False)
+    assert not _request_for(client).user.is_authenticated
+
+
+def test_a_session_whose_column_names_someone_else_is_read_for_whom_its_data_names(
+    client, django_assert_num_queries
+):
+    """The column only saves a query: the data decides who is signed in."""
+    user, other = UserFactory(), UserFactory()
+    client.force_login(user)
+    Session.objects.filter(session_key=client.session.session_key).update(user=other)
+    request = _request_for(client)
+    # The session, then the person in a query of their own.
+    with django_assert_num_queries(2):
+        assert request.user == user
+    assert request.session[SESSION_KEY] == str(user.pk)
+
+
+def test_a_session_of_a_deleted_user_signs_in_no_one(client):
+    user = UserFactory()
+    client.force_login(user)
+    key = client.session.session_key
+    # Deleting the user through the ORM deletes their sessions too.
+    user.delete()
+    assert not Session.objects.filter(session_key=key).exists()
+    # One left behind (no constraint ties the column to a user) is no one.
+    gone = UserFactory()
+    client.force_login(gone)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM account_emailaddress WHERE user_id = %s", [gone.pk])
+        cursor.execute("DELETE FROM members_user WHERE id = %s", [gone.pk])
+    assert Session.objects.filter(session_key=client.session.session_key).exists()
+    assert not _request_for(client).user.is_authenticated

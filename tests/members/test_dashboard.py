@@ -7,12 +7,12 @@ from tests.factories import MembershipFactory, ProfileFactory, StaffFactory, Use
 
 pytestmark = pytest.mark.django_db
 
-# session; user with profile, board, membership and grade
-# (members.authentication); open consultations (kept a few seconds after,
+# the session with the user, profile, board, membership and grade
+# (members.sessions); open consultations (kept a few seconds after,
 # igpm.memo); and whether the organisations' and events' panels have
 # anything to show (one query for both: this member holds no seat, runs no
 # organisation and has no registration, so neither panel loads)
-DASHBOARD_QUERIES = 4
+DASHBOARD_QUERIES = 3
 
 
 def test_new_member_dashboard_asks_for_the_profile(client):
@@ -54,9 +54,9 @@ def test_staff_home_query_count_is_flat(client, django_assert_num_queries, other
     ProfileFactory.create_batch(others)
     staff = StaffFactory(mfa=True)
     client.force_login(staff)
-    # session, user, authenticator check, one aggregate, and the user's and
-    # groups' permissions for the links the page offers
-    with django_assert_num_queries(6):
+    # the session with the user, authenticator check, one aggregate, and
+    # the user's and groups' permissions for the links the page offers
+    with django_assert_num_queries(5):
         response = client.get(reverse("members:staff_home"))
     assert response.status_code == 200
     assert response.context["overview"].with_profile == others

@@ -72,7 +72,7 @@ def test_directory_queries_are_flat(client, django_assert_num_queries, count):
     for _ in range(count):
         listed()
     client.force_login(active_member())
-    # session, user, membership, boards and PCNs for the filters, count, page
-    with django_assert_num_queries(7):
+    # session with user, membership, boards and PCNs for the filters, count, page
+    with django_assert_num_queries(6):
         response = client.get(reverse("members:directory"))
     assert len(response.context["page"].object_list) == count

@@ -291,10 +291,10 @@ def test_the_search_costs_the_same_queries_however_many_it_finds(
     member_client, loaded, django_assert_num_queries
 ):
     search(member_client, "densham", format="json")  # session and user loaded once
-    # session, user, practices with their PCN and ICB, care boards
-    with django_assert_num_queries(4):
+    # the session with the user, practices with their PCN and ICB, care boards
+    with django_assert_num_queries(3):
         one = search(member_client, "densham", format="json")
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         many = search(member_client, "medical", format="json")
     assert len(one.json()["results"]) == 1 and len(many.json()["results"]) == 4
 
@@ -378,8 +378,8 @@ def test_the_codes_to_check_page_is_flat(client, django_assert_num_queries, coun
     for n in range(count):
         ProfileFactory(ods_code=f"B{n:05d}")
     client.force_login(staff("Membership team"))
-    # session, user, two-factor, permissions (user's, groups'), count, page
-    with django_assert_num_queries(7):
+    # session with user, two-factor, permissions (user's, groups'), count, page
+    with django_assert_num_queries(6):
         response = client.get(reverse("members:staff_practice_codes"))
     assert len(response.context["page"].object_list) == count
 

@@ -8,7 +8,6 @@ import pytest
 import time_machine
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
-from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
@@ -27,6 +26,7 @@ from members.models import (
     Payment,
     Profile,
     Refund,
+    Session,
     User,
 )
 from members.privacy import registry
@@ -285,6 +285,7 @@ def test_erasure_keeps_payments_and_certificate_numbers_and_removes_the_rest(
         registry.holding_for("events.Registration").rows(user).values_list("pk", flat=True)
     )
     assert len(registration_ids) == 2
+    assert Session.objects.filter(user=user).exists()
 
     request = erase_through_the_portal(client, everything, django_capture_on_commit_callbacks)
 
@@ -300,6 +301,7 @@ def test_erasure_keeps_payments_and_certificate_numbers_and_removes_the_rest(
     assert not user.groups.exists() and not user.user_permissions.exists()
     for model in (Profile, EmailAddress, Authenticator, CpdEntry, DataExport):
         assert not model.objects.filter(user=user).exists(), model
+    assert not Session.objects.filter(user=user).exists()
     assert not [
         session
         for session in Session.objects.all()

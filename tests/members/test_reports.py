@@ -47,8 +47,9 @@ pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")
 TODAY = datetime.date(2026, 6, 15)
 NOW = datetime.datetime(2026, 6, 15, 12, 0, tzinfo=LONDON)
-# session, user, two-factor check, the user's and the groups' permissions
-AUTH_QUERIES = 5
+# the session with the user, two-factor check, the user's and the groups'
+# permissions
+AUTH_QUERIES = 4
 # grades; members by board and the boards; movement from the summary
 # days: paid years and lapses; retention from them; members by ICB and PCN
 # of their practice; application statuses; decisions overall and by

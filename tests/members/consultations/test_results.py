@@ -100,11 +100,11 @@ def test_the_results_page_takes_the_same_queries_for_10_and_1000_responses(
     assert counts[0] == counts[1] == RESULTS_QUERIES
 
 
-# Session, user, two-factor check, permissions (two), the consultation;
+# Session with the user, two-factor check, permissions (two), the consultation;
 # then questions, respondents, the audience (its grades, its boards, the
 # count), answered per question, counts, free text, and the breakdown's
 # groups and cells.
-RESULTS_QUERIES = 16
+RESULTS_QUERIES = 15
 
 
 @pytest.mark.parametrize("anonymous", [False, True])

@@ -20,9 +20,9 @@ from .world import account, paid_year, seat_grade, seat_holder
 
 pytestmark = pytest.mark.django_db
 
-# session, user; the account; its years; holders; invitations; payments;
+# the session with the user; the account; its years; holders; invitations; payments;
 # administrators; its automatic renewal
-ACCOUNT_PAGE_QUERIES = 9
+ACCOUNT_PAGE_QUERIES = 8
 
 
 def test_opening_an_account_makes_you_its_administrator(client):
