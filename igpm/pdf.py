@@ -25,7 +25,7 @@ from django.contrib.staticfiles import finders
 from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
 
-from .brand import LOGO_SVG, logo_path, organisation
+from .brand import LOGO_PNG, LOGO_SVG, logo_path, organisation
 
 
 class RefusedURL(ValueError):
@@ -42,8 +42,15 @@ def pdf_render(template: str, context: dict, *, stylesheet: str | None = None) -
     in a <style> element WeasyPrint would parse again on every render, and
     reuses the fonts found for the last one."""
     # The logo is a static file on disk (static/brand/), which the fetcher
-    # below serves; nothing is fetched over the network.
-    brand = {"org": organisation(), "logo_uri": logo_path(LOGO_SVG).as_uri()}
+    # below serves; nothing is fetched over the network. The PNG (twice the
+    # printed size's 100 dpi) is for a document drawn often in one font
+    # face: the SVG's bold lettering is a face of its own to lay out and
+    # embed, about a twentieth of an accreditation certificate's time.
+    brand = {
+        "org": organisation(),
+        "logo_uri": logo_path(LOGO_SVG).as_uri(),
+        "logo_png_uri": logo_path(LOGO_PNG).as_uri(),
+    }
     html = render_to_string(template, {"site_url": settings.SITE_URL, **brand, **context})
     return pdf_from_html(html, stylesheet=stylesheet)
 

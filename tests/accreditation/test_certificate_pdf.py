@@ -138,4 +138,6 @@ def test_qr_code_is_drawn_with_sharp_modules(certificate):
         if xobject.get_object()["/Subtype"] == "/Image"
     ]
 
-    assert [image["/Interpolate"] for image in images] == [False]
+    # The QR code is the one square image (the logo is not square).
+    qr = [image for image in images if image["/Width"] == image["/Height"]]
+    assert len(images) == 2 and [image["/Interpolate"] for image in qr] == [False]
