@@ -48,6 +48,9 @@ def test_the_embedded_default_signs_a_member_in_on_sqlite(tmp_path):
     env |= {
         "DJANGO_SETTINGS_MODULE": "igpm.settings.local",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'igpm.sqlite3'}",
+        # Nothing it queues or stores reaches the demo's own var/.
+        "CELERY_BROKER_URL": "memory://",
+        "DJANGO_MEDIA_ROOT": str(tmp_path / "private"),
         "PYTHONWARNINGS": "ignore",
     }
 
