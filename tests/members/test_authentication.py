@@ -25,6 +25,18 @@ def _fields(obj) -> list:
     return [getattr(obj, field.attname) for field in type(obj)._meta.concrete_fields]
 
 
+def _assert_read_as_the_orm_reads(user: User, django_assert_num_queries) -> None:
+    """``user`` and what is cached on it are the rows select_related reads,
+    with nothing left to read."""
+    orm = User.objects.select_related("profile__care_board", "membership__grade").get(pk=user.pk)
+    with django_assert_num_queries(0):
+        assert _fields(user) == _fields(orm)
+        assert _fields(user.profile) == _fields(orm.profile)
+        assert _fields(user.profile.care_board) == _fields(orm.profile.care_board)
+        assert _fields(user.membership) == _fields(orm.membership)
+        assert _fields(user.membership.grade) == _fields(orm.membership.grade)
+
+
 def test_the_user_comes_with_profile_board_membership_and_grade_as_the_orm_reads_them(
     django_assert_num_queries,
 ):
@@ -32,15 +44,8 @@ def test_the_user_comes_with_profile_board_membership_and_grade_as_the_orm_reads
     MembershipFactory(user=profile.user)
     with django_assert_num_queries(1):
         user = user_as_signed_in(profile.user.pk)
-    orm = User.objects.select_related("profile__care_board", "membership__grade").get(
-        pk=profile.user.pk
-    )
+    _assert_read_as_the_orm_reads(user, django_assert_num_queries)
     with django_assert_num_queries(0):
-        assert _fields(user) == _fields(orm)
-        assert _fields(user.profile) == _fields(orm.profile)
-        assert _fields(user.profile.care_board) == _fields(orm.profile.care_board)
-        assert _fields(user.membership) == _fields(orm.membership)
-        assert _fields(user.membership.grade) == _fields(orm.membership.grade)
         assert user.profile.user is user and user.membership.user is user
         assert isinstance(user.profile.care_board, CareBoard)
         assert isinstance(user.membership.grade, Grade)
@@ -154,17 +159,10 @@ def test_the_session_and_the_person_are_read_in_one_query(client, django_assert_
     client.force_login(profile.user)
     request = _request_for(client)
     with django_assert_num_queries(1):
-        user = request.user._wrapped if request.user == profile.user else None
-    orm = User.objects.select_related("profile__care_board", "membership__grade").get(
-        pk=profile.user.pk
-    )
-    with django_assert_num_queries(0):
-        assert _fields(user) == _fields(orm)
-        assert _fields(user.profile) == _fields(orm.profile)
-        assert _fields(user.profile.care_board) == _fields(orm.profile.care_board)
-        assert _fields(user.membership) == _fields(orm.membership)
-        assert _fields(user.membership.grade) == _fields(orm.membership.grade)
-        assert user.is_authenticated
+        assert request.user == profile.user
+    user = request.user._wrapped
+    assert user.is_authenticated
+    _assert_read_as_the_orm_reads(user, django_assert_num_queries)
 
 
 def test_the_person_read_with_the_session_passes_djangos_checks(client):
