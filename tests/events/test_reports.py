@@ -72,11 +72,11 @@ def events():
 
 
 def test_fill_and_attendance_by_type(events):
-    assert reports.type_rows(since=SINCE, now=NOW) == [
+    assert reports.type_rows(reports.event_rows(since=SINCE, now=NOW)) == [
         TypeRow("Webinar", 1, 10, 4, 4, 3),
         TypeRow("Conference", 1, 4, 4, 0, 0),
     ]
-    webinar, conference = reports.type_rows(since=SINCE, now=NOW)
+    webinar, conference = reports.type_rows(reports.event_rows(since=SINCE, now=NOW))
     assert (webinar.fill_rate, webinar.attendance_rate) == (40.0, 75.0)
     assert (conference.fill_rate, conference.attendance_rate) == (100.0, None)
 
