@@ -5,12 +5,12 @@ the reports page by ``MembersConfig.ready()`` after members' own report."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count
-
-from members.models import Membership
+from members.models import NHSOrganisation
+from members.reports.membership import member_places
+from members.reports.period import Period
 from members.reports.registry import CsvReport, Report, Section, register
 
-IN_GOOD_STANDING = [Membership.Status.ACTIVE, Membership.Status.IN_GRACE]
+NO_ICB = "ICB not known"
 NO_PCN = "PCN not known"
 
 
@@ -21,36 +21,39 @@ class IcbRow:
     pcns: list[tuple[str, int]] = field(default_factory=list)
 
 
-def practice_places() -> tuple[list[IcbRow], int]:
-    """ICBs (most members first), each with its PCNs, and how many members
-    in good standing have no practice in the NHS data: one query."""
-    counts = (
-        Membership.objects.filter(status__in=IN_GOOD_STANDING)
-        .values_list("user__profile__practice__icb__name", "user__profile__practice__pcn__name")
-        .annotate(members=Count("pk"))
-        .order_by()
-    )
-    icbs: dict[str, IcbRow] = {}
-    unlinked = 0
-    for icb, pcn, members in counts:
+def practice_places(period: Period) -> tuple[list[IcbRow], int]:
+    """ICBs (most members first), each with its PCNs by name, and how many
+    members in good standing have no practice in the NHS data: from the
+    counts the report by board also uses (``member_places``), and the
+    organisations' names."""
+    places = member_places(period)
+    ids = {pk for _board, icb, pcn, _members in places.rows for pk in (icb, pcn) if pk}
+    names = dict(NHSOrganisation.objects.filter(pk__in=ids).values_list("pk", "name"))
+    by_name: dict[tuple[str, str], int] = {}
+    unlinked = places.no_profile
+    for _board, icb, pcn, members in places.rows:
         if icb is None and pcn is None:
             unlinked += members
             continue
-        row = icbs.setdefault(icb or "ICB not known", IcbRow(icb or "ICB not known"))
+        key = (names.get(icb, NO_ICB), names.get(pcn, NO_PCN))
+        by_name[key] = by_name.get(key, 0) + members
+    icbs: dict[str, IcbRow] = {}
+    for (icb_name, pcn_name), members in by_name.items():
+        row = icbs.setdefault(icb_name, IcbRow(icb_name))
         row.members += members
-        row.pcns.append((pcn or NO_PCN, members))
+        row.pcns.append((pcn_name, members))
     for row in icbs.values():
         row.pcns.sort(key=lambda pcn: (-pcn[1], pcn[0]))
     return sorted(icbs.values(), key=lambda row: (-row.members, row.name)), unlinked
 
 
-def _figures(period) -> dict:
-    icbs, unlinked = practice_places()
+def _figures(period: Period) -> dict:
+    icbs, unlinked = practice_places(period)
     return {"practice_icbs": icbs, "practice_unlinked": unlinked}
 
 
-def _csv(period):
-    icbs, unlinked = practice_places()
+def _csv(period: Period):
+    icbs, unlinked = practice_places(period)
     for icb in icbs:
         for pcn, members in icb.pcns:
             yield [icb.name, pcn, members]

@@ -8,12 +8,21 @@ number of queries however many members there are. Dates are UK dates.
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import (
+    Count,
+    Exists,
+    FilteredRelation,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+)
 
 from members.billing.models.membership import GRACE_DAYS
-from members.models import CareBoard, Grade, Membership
+from members.models import CareBoard, Grade, Membership, Profile
 
-from .period import days
+from .period import Period, days
 
 DUE_SOON_DAYS = 30
 DUE_LATER_DAYS = 60
@@ -55,14 +64,21 @@ def grade_rows(*, today: datetime.date) -> list[GradeRow]:
 
     def members(**lookups) -> Count:
         return Count(
-            "memberships",
-            filter=Q(**{f"memberships__{key}": value for key, value in lookups.items()}),
+            "current",
+            filter=Q(**{f"current__{key}": value for key, value in lookups.items()}),
         )
 
     grace_ends_week = today - days(GRACE_DAYS - 7)
     grace_ends_fortnight = today - days(GRACE_DAYS - 14)
     rows = (
+        # Joined to the memberships in good standing only: a third of the
+        # memberships are not, and every count here is of those that are.
         Grade.objects.annotate(
+            current=FilteredRelation(
+                "memberships", condition=Q(memberships__status__in=IN_GOOD_STANDING)
+            )
+        )
+        .annotate(
             active=members(status=Status.ACTIVE),
             in_grace=members(status=Status.IN_GRACE),
             due_soon=members(
@@ -138,21 +154,64 @@ class BoardRow:
     members: int
 
 
-def place_rows() -> tuple[list[PlaceRow], list[BoardRow]]:
+@dataclass(frozen=True)
+class Places:
+    """Members in good standing by where they are, from their profiles.
+
+    ``rows`` are ``(care_board_id, icb_id, pcn_id, members)``: the ICB or
+    health board the member gave, and the ICB and PCN of the practice their
+    ODS code names, each ``None`` where there is none. ``no_profile``
+    counts the members with no profile at all, who are in no row.
+    """
+
+    rows: list[tuple[int | None, int | None, int | None, int]]
+    no_profile: int
+
+
+def member_places(period: Period) -> Places:
+    """Where members are, for the reports by board and by practice: one
+    query, worked out once for ``period``.
+
+    Counted from the profiles of members in good standing (a semi-join on
+    ``user_id``), which is cheaper than going from memberships to users to
+    profiles. The total in good standing is a subquery of the same
+    statement, so the members with no profile are counted in the same
+    snapshot as the rest.
+    """
+
+    def work_out() -> Places:
+        in_good_standing = Membership.objects.filter(status__in=IN_GOOD_STANDING)
+        # COUNT as a plain function: Count would make the subquery group by
+        # membership, one row each.
+        everyone = Subquery(
+            in_good_standing.order_by().values(n=Func("pk", function="COUNT")),
+            output_field=IntegerField(),
+        )
+        rows = list(
+            Profile.objects.filter(Exists(in_good_standing.filter(user=OuterRef("user"))))
+            .values_list("care_board", "practice__icb", "practice__pcn")
+            .annotate(members=Count("pk"), everyone=everyone)
+            .order_by()
+        )
+        # With no row to carry the total, it takes a query of its own.
+        total = rows[0][4] if rows else in_good_standing.count()
+        return Places([row[:4] for row in rows], total - sum(row[3] for row in rows))
+
+    return period.shared("member_places", work_out)
+
+
+def place_rows(period: Period) -> tuple[list[PlaceRow], list[BoardRow]]:
     """Members in good standing by region and by ICB or health board, from
-    the board on their profile: one count over the memberships, grouped by
-    board, and the list of boards.
+    the board on their profile (``member_places``), and the list of boards.
 
     Regions are NHS England's in England and the nations elsewhere; members
     who gave no board are a row of their own, last. Boards come most
     members first; those no longer offered appear while they have members.
     """
-    counts = dict(
-        Membership.objects.filter(status__in=IN_GOOD_STANDING)
-        .values_list("user__profile__care_board")
-        .annotate(members=Count("pk"))
-        .order_by()
-    )
+    places = member_places(period)
+    counts: dict[int | None, int] = {None: places.no_profile}
+    for care_board, _icb, _pcn, members in places.rows:
+        counts[care_board] = counts.get(care_board, 0) + members
     boards = [
         BoardRow(name, nation, region, counts.get(pk, 0))
         for pk, name, nation, region, is_active in CareBoard.objects.values_list(

@@ -2,11 +2,14 @@
 in UK dates, and the small helpers every app's report sections share."""
 
 import datetime
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.utils import timezone
 
 MONTHS = 12
+T = TypeVar("T")
 
 
 def days(n: int) -> datetime.timedelta:
@@ -42,12 +45,26 @@ class Period:
     today: datetime.date
     now: datetime.datetime
     months: list[datetime.date]
+    # What ``shared`` has worked out, by name. Not part of the period's
+    # identity, and not kept when the period is cached with the figures.
+    _shared: dict[str, object] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_shared": {}}
 
     @classmethod
     def current(cls) -> "Period":
         now = timezone.now()
         today = timezone.localdate(now)
         return cls(today=today, now=now, months=last_months(today))
+
+    def shared(self, name: str, work_out: Callable[[], T]) -> T:
+        """``work_out()``, called once for this period however many reports
+        ask for it by ``name``: figures that more than one report draws on
+        come from one query."""
+        if name not in self._shared:
+            self._shared[name] = work_out()
+        return self._shared[name]  # type: ignore[return-value]
 
     @property
     def since(self) -> datetime.date:

@@ -14,7 +14,7 @@ MOVEMENTS = ("joined", "renewed", "rejoined", "lapsed")
 
 
 def _figures(period: Period) -> dict:
-    regions, boards = membership.place_rows()
+    regions, boards = membership.place_rows(period)
     return {
         "grades": membership.grade_rows(today=period.today),
         "movement": summary.movement_rows(today=period.today),
@@ -112,13 +112,13 @@ def _grades(period: Period):
 
 
 def _regions(period: Period):
-    regions, _ = membership.place_rows()
+    regions, _ = membership.place_rows(period)
     for row in regions:
         yield [row.name, row.members]
 
 
 def _boards(period: Period):
-    _, boards = membership.place_rows()
+    _, boards = membership.place_rows(period)
     for row in boards:
         yield [row.name, row.nation, row.region, row.members]
 

@@ -390,13 +390,14 @@ def test_the_codes_to_check_page_is_flat(client, django_assert_num_queries, coun
 def test_reports_count_members_by_icb_and_pcn_of_their_practice(loaded):
     from members.organisations.ods_import import profiles_link
     from members.organisations.ods_reports import practice_places
+    from members.reports.period import Period
     from tests.factories import active_member
 
     for code in ("A81001", "A81002", "A83005", "B99999"):
         member = active_member()
         Profile.objects.filter(user=member).update(ods_code=code, pcn_name="Whatever was typed")
     profiles_link()
-    icbs, unlinked = practice_places()
+    icbs, unlinked = practice_places(Period.current())
     assert unlinked == 1
     assert [(icb.name, icb.members) for icb in icbs] == [("North East and North Cumbria", 3)]
     assert icbs[0].pcns == [("STOCKTON PCN", 2), ("DURHAM CITY PCN", 1)]

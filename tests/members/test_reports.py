@@ -5,6 +5,7 @@ who may see them, the CSVs, and query counts that stay flat from 10 to
 import csv
 import datetime
 import io
+import pickle
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,11 +27,13 @@ from members.models import (
     Grade,
     Membership,
     MembershipPeriod,
+    NHSOrganisation,
     Payment,
     Profile,
     User,
 )
 from members.reports import GradeRow, MovementRow, PlaceRow, RetentionRow
+from members.reports.period import Period
 from members.reports.summary import membership_figures_rebuild
 from tests.factories import (
     MembershipFactory,
@@ -50,14 +53,14 @@ NOW = datetime.datetime(2026, 6, 15, 12, 0, tzinfo=LONDON)
 # the session with the user, two-factor check, the user's and the groups'
 # permissions
 AUTH_QUERIES = 4
-# grades; members by board and the boards; movement from the summary
-# days: paid years and lapses; retention from them; members by ICB and PCN
-# of their practice; application statuses; decisions overall and by
-# pathway; events by type (events, registrations); the latest events; how
-# members pay: members in good standing and their automatic renewals,
-# renewals due, failed collections and their count; organisation years and
-# seats held by ICB
-PAGE_QUERIES = AUTH_QUERIES + 20
+# grades; members by board and by practice, the boards and the practices'
+# ICBs' and PCNs' names; movement from the summary days: paid years and
+# lapses; retention from them; application statuses; decisions overall and by
+# pathway; the events in the period with their registrations (by type, and
+# the latest); how members pay: members in good standing and their automatic
+# renewals, renewals due, failed collections and their count; organisation
+# years and seats held by ICB
+PAGE_QUERIES = AUTH_QUERIES + 18
 
 
 def d(text: str) -> datetime.date:
@@ -190,7 +193,7 @@ def test_a_grade_no_longer_offered_shows_only_while_it_has_members(world):
 
 
 def test_members_by_region_and_by_board(world):
-    regions, boards = reports.place_rows()
+    regions, boards = reports.place_rows(Period.current())
     assert regions == [
         PlaceRow("England: London", 1),
         PlaceRow("England: North West", 3),
@@ -208,6 +211,49 @@ def test_members_by_region_and_by_board(world):
     # Active boards with nobody yet are listed too, with none.
     assert by_name["NHS Borders"].members == 0
     assert sum(row.members for row in boards) == 7  # f gave no board
+
+
+def test_a_member_with_no_profile_is_counted_as_giving_no_board(world):
+    world["h"].user.profile.delete()  # in Lothian until now
+    regions, _ = reports.place_rows(Period.current())
+    assert PlaceRow("Scotland", 1) in regions
+    assert regions[-1] == PlaceRow(reports.NOT_GIVEN, 2)
+    assert sum(row.members for row in regions) == 8
+
+
+def test_with_no_profiles_every_member_is_counted_as_giving_no_board(world):
+    Profile.objects.all().delete()
+    regions, boards = reports.place_rows(Period.current())
+    assert regions == [PlaceRow(reports.NOT_GIVEN, 8)]
+    assert all(row.members == 0 for row in boards)
+
+
+def test_the_reports_by_board_and_by_practice_count_members_once(world):
+    from members.organisations.ods_reports import practice_places
+
+    period = Period.current()
+    with CaptureQueriesContext(connection) as queries:
+        regions, _ = reports.place_rows(period)
+        _, unlinked = practice_places(period)
+    # The count shared by both, the boards, and (with a practice known to
+    # someone) the organisations' names: none here, so no query for them.
+    assert len(queries) == 2
+    assert unlinked == sum(row.members for row in regions) == 8
+    # A new period counts again.
+    with CaptureQueriesContext(connection) as queries:
+        reports.place_rows(Period.current())
+    assert len(queries) == 2
+
+
+def test_a_cached_period_keeps_none_of_its_shared_figures():
+    period = Period.current()
+    assert period.shared("answer", lambda: 42) == 42
+    assert period.shared("answer", lambda: 43) == 42
+    # As the shared cache keeps it with the figures.
+    copy = pickle.loads(pickle.dumps(period))  # noqa: S301 (the test's own bytes)
+    assert copy == period
+    assert copy.shared("answer", lambda: 43) == 43
+    assert period.shared("answer", lambda: 44) == 42
 
 
 def test_movement_by_month(world):
@@ -492,13 +538,26 @@ def bulk_members(count: int) -> None:
     today = timezone.localdate()
     grades = list(Grade.objects.all())
     boards = list(CareBoard.objects.filter(is_active=True)[:20])
+    icb = NHSOrganisation.objects.create(code="QHM", kind="icb", name="North East ICB")
+    pcn = NHSOrganisation.objects.create(code="U11111", kind="pcn", name="Stockton PCN")
+    practices = [
+        NHSOrganisation.objects.create(code=code, kind="practice", name=code, icb=icb, pcn=pcn)
+        for code in ("A81001", "A81002")
+    ]
     users = User.objects.bulk_create(
         User(email=f"bulk{n}@example.org", first_name=f"First{n}", last_name=f"Last{n}")
         for n in range(count)
     )
+    # Most with a board, some with a practice in the NHS data too; every
+    # eleventh with no profile at all.
     Profile.objects.bulk_create(
-        Profile(user=user, care_board=boards[n % len(boards)] if n % 10 else None)
+        Profile(
+            user=user,
+            care_board=boards[n % len(boards)] if n % 10 else None,
+            practice=practices[n % 2] if n % 3 == 0 else None,
+        )
         for n, user in enumerate(users)
+        if n % 11
     )
     starts = {n: today - datetime.timedelta(days=n % 700) for n in range(count)}
     memberships = Membership.objects.bulk_create(
@@ -622,6 +681,13 @@ def test_report_queries_are_pinned_and_flat(client, django_assert_num_queries, m
     with django_assert_num_queries(PAGE_QUERIES):
         response = client.get(reverse("members:staff_reports"))
     assert response.context["members_total"] == members - (members + 6) // 7
+    in_good_standing = [n for n in range(members) if n % 7]
+    at_practices = len([n for n in in_good_standing if n % 11 and n % 3 == 0])
+    assert sum(row.members for row in response.context["regions"]) == len(in_good_standing)
+    assert [(icb.name, icb.members) for icb in response.context["practice_icbs"]] == [
+        ("North East ICB", at_practices)
+    ]
+    assert response.context["practice_unlinked"] == len(in_good_standing) - at_practices
 
     with django_assert_num_queries(AUTH_QUERIES + 1):  # one streamed query
         rows = read_csv(client.get(reverse("members:staff_member_export")))
