@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
 
 from events.models import Registration
+from members.models import NHSOrganisation, Profile
 from tests.browser.conftest import assert_accessible
 from tests.browser.test_account_pages import sign_in
 from tests.factories import StaffFactory, active_member, event, member_registration
@@ -35,8 +36,15 @@ def membership_team_member():
 
 @pytest.fixture
 def figures():
-    """Three paid-up members, and a webinar two of them booked."""
+    """Three paid-up members, two at a practice in the NHS data, and a
+    webinar two of them booked."""
     members = [active_member() for _ in range(3)]
+    icb = NHSOrganisation.objects.create(code="QHM", kind="icb", name="North East ICB")
+    pcn = NHSOrganisation.objects.create(code="U11111", kind="pcn", name="Stockton PCN")
+    practice = NHSOrganisation.objects.create(
+        code="A81001", kind="practice", name="The Densham Surgery", icb=icb, pcn=pcn
+    )
+    Profile.objects.filter(user__in=members[:2]).update(ods_code="A81001", practice=practice)
     webinar = event(title="Managing winter pressures", capacity=4)
     for user in members[:2]:
         member_registration(webinar, user)
@@ -90,6 +98,15 @@ def test_staff_open_the_reports_read_a_chart_and_its_table_and_download_csvs(
     with open(download.value.path(), encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
     assert sorted(row[3] for row in rows[1:]) == sorted(user.email for user in figures)
+
+    # The ICBs here; every PCN on the section's own page.
+    pcns = page.locator("#pcns")
+    expect(pcns.get_by_role("row", name=re.compile("North East ICB"))).to_contain_text("2")
+    expect(pcns).not_to_contain_text("Stockton PCN")
+    pcns.get_by_role("link", name="this section's own page").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Members by ICB and PCN")
+    expect(page.get_by_role("row", name=re.compile("Stockton PCN"))).to_contain_text("2")
+    assert_accessible(page)
 
 
 def test_reports_fit_a_320px_phone(phone_page, live_server, figures):

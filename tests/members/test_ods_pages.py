@@ -403,6 +403,29 @@ def test_reports_count_members_by_icb_and_pcn_of_their_practice(loaded):
     assert icbs[0].pcns == [("STOCKTON PCN", 2), ("DURHAM CITY PCN", 1)]
 
 
+def test_the_reports_page_lists_icbs_and_the_section_page_every_pcn(client, loaded):
+    from members.organisations.ods_import import profiles_link
+    from tests.factories import active_member, team_member
+
+    for code in ("A81001", "A81002", "A83005"):
+        member = active_member()
+        Profile.objects.filter(user=member).update(ods_code=code)
+    profiles_link()
+    client.force_login(team_member("Membership team"))
+
+    overview = client.get(reverse("members:staff_reports")).content.decode()
+    section = overview[overview.index('<section class="report" id="pcns"') :]
+    section = section[: section.index("</section>")]
+    assert '<th scope="row">North East and North Cumbria</th><td>2</td><td>3</td>' in section
+    assert "STOCKTON PCN" not in section
+    own_page = reverse("members:staff_report_section", args=["pcns"])
+    assert f'<a href="{own_page}">this section\'s own page</a>' in section
+
+    html = client.get(own_page).content.decode()
+    assert "<td>STOCKTON PCN</td><td>2</td>" in html
+    assert "<td>DURHAM CITY PCN</td><td>1</td>" in html
+
+
 def test_the_directory_filters_by_the_pcn_in_the_data(client, loaded):
     from members.organisations.ods_import import profiles_link
     from tests.factories import active_member
