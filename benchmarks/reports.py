@@ -8,7 +8,9 @@ cache), then bulk-creates ``--members`` memberships with a history, spread
 the way a real membership is (the same data every run, relative to today):
 
 - grades weighted towards Member, a profile with an ICB or health board for
-  most (spread over every active board; a few give none);
+  most (spread over every active board; a few give none), and for most a
+  practice in the NHS data (6,300 practices in 1,250 PCNs and 42 ICBs),
+  mostly in the board the member gave;
 - joining dates over five years; each paid year renewed with a chance of
   0.82 (paid up to 45 days early or in grace), otherwise lapsing, and a
   lapsed member rejoining now and then; the current status follows from the
@@ -28,12 +30,14 @@ Membership team (two-factor set up), after one warm-up request each:
 
 1. ``GET /staff/reports/``: ``--repeats`` timed requests, median and 90th
    percentile, queries counted by ``CaptureQueriesContext``; the members in
-   good standing it shows are checked against a direct count. The page's
+   good standing it shows, and those it counts by their practices' ICBs,
+   are checked against direct counts. The page's
    queries are also counted once with the first 100 members only, before
    the rest exist: the two counts must be equal. The figures are worked out
    on every request (``REPORTS_CACHE_SECONDS = 0`` in the benchmark's
    settings); then the page is timed again as production serves it, with
-   the figures kept for ten minutes.
+   the figures kept for ten minutes. The members by ICB and PCN section,
+   whose every PCN is on its own page, is timed there too.
 2. ``GET /staff/reports/members.csv`` (streamed): ``--csv-repeats`` timed
    requests, each read to the end, rows checked against the memberships;
    then one more read under ``tracemalloc`` for Python's peak memory.
@@ -95,14 +99,18 @@ from members.models import (  # noqa: E402
     Grade,
     Membership,
     MembershipPeriod,
+    NHSOrganisation,
     Payment,
     Profile,
     User,
 )
+from members.organisations.ods_reports import practice_places  # noqa: E402
+from members.reports.period import Period  # noqa: E402
 from members.reports.registry import CSV_REPORTS  # noqa: E402
 from members.reports.summary import membership_figures_rebuild  # noqa: E402
 
 PAGE_URL = "/staff/reports/"
+PCNS_URL = "/staff/reports/pcns/"
 MEMBERS_CSV_URL = "/staff/reports/members.csv"
 CHUNK = 5000  # Members per bulk_create round.
 FIRST = 100  # Members present when the page's queries are first counted.
@@ -176,6 +184,29 @@ def history(today: datetime.date, rng: random.Random) -> History:
     return History(status, years)
 
 
+ICBS, PCNS, PRACTICES = 42, 1250, 6300  # About England's.
+PRACTICE_CHANCE = 0.85  # Members whose ODS code names a practice in the data.
+
+
+def seed_organisations() -> None:
+    """England's ICBs, PCNs and practices, in number: each PCN in an ICB,
+    each practice in a PCN and its ICB."""
+    Kind = NHSOrganisation.Kind
+    icbs = NHSOrganisation.objects.bulk_create(
+        NHSOrganisation(code=f"Q{n:02d}", kind=Kind.ICB, name=f"NHS Area {n} ICB")
+        for n in range(ICBS)
+    )
+    pcns = NHSOrganisation.objects.bulk_create(
+        NHSOrganisation(code=f"U{n:05d}", kind=Kind.PCN, name=f"Area PCN {n}", icb=icbs[n % ICBS])
+        for n in range(PCNS)
+    )
+    NHSOrganisation.objects.bulk_create(
+        NHSOrganisation(code=f"B{n:05d}", kind=Kind.PRACTICE, name=f"Surgery {n}",
+                        pcn=pcns[n % PCNS], icb=pcns[n % PCNS].icb)
+        for n in range(PRACTICES)
+    )  # fmt: skip
+
+
 def seed_members(first: int, count: int, today: datetime.date) -> None:
     """Members ``first`` to ``first + count - 1``, ``CHUNK`` at a time."""
     rng = random.Random(2026 + first)  # Same data every run.
@@ -183,6 +214,22 @@ def seed_members(first: int, count: int, today: datetime.date) -> None:
     grade_slugs = list(GRADE_WEIGHTS)
     boards = list(CareBoard.objects.filter(is_active=True))
     roles = [value for value, _ in Profile.Role.choices]
+    practices = list(
+        NHSOrganisation.objects.filter(kind=NHSOrganisation.Kind.PRACTICE).values_list(
+            "pk", "code", "icb_id"
+        )
+    )
+    # Most members in the data give the board their practice is in.
+    icb_ids = sorted({icb_id for _, _, icb_id in practices})
+    board_of_icb = {icb_id: boards[n % len(boards)] for n, icb_id in enumerate(icb_ids)}
+
+    def board(practice: tuple | None) -> CareBoard | None:
+        if rng.random() < 0.02:
+            return None
+        if practice and rng.random() < 0.9:
+            return board_of_icb[practice[2]]
+        return rng.choice(boards)
+
     for chunk_start in range(first, first + count, CHUNK):
         numbers = range(chunk_start, min(chunk_start + CHUNK, first + count))
         histories = {i: history(today, rng) for i in numbers}
@@ -200,11 +247,16 @@ def seed_members(first: int, count: int, today: datetime.date) -> None:
                      last_name=f"Last{i}", password="!")  # noqa: S106
                 for i in numbers
             )  # fmt: skip
+            practice_of = {
+                i: rng.choice(practices) if rng.random() < PRACTICE_CHANCE else None
+                for i in numbers
+            }
             Profile.objects.bulk_create(
                 Profile(user=user, job_title="Practice Manager", role=rng.choice(roles),
-                        organisation_name=f"Surgery {i}", ods_code=f"A{i % 100000:05d}",
-                        care_board=None if rng.random() < 0.02 else rng.choice(boards),
-                        years_in_role=rng.randint(0, 30))
+                        organisation_name=f"Surgery {i}",
+                        ods_code=practice_of[i][1] if practice_of[i] else "",
+                        practice_id=practice_of[i][0] if practice_of[i] else None,
+                        care_board=board(practice_of[i]), years_in_role=rng.randint(0, 30))
                 for i, user in zip(numbers, users, strict=True)
                 if rng.random() < 0.97
             )  # fmt: skip
@@ -410,6 +462,7 @@ def main() -> None:
         call_command("migrate", verbosity=0)
         migrate_seconds = time.perf_counter() - started
         client = staff_client()
+        seed_organisations()
         seed_members(0, FIRST, today)
         seed_events(args.events, today)
         # Loaded around the services, so the summary rows are counted as an
@@ -443,6 +496,14 @@ def main() -> None:
         shown = f"<strong>{counts['in good standing']:,}</strong> members in good standing"
         if shown.encode() not in html:
             problems.append(f"the page does not show {shown!r}")
+        icbs, _ = practice_places(Period.current())
+        at_practices = Profile.objects.filter(
+            practice__isnull=False, user__membership__status__in=Membership.IN_GOOD_STANDING
+        ).count()
+        if sum(icb.members for icb in icbs) != at_practices or len(icbs) != ICBS:
+            problems.append(f"members by ICB do not add up to the {at_practices:,} at practices")
+        # The section with every PCN, on its own page.
+        pcns_page, _ = measure(client, PCNS_URL, args.repeats)
         members_csv, body = measure(client, MEMBERS_CSV_URL, args.csv_repeats)
         rows = body.count(b"\r\n") - 1  # Less the header.
         if rows != counts["memberships"]:
@@ -456,7 +517,7 @@ def main() -> None:
         if not args.keep:
             recreate_database(drop_only=True)
 
-    timings = [page, cached, members_csv, *sections]
+    timings = [page, cached, pcns_page, members_csv, *sections]
     for timing in timings:
         if timing.status != 200:
             problems.append(f"{timing.url} answered {timing.status}")
