@@ -114,6 +114,10 @@ def stripe_fake(settings, no_outside_network):
 @pytest.fixture
 def pathway(db):
     """The ILM Level 7 pathway (seeded; recreated after a flush)."""
+    return ilm_level_7()
+
+
+def ilm_level_7():
     from accreditation.models import Pathway
 
     pathway, _ = Pathway.objects.get_or_create(

@@ -14,7 +14,8 @@ that changes things (withdraw, cancel) is tried by everyone else first.
 
 import pytest
 from django.contrib.auth.models import Group
-from django.test import Client
+from django.db import transaction
+from django.test import Client, TestCase
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accreditation.models import Evidence
@@ -33,6 +34,7 @@ from members.organisations.seats import seat_invitations_send
 from members.privacy.services import data_export_build, data_export_request, erasure_request
 from tests.accreditation.conftest import PDF, upload
 from tests.accreditation.test_applications import submitted_application
+from tests.conftest import ilm_level_7
 from tests.factories import ProfileFactory, StaffFactory, confirm_token_issue, event
 from tests.members.consultations.world import consultation, full_answers
 from tests.members.register_import.world import register_imported
@@ -391,9 +393,21 @@ def organisation_world(owner) -> dict:
     }
 
 
-@pytest.fixture
-def world(client, pathway, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """Everything the routes are asked about, made once for the module's
+    tests: in a transaction rolled back when the module ends, inside which
+    each test has a savepoint of its own (as ``TestCase.setUpTestData``)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield _world()
+        transaction.set_rollback(True)
+
+
+def _world() -> dict:
+    callbacks = TestCase.captureOnCommitCallbacks
+    pathway = ilm_level_7()
+    client = Client()
+    with callbacks(execute=True):
         application = submitted_application(client, pathway)
         owner = application.applicant
         reviewer = StaffFactory(mfa=True)
@@ -443,9 +457,7 @@ def world(client, pathway, django_capture_on_commit_callbacks):
     consultation_publish(consultation=summarised, by=reviewer, to="members")
     organisations = organisation_world(owner)
     users = {"owner": owner, "other": ProfileFactory().user, "staff": StaffFactory(mfa=True)}
-    register, imported_member, claim = register_imported(
-        reviewer, django_capture_on_commit_callbacks
-    )
+    register, imported_member, claim = register_imported(reviewer, callbacks)
     for role, group in TEAMS.items():
         users[role] = StaffFactory(mfa=True)
         users[role].groups.add(Group.objects.get(name=group))
