@@ -499,9 +499,11 @@ def main() -> None:
         icbs, _ = practice_places(Period.current())
         at_practices = Profile.objects.filter(
             practice__isnull=False, user__membership__status__in=Membership.IN_GOOD_STANDING
-        ).count()
-        if sum(icb.members for icb in icbs) != at_practices or len(icbs) != ICBS:
-            problems.append(f"members by ICB do not add up to the {at_practices:,} at practices")
+        )
+        if sum(icb.members for icb in icbs) != at_practices.count():
+            problems.append(f"members by ICB do not add up to the {at_practices.count():,}")
+        if len(icbs) != at_practices.order_by().values("practice__icb").distinct().count():
+            problems.append(f"{len(icbs)} ICBs shown, not those of the practices with members")
         # The section with every PCN, on its own page.
         pcns_page, _ = measure(client, PCNS_URL, args.repeats)
         members_csv, body = measure(client, MEMBERS_CSV_URL, args.csv_repeats)

@@ -397,7 +397,13 @@ def organisation_world(owner) -> dict:
 def world(django_db_setup, django_db_blocker):
     """Everything the routes are asked about, made once for the module's
     tests: in a transaction rolled back when the module ends, inside which
-    each test has a savepoint of its own (as ``TestCase.setUpTestData``)."""
+    each test has a savepoint of its own (as ``TestCase.setUpTestData``,
+    though the objects are shared, not copied for each test).
+
+    The database is open to the whole module while it lasts, and every test
+    runs inside that transaction: a test here must be ``django_db`` and not
+    transactional (no ``live_server``), and nothing it reaches may open a
+    durable atomic block."""
     with django_db_blocker.unblock(), transaction.atomic():
         yield _world()
         transaction.set_rollback(True)

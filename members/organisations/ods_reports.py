@@ -20,6 +20,11 @@ class IcbRow:
     members: int = 0
     pcns: list[tuple[str, int]] = field(default_factory=list)
 
+    @property
+    def pcns_known(self) -> int:
+        """How many PCNs in the data have members here."""
+        return sum(1 for name, _ in self.pcns if name != NO_PCN)
+
 
 def practice_places(period: Period) -> tuple[list[IcbRow], int]:
     """ICBs (most members first), each with its PCNs by name, and how many
@@ -28,14 +33,14 @@ def practice_places(period: Period) -> tuple[list[IcbRow], int]:
     organisations' names."""
     places = member_places(period)
     ids = {pk for _board, icb, pcn, _members in places.rows for pk in (icb, pcn) if pk}
-    names = dict(NHSOrganisation.objects.filter(pk__in=ids).values_list("pk", "name"))
+    names = dict(NHSOrganisation.objects.filter(pk__in=ids).order_by().values_list("pk", "name"))
     by_name: dict[tuple[str, str], int] = {}
     unlinked = places.no_profile
     for _board, icb, pcn, members in places.rows:
         if icb is None and pcn is None:
             unlinked += members
             continue
-        key = (names.get(icb, NO_ICB), names.get(pcn, NO_PCN))
+        key = (names.get(icb) or NO_ICB, names.get(pcn) or NO_PCN)
         by_name[key] = by_name.get(key, 0) + members
     icbs: dict[str, IcbRow] = {}
     for (icb_name, pcn_name), members in by_name.items():

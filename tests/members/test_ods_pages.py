@@ -401,6 +401,14 @@ def test_reports_count_members_by_icb_and_pcn_of_their_practice(loaded):
     assert unlinked == 1
     assert [(icb.name, icb.members) for icb in icbs] == [("North East and North Cumbria", 3)]
     assert icbs[0].pcns == [("STOCKTON PCN", 2), ("DURHAM CITY PCN", 1)]
+    assert icbs[0].pcns_known == 2
+
+
+def test_members_at_a_practice_with_no_pcn_are_not_counted_as_one():
+    from members.organisations.ods_reports import NO_PCN, IcbRow
+
+    row = IcbRow("North East and North Cumbria", 3, [("STOCKTON PCN", 2), (NO_PCN, 1)])
+    assert row.pcns_known == 1
 
 
 def test_the_reports_page_lists_icbs_and_the_section_page_every_pcn(client, loaded):
