@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from django.db.models import (
     Count,
     Exists,
-    FilteredRelation,
     Func,
     IntegerField,
     OuterRef,
@@ -55,29 +54,25 @@ class GradeRow:
 
 
 def grade_rows(*, today: datetime.date) -> list[GradeRow]:
-    """Per grade, in one query: members in good standing, renewals due in
-    the next 30 and 60 days, and members in grace by when grace ends.
+    """Per grade: members in good standing, renewals due in the next 30 and
+    60 days, and members in grace by when grace ends. Two queries: the
+    counts, grouped by grade over the memberships in good standing alone
+    (no join, so PostgreSQL can share the scan between workers), and the
+    grades.
 
     A member in grace on ``today`` has a grace end of ``expires_on`` plus
     30 days. Grades no longer offered appear while they have members.
     """
 
     def members(**lookups) -> Count:
-        return Count(
-            "current",
-            filter=Q(**{f"current__{key}": value for key, value in lookups.items()}),
-        )
+        return Count("pk", filter=Q(**lookups))
 
     grace_ends_week = today - days(GRACE_DAYS - 7)
     grace_ends_fortnight = today - days(GRACE_DAYS - 14)
-    rows = (
-        # Joined to the memberships in good standing only: a third of the
-        # memberships are not, and every count here is of those that are.
-        Grade.objects.annotate(
-            current=FilteredRelation(
-                "memberships", condition=Q(memberships__status__in=IN_GOOD_STANDING)
-            )
-        )
+    counts = {
+        grade: tuple(rest)
+        for grade, *rest in Membership.objects.filter(status__in=IN_GOOD_STANDING)
+        .values_list("grade")
         .annotate(
             active=members(status=Status.ACTIVE),
             in_grace=members(status=Status.IN_GRACE),
@@ -99,20 +94,16 @@ def grade_rows(*, today: datetime.date) -> list[GradeRow]:
             ),
             grace_later=members(status=Status.IN_GRACE, expires_on__gt=grace_ends_fortnight),
         )
-        .filter(Q(is_active=True) | Q(active__gt=0) | Q(in_grace__gt=0))
-        .order_by("display_order", "name")
-        .values_list(
-            "name",
-            "active",
-            "in_grace",
-            "due_soon",
-            "due_later",
-            "grace_week",
-            "grace_fortnight",
-            "grace_later",
+        .order_by()
+    }
+    none = (0,) * 7
+    return [
+        GradeRow(name, *counts.get(pk, none))
+        for pk, name, is_active in Grade.objects.order_by("display_order", "name").values_list(
+            "pk", "name", "is_active"
         )
-    )
-    return [GradeRow(*row) for row in rows]
+        if is_active or pk in counts
+    ]
 
 
 # --- Where members are ----------------------------------------------------------

@@ -53,14 +53,14 @@ NOW = datetime.datetime(2026, 6, 15, 12, 0, tzinfo=LONDON)
 # the session with the user, two-factor check, the user's and the groups'
 # permissions
 AUTH_QUERIES = 4
-# grades; members by board and by practice, the boards and the practices'
-# ICBs' and PCNs' names; movement from the summary days: paid years and
+# members by grade and the grades; members by board and by practice, the
+# boards and the practices' ICBs' and PCNs' names; movement from the summary days: paid years and
 # lapses; retention from them; application statuses; decisions overall and by
 # pathway; the events in the period with their registrations (by type, and
 # the latest); how members pay: members in good standing and their automatic
 # renewals, renewals due, failed collections and their count; organisation
 # years and seats held by ICB
-PAGE_QUERIES = AUTH_QUERIES + 18
+PAGE_QUERIES = AUTH_QUERIES + 19
 
 
 def d(text: str) -> datetime.date:
