@@ -27,7 +27,6 @@ DUE_SOON_DAYS = 30
 DUE_LATER_DAYS = 60
 
 Status = Membership.Status
-IN_GOOD_STANDING = [Status.ACTIVE, Status.IN_GRACE]
 
 
 # --- Members in good standing, renewals due and grace -------------------------
@@ -71,7 +70,7 @@ def grade_rows(*, today: datetime.date) -> list[GradeRow]:
     grace_ends_fortnight = today - days(GRACE_DAYS - 14)
     counts = {
         grade: tuple(rest)
-        for grade, *rest in Membership.objects.filter(status__in=IN_GOOD_STANDING)
+        for grade, *rest in Membership.objects.filter(status__in=Membership.IN_GOOD_STANDING)
         .values_list("grade")
         .annotate(
             active=members(status=Status.ACTIVE),
@@ -171,7 +170,7 @@ def member_places(period: Period) -> Places:
     """
 
     def work_out() -> Places:
-        in_good_standing = Membership.objects.filter(status__in=IN_GOOD_STANDING)
+        in_good_standing = Membership.objects.filter(status__in=Membership.IN_GOOD_STANDING)
         # COUNT as a plain function: Count would make the subquery group by
         # membership, one row each.
         everyone = Subquery(
