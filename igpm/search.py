@@ -7,9 +7,16 @@ this gives that refusal words a searcher understands.
 """
 
 from django import forms
+from django.db.models import Q
 from django.http import HttpRequest
 
 SEARCH_MAX_LENGTH = 100
+# pg_trgm indexes a value by its runs of three characters, so it finds a
+# fragment of three or more anywhere in a value; a shorter one it finds
+# only at the start of a value, where the index holds padded runs ("  j",
+# " jo"). Looking for "jo" anywhere would read the whole index, slower than
+# the table.
+FRAGMENT_MIN_LENGTH = 3
 NUL_MESSAGE = "Search terms cannot contain a null character. Type the search again."
 
 
@@ -44,3 +51,15 @@ def form_text(value: str) -> str | None:
 def shown_as_typed(request: HttpRequest) -> str:
     """What was typed in the search box, fit to show back in it."""
     return request.GET.get("q", "").replace("\x00", "")[:SEARCH_MAX_LENGTH]
+
+
+def word_lookup(word: str, *fields: str) -> Q:
+    """A typed word in any of ``fields``: anywhere in the value, or at its
+    start if the word is shorter than ``FRAGMENT_MIN_LENGTH``. "Jo" typed
+    in a name box means Joanna or Jones (rarely Major), and at the start
+    the trigram indexes answer it at once."""
+    lookup = "icontains" if len(word) >= FRAGMENT_MIN_LENGTH else "istartswith"
+    found = Q()
+    for field in fields:
+        found |= Q(**{f"{field}__{lookup}": word})
+    return found

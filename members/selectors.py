@@ -1,6 +1,6 @@
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from igpm.search import word_lookup
 
 from .authentication import read_with_user
 from .models import (
@@ -118,9 +118,7 @@ def directory_search(
     listed = _directory_listed().select_related("user", "care_board", "practice__pcn")
     if query:
         for word in query.split()[:4]:
-            listed = listed.filter(
-                Q(user__first_name__icontains=word) | Q(user__last_name__icontains=word)
-            )
+            listed = listed.filter(word_lookup(word, "user__first_name", "user__last_name"))
     if care_board_id:
         listed = listed.filter(care_board_id=care_board_id)
     if role in Profile.Role.values:

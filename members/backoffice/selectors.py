@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from igpm.search import word_lookup
 from members.models import (
     AuditEntry,
     AutoRenewal,
@@ -78,10 +79,12 @@ def member_search(
 ) -> QuerySet[User]:
     """Member accounts matching ``query``: a membership number (IGPM-000123
     or 123), a practice ODS code (A81001), an email address or part of one,
-    or words of a name. Staff accounts are not members and are not listed."""
-    found = User.objects.filter(is_staff=False).select_related(
-        "profile__care_board", "membership__grade"
-    )
+    or words of a name (a word of one or two letters starts a name or
+    email). Staff accounts are not members and are not listed.
+
+    A page of them is best read as its primary keys and then
+    ``members_listed``."""
+    found = User.objects.filter(is_staff=False)
     query = query.strip()
     if number := MEMBERSHIP_NUMBER.match(query):
         found = found.filter(membership__number=f"IGPM-{int(number.group(1)):06d}")
@@ -94,11 +97,7 @@ def member_search(
         found = found.filter(email__icontains=query)
     elif query:
         for word in query.split()[:4]:
-            found = found.filter(
-                Q(first_name__icontains=word)
-                | Q(last_name__icontains=word)
-                | Q(email__icontains=word)
-            )
+            found = found.filter(word_lookup(word, "first_name", "last_name", "email"))
     if care_board_id:
         found = found.filter(profile__care_board_id=care_board_id)
     if status == "none":
@@ -106,6 +105,20 @@ def member_search(
     elif status in Membership.Status.values:
         found = found.filter(membership__status=status)
     return found.order_by("last_name", "first_name", "pk")
+
+
+def members_listed(ids: list[int]) -> list[User]:
+    """The members ``ids`` names, in that order, with their profiles and
+    memberships as the search results show them.
+
+    Read by primary key once the page is known, PostgreSQL joins the
+    profiles and memberships of those rows alone. Joined in the search
+    itself, PostgreSQL may join every match before sorting: for "sarah",
+    941 of 100,000 members, 35 ms rather than 4 for the page's keys and
+    rows (``benchmarks/member_search.py``)."""
+    found = User.objects.select_related("profile__care_board", "membership__grade").in_bulk(ids)
+    # Anyone deleted since the search is gone from the page, not an error.
+    return [found[pk] for pk in ids if pk in found]
 
 
 @dataclass

@@ -1,6 +1,8 @@
 """The staff back office: the staff home page, find a member, read their
 whole record and timeline, and (administrators) read the audit trail."""
 
+from collections.abc import Callable
+
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -17,6 +19,7 @@ from .selectors import (
     member_record,
     member_search,
     member_timeline,
+    members_listed,
     staff_overview,
 )
 
@@ -51,10 +54,13 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 @find_members_required
 def members(request: HttpRequest) -> HttpResponse:
     def search(q: str = "", board: int | None = None, status: str = ""):
-        return member_search(query=q, care_board_id=board, status=status)
+        found = member_search(query=q, care_board_id=board, status=status)
+        return found.values_list("pk", flat=True)
 
     form = MemberSearchForm(request.GET or None)
-    return _filtered_page(request, "members/staff/members.html", form, search, MEMBERS_PER_PAGE)
+    return _filtered_page(
+        request, "members/staff/members.html", form, search, MEMBERS_PER_PAGE, members_listed
+    )
 
 
 @find_members_required
@@ -72,15 +78,16 @@ def audit(request: HttpRequest) -> HttpResponse:
     actions, target_types = audit_filter_choices()
     form = AuditFilterForm(request.GET or None, actions=actions, target_types=target_types)
     return _filtered_page(
-        request, "members/staff/audit.html", form, audit_trail, ENTRIES_PER_PAGE, describe=True
+        request, "members/staff/audit.html", form, audit_trail, ENTRIES_PER_PAGE, entries_describe
     )
 
 
 def _filtered_page(
-    request: HttpRequest, template: str, form, search, per_page: int, *, describe: bool = False
+    request: HttpRequest, template: str, form, search, per_page: int, shown: Callable[[list], list]
 ):
-    """A page of what ``search`` finds with the form's filters: everything
-    before a search, nothing while a filter has an error (shown beside it)."""
+    """A page of what ``search`` finds with the form's filters, as ``shown``
+    makes the page's rows of it: everything before a search, nothing while
+    a filter has an error (shown beside it)."""
     if not form.is_bound:
         rows = search()
     elif form.is_valid():
@@ -88,8 +95,7 @@ def _filtered_page(
     else:
         rows = search().none()
     page = Paginator(rows, per_page).get_page(request.GET.get("page"))
-    if describe:
-        page.object_list = entries_describe(page.object_list)
+    page.object_list = shown(list(page.object_list))
     params = request.GET.copy()
     params.pop("page", None)  # the pagination links carry the filters only
     return render(

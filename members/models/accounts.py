@@ -81,7 +81,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         # Staff search (members.backoffice.member_search) looks for fragments
         # with icontains, which PostgreSQL runs as UPPER(column) LIKE '%...%':
         # trigram indexes on those same expressions answer it without reading
-        # every row. PostgreSQL only (migration 0009 skips them elsewhere).
+        # every row. PostgreSQL only (migration 0012 skips them elsewhere).
         indexes = [
             GinIndex(OpClass(Upper(field), name="gin_trgm_ops"), name=f"members_user_{field}_trgm")
             for field in ("first_name", "last_name", "email")

@@ -2,6 +2,7 @@
 timeline, and the audit trail."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -81,6 +82,35 @@ def test_search_by_name_email_number_and_ods_code(membership_client):
     assert "Ollerton" in found(membership_client, q=other.user.email)
 
 
+def test_a_word_of_one_or_two_letters_starts_a_name_or_email(membership_client):
+    named("Joanna", "Quartermaine")
+    named("Bram", "Jolley")
+    named("Marjorie", "Ollerton")  # "jo" inside a name, not at its start
+    jo_mail = named("Ceri", "Price")
+    jo_mail.user.email = "jo.price@nhs.net"
+    jo_mail.user.save(update_fields=["email"])
+
+    html = found(membership_client, q="jo")
+    assert "Quartermaine" in html and "Jolley" in html and "Price" in html
+    assert "Ollerton" not in html
+    assert "Ollerton" not in found(membership_client, q="J rjo")
+    # From three letters a word is found anywhere in a name.
+    assert "Ollerton" in found(membership_client, q="rjo")
+    assert "Ollerton" in found(membership_client, q="m rjo")
+
+
+def test_results_are_listed_by_name_a_page_at_a_time(membership_client):
+    for n in reversed(range(27)):
+        named(f"Pat{n:02d}", "Ordway")
+
+    first = found(membership_client, q="ordway")
+    second = found(membership_client, q="ordway", page=2)
+
+    assert "27 member accounts" in first
+    assert re.findall(r"Pat(\d\d) Ordway", first) == [f"{n:02d}" for n in range(25)]
+    assert re.findall(r"Pat(\d\d) Ordway", second) == ["25", "26"]
+
+
 def test_search_by_board_and_status_and_staff_are_not_listed(membership_client):
     north = named("Cara", "Northcott", care_board=care_board("NHS Cumbria and Lancashire ICB"))
     south = named("Dev", "Southwell", care_board=care_board("NHS Kent and Medway ICB"))
@@ -113,13 +143,15 @@ def test_search_page_queries_stay_flat(membership_client, django_assert_num_quer
     membership_client.get(url)  # warm the session and permission caches
 
     with CaptureQueriesContext(connection) as baseline:
-        membership_client.get(url, {"q": "a"})
+        membership_client.get(url, {"q": "latl"})
     few = len(baseline)  # read now: each request clears the log
-    assert few == 7
+    # Of them the search's own: the count, the page's members' keys, then
+    # those members with their profiles and memberships.
+    assert few == 8
     for n in range(30):
         named(f"Gil{n}", "Flatley")
     with django_assert_num_queries(few):
-        html = membership_client.get(url, {"q": "a"}).content.decode()
+        html = membership_client.get(url, {"q": "latl"}).content.decode()
     assert "31 member accounts" in html
 
 

@@ -62,6 +62,18 @@ def test_search_by_name_board_and_role(client):
         assert escape(other.user.get_full_name()) not in html, params
 
 
+def test_a_short_word_starts_a_name_and_a_longer_one_is_found_anywhere(client):
+    marjorie = listed()
+    marjorie.user.first_name, marjorie.user.last_name = "Marjorie", "Ollerton"
+    marjorie.user.save(update_fields=["first_name", "last_name"])
+    client.force_login(active_member())
+    url = reverse("members:directory")
+
+    assert "Ollerton" not in client.get(url, {"q": "jo"}).content.decode()
+    assert "Ollerton" in client.get(url, {"q": "ma"}).content.decode()
+    assert "Ollerton" in client.get(url, {"q": "jor"}).content.decode()
+
+
 def test_people_who_are_not_members_cannot_browse(client):
     client.force_login(ProfileFactory().user)
     assert client.get(reverse("members:directory")).status_code == 403

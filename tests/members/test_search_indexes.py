@@ -56,3 +56,13 @@ def test_trigram_indexes_still_find_fragments_anywhere_in_a_name():
     assert list(member_search(query="ANN")) == [found]
     assert list(member_search(query="brot")) == [found]
     assert list(member_search(query="jf@")) == [found]
+
+
+def test_two_letters_find_the_start_of_a_name_from_the_trigram_indexes():
+    found = UserFactory(first_name="Joanna", last_name="Fairbrother", email="jf@nhs.net")
+    UserFactory(first_name="Marjorie", last_name="Ollerton", email="mo@nhs.net")
+
+    shown = plan("jo")
+
+    assert "_trgm" in shown, shown
+    assert list(member_search(query="jo")) == [found]
