@@ -47,6 +47,11 @@ def test_the_anonymous_tables_have_no_column_that_leads_to_a_member():
 def test_nothing_stored_for_an_anonymous_answer_names_or_orders_the_member():
     made = consultation(anonymous=True)
     members = [active_member() for _ in range(3)]
+    # Names of their own: a random surname can be a word of a stored region
+    # ("West" of "North West") without naming anyone.
+    for member, surname in zip(members, ["Quartermaine", "Ollerton", "Trevithick"], strict=True):
+        member.last_name = surname
+        member.save(update_fields=["last_name"])
     for n, member in enumerate(members):
         services.response_submit(
             consultation=made, user=member, answers=full_answers(made, text=f"Answer {n}")
