@@ -10,8 +10,9 @@ from them at a spread of domains, a profile for most and a membership
 number for most (the same data every run), and runs ``VACUUM ANALYZE`` as
 autovacuum would have.
 
-Then, for each search (a name fragment, two words of a name, an email
-fragment, a membership number):
+Then, for each of ``SEARCHES`` (name and surname fragments, two words of a
+name, email fragments with and without "@", two letters, a membership
+number):
 
 1. the staff members page, ``GET /staff/members/?q=...``, through
    ``django.test.Client`` as a signed-in member of the Membership team (two
@@ -83,7 +84,7 @@ from members.backoffice.selectors import member_search, members_listed  # noqa: 
 from members.models import CareBoard, Grade, Membership, Profile, User  # noqa: E402
 
 PAGE_URL = "/staff/members/"
-PER_PAGE = 25  # As members.views.backoffice.MEMBERS_PER_PAGE.
+PER_PAGE = 25  # As members.backoffice.views.MEMBERS_PER_PAGE.
 CHUNK = 5000
 FIRST = 50  # Members present when the page's queries are first counted.
 TRIGRAM_INDEXES = [

@@ -12,10 +12,11 @@ from django.http import HttpRequest
 
 SEARCH_MAX_LENGTH = 100
 # pg_trgm indexes a value by its runs of three characters, so it finds a
-# fragment of three or more anywhere in a value; a shorter one it finds
-# only at the start of a value, where the index holds padded runs ("  j",
-# " jo"). Looking for "jo" anywhere would read the whole index, slower than
-# the table.
+# fragment of three or more anywhere in a value. A shorter one holds no
+# such run; anchored at the start (LIKE 'JO%') it gives the padded runs
+# that begin every word ("  j", " jo"), and PostgreSQL rechecks the few
+# rows they find. Looking for "jo" anywhere would read the whole index,
+# slower than the table.
 FRAGMENT_MIN_LENGTH = 3
 NUL_MESSAGE = "Search terms cannot contain a null character. Type the search again."
 

@@ -79,7 +79,7 @@ def member_search(
 ) -> QuerySet[User]:
     """Member accounts matching ``query``: a membership number (IGPM-000123
     or 123), a practice ODS code (A81001), an email address or part of one,
-    or words of a name (a word of one or two letters starts a name or
+    or words of a name (a word of one or two characters starts a name or
     email). Staff accounts are not members and are not listed.
 
     A page of them is best read as its primary keys and then

@@ -78,10 +78,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="members_user_email_ci_unique"),
         ]
-        # Staff search (members.backoffice.member_search) looks for fragments
-        # with icontains, which PostgreSQL runs as UPPER(column) LIKE '%...%':
-        # trigram indexes on those same expressions answer it without reading
-        # every row. PostgreSQL only (migration 0012 skips them elsewhere).
+        # Staff search (members.backoffice.member_search) and the member
+        # directory look for a word with icontains, which PostgreSQL runs as
+        # UPPER(column) LIKE '%...%', or if it is shorter than three
+        # characters with istartswith, LIKE '...%' (igpm.search.word_lookup):
+        # trigram indexes on those same expressions answer both without
+        # reading every row. PostgreSQL only (migration 0012 skips them
+        # elsewhere).
         indexes = [
             GinIndex(OpClass(Upper(field), name="gin_trgm_ops"), name=f"members_user_{field}_trgm")
             for field in ("first_name", "last_name", "email")

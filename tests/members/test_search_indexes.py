@@ -65,4 +65,5 @@ def test_two_letters_find_the_start_of_a_name_from_the_trigram_indexes():
     shown = plan("jo")
 
     assert "_trgm" in shown, shown
+    assert "'JO%'" in shown, shown  # Anchored: the whole index is not read.
     assert list(member_search(query="jo")) == [found]
