@@ -113,9 +113,9 @@ def directory_search(
 ):
     """Members in good standing who chose to be listed, with the fields they
     chose to show (the template shows only those). Words of the query are
-    found in first names and surnames (``igpm.search.word_lookup``). The PCN filter reads the
-    NHS data for the member's practice, and finds only members who show
-    their organisation."""
+    found in first names and surnames (``igpm.search.word_lookup``). The
+    PCN filter reads the NHS data for the member's practice, and finds only
+    members who show their organisation."""
     listed = _directory_listed().select_related("user", "care_board", "practice__pcn")
     if query:
         for word in query.split()[:4]:
