@@ -7,7 +7,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from igpm.csv import csv_response
-from igpm.search import search_query
+from igpm.search import search_query, shown_as_typed
 from members.access import staff_permission_required
 
 from .models import Event, Registration, normalise_checkin_code
@@ -62,7 +62,13 @@ def attendees(request: HttpRequest, event_id: int) -> HttpResponse:
     return render(
         request,
         "events/staff/attendees.html",
-        {"event": event, "registrations": registrations[:500], "query": query, "counts": counts},
+        {
+            "event": event,
+            "registrations": registrations[:500],
+            # What was typed stays in the box, less the NUL it was refused for.
+            "query": shown_as_typed(request) if error else query,
+            "counts": counts,
+        },
         status=400 if error else 200,
     )
 

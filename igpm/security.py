@@ -8,7 +8,7 @@ before anything reads them.
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
 # Features no page of the portal uses: a page, or anything injected into
@@ -80,6 +80,23 @@ class _CappedStream:
 
     def close(self) -> None:
         """The server owns the connection's stream; nothing to close."""
+
+
+class NulPathMiddleware:
+    """An address whose path holds a NUL byte (``/verify/%00/``) names no
+    page: answer it as not found. PostgreSQL cannot hold NUL in text, so a
+    code or token from the path would otherwise fail inside its query.
+
+    After the sign-in middleware, so the not-found page knows who is
+    looking."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path_info:
+            raise Http404("No page has a NUL byte in its address.")
+        return self.get_response(request)
 
 
 class RequestSizeLimitMiddleware:

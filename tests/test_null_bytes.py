@@ -116,7 +116,19 @@ def test_a_nul_byte_in_a_search_box_says_what_is_wrong(world, name, role, about)
     url = reverse(name, args=[world[about]] if about else [])
     response = client.get(url, {"q": f"Smith{NUL}"})
     assert response.status_code == 400
-    assert "Search terms cannot contain" in response.content.decode()
+    html = response.content.decode()
+    assert "Search terms cannot contain" in html
+    assert 'value="Smith"' in html  # What was typed is kept, less the NUL.
+
+
+@pytest.mark.django_db
+def test_a_nul_byte_in_the_staff_member_search_says_what_is_wrong(world):  # noqa: F811
+    client = Client()
+    client.force_login(world["users"]["membership"])
+    response = client.get(reverse("members:staff_members"), {"q": f"Smith{NUL}"})
+    html = response.content.decode()
+    assert "Search terms cannot contain" in html
+    assert "0 member accounts" in html
 
 
 @pytest.mark.django_db
@@ -128,3 +140,25 @@ def test_a_nul_byte_in_a_typed_ticket_code_finds_no_one(world):  # noqa: F811
     response = client.post(url, {"code": f"ABC{NUL}"}, follow=True)
     assert response.status_code == 200
     assert "No registration for this event has that check-in code." in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["anon", "owner"])
+def test_a_nul_byte_in_an_address_is_a_page_not_found(world, role):  # noqa: F811
+    """Codes and tokens read from the path (a certificate's, an invitation's,
+    a registration's) never reach a query with a NUL in them: every address
+    the URL matrix lists, with a NUL at the end of its path."""
+    client = Client()
+    if role != "anon":
+        client.force_login(world["users"][role])
+    for name, (method, about, _) in MATRIX.items():
+        args = world[about] if about else []
+        url = reverse(name, args=args if isinstance(args, list) else [args])
+        # Without its slash the address is first sent to the one with it.
+        for bad in (url.rstrip("/") + "%00/", url + "%00"):
+            response = getattr(client, method)(bad, follow=True)
+            assert response.status_code == 404, (name, bad, response.status_code)
+    for path in ["/verify/%00/", "/seats/invitation/%00/", "/registrations/abc%00/cancel/"]:
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "Page not found" in response.content.decode()

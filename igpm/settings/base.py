@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "members.authentication.AuthenticationMiddleware",
+    "igpm.security.NulPathMiddleware",
     "igpm.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "igpm.middleware.IdleSessionMiddleware",

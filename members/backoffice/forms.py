@@ -3,6 +3,7 @@ filters."""
 
 from django import forms
 
+from igpm.search import NUL_MESSAGE
 from members.models import Membership
 from members.selectors import care_board_choices
 
@@ -16,7 +17,10 @@ class MemberSearchForm(forms.Form):
         label="Name, email, membership number or ODS code",
         required=False,
         max_length=100,
-        error_messages={"max_length": "Search for at most 100 characters."},
+        error_messages={
+            "max_length": "Search for at most 100 characters.",
+            "null_characters_not_allowed": NUL_MESSAGE,
+        },
     )
     board = forms.TypedChoiceField(
         label="ICB or health board", required=False, coerce=int, empty_value=None
