@@ -64,7 +64,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
     # Everyone sees the same list, so each process reads it at most every
     # few seconds; staff see their edits at once, and a page number no one
     # would type is read, not kept.
-    if not request.user.is_staff and (not number or (number.isdigit() and len(number) <= 3)):
+    if not request.user.is_staff and (not number or (number.isdecimal() and len(number) <= 3)):
         page = recent(("list", event_type, region, number), PLACES_SECONDS, load)
     else:
         page = load()

@@ -40,6 +40,16 @@ def search_query(request: HttpRequest) -> tuple[str, str]:
     return "", form.errors["q"][0]
 
 
+def chosen_id(value: str) -> int | None:
+    """The id a filter's drop-down sent (``?board=12``), or None for anything
+    else. ASCII digits only: ``str.isdigit()`` also passes "²", which
+    ``int()`` refuses, and Arabic-Indic digits, which would filter by a
+    choice the drop-down does not show as chosen."""
+    if value.isascii() and value.isdigit() and len(value) <= 12:
+        return int(value)
+    return None
+
+
 def form_text(value: str) -> str | None:
     """A text value from a request (a typed code, say), cleaned by a
     CharField; None if the field refuses it."""

@@ -30,7 +30,7 @@ def _user_id(data: dict) -> int | None:
     """The signed-in user's id in the session's data (a string there), or
     None."""
     value = data.get(SESSION_KEY)
-    return int(value) if isinstance(value, str) and value.isdigit() else None
+    return int(value) if isinstance(value, str) and value.isdecimal() else None
 
 
 class SessionStore(db.SessionStore):

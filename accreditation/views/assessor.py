@@ -15,6 +15,7 @@ from accreditation.services import (
     application_request_info,
     certificate_revoke,
 )
+from igpm.search import chosen_id
 from members.access import staff_permission_required
 from members.models import AuditEntry
 
@@ -35,7 +36,8 @@ assessor_required = staff_permission_required(
 @assessor_required
 def queue(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") or "waiting"
-    pathway = request.GET.get("pathway", "")
+    pathway_id = chosen_id(request.GET.get("pathway", ""))
+    pathway = "" if pathway_id is None else str(pathway_id)  # As the drop-down shows it.
     applications = Application.objects.select_related("applicant", "pathway", "assessor").order_by(
         "submitted_at", "pk"
     )
@@ -43,8 +45,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         applications = applications.filter(status__in=Application.OPEN)
     elif status in QUEUE_STATUSES:
         applications = applications.filter(status=status)
-    if pathway.isdigit():
-        applications = applications.filter(pathway_id=int(pathway))
+    if pathway_id is not None:
+        applications = applications.filter(pathway_id=pathway_id)
     if request.GET.get("mine"):
         applications = applications.filter(assessor=request.user)
     return render(

@@ -118,6 +118,6 @@ class OdsImportAdmin(admin.ModelAdmin):
         """An import's page is its progress and report page."""
         if not self.has_view_permission(request):
             return super().change_view(request, object_id, form_url, extra_context)
-        if not object_id.isdigit():
+        if not object_id.isdecimal():
             return HttpResponse(status=404)
         return redirect(reverse("members:staff_ods_import", args=[int(object_id)]))

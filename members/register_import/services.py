@@ -164,7 +164,7 @@ def parse_lines(text: str) -> set[int]:
         if not part:
             continue
         low, dash, high = part.partition("-")
-        if not low.strip().isdigit() or (dash and not high.strip().isdigit()):
+        if not low.strip().isdecimal() or (dash and not high.strip().isdecimal()):
             raise MembershipError(f"\u201c{part}\u201d is not a row number or a range like 7-9.")
         first, last = int(low), int(high) if dash else int(low)
         if last < first or last - first > 100_000:

@@ -144,7 +144,7 @@ def register_import_start(request: HttpRequest, import_id: int) -> HttpResponse:
 
 def _lines(values: list[str]) -> set[int] | None:
     """Row numbers from a page's form: at most a page of them, digits only."""
-    if len(values) > PAGE_ROWS or not all(v.isdigit() and len(v) < 8 for v in values):
+    if len(values) > PAGE_ROWS or not all(v.isdecimal() and len(v) < 8 for v in values):
         return None
     return {int(v) for v in values}
 
@@ -162,7 +162,7 @@ def register_rows_choose(request: HttpRequest, import_id: int) -> HttpResponse:
         register_import.get_absolute_url()
         + "?"
         + urlencode(
-            {"show": show if show in SHOWS else "all", "page": page if page.isdigit() else 1}
+            {"show": show if show in SHOWS else "all", "page": page if page.isdecimal() else 1}
         )
     )
     if shown is None or ticked is None:

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from igpm.search import form_text, search_query, shown_as_typed
+from igpm.search import chosen_id, form_text, search_query, shown_as_typed
 from members.billing.selectors import (
     membership_as_signed_in,
     membership_get,
@@ -126,16 +126,14 @@ def directory(request: HttpRequest) -> HttpResponse:
     membership = membership_get(user=request.user)
     if membership is None or not membership.in_good_standing:
         raise PermissionDenied("The member directory is for IGPM members.")
-    board = request.GET.get("board", "")
+    board_id = chosen_id(request.GET.get("board", ""))
+    pcn_id = chosen_id(request.GET.get("pcn", ""))
+    # As the drop-downs will show them chosen: "01" is board 1.
+    board = "" if board_id is None else str(board_id)
+    pcn = "" if pcn_id is None else str(pcn_id)
     query, error = search_query(request)
     role = request.GET.get("role", "")
-    pcn = request.GET.get("pcn", "")
-    found = directory_search(
-        query=query,
-        care_board_id=int(board) if board.isdigit() else None,
-        role=role,
-        pcn_id=int(pcn) if pcn.isdigit() and len(pcn) < 12 else None,
-    )
+    found = directory_search(query=query, care_board_id=board_id, role=role, pcn_id=pcn_id)
     page = Paginator(found.none() if error else found, 50).get_page(request.GET.get("page"))
     return render(
         request,

@@ -1,5 +1,7 @@
 """Who may see and do what in accreditation."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -102,3 +104,14 @@ def test_drafts_are_private_even_from_assessors(client, pathway):
     draft = Application.objects.get()
     client.force_login(assessor())
     assert client.get(reverse("accreditation:staff_review", args=[draft.pk])).status_code == 403
+
+
+def test_the_queue_ignores_a_pathway_filter_that_is_no_choice(client):
+    client.force_login(assessor())
+    url = reverse("accreditation:staff_queue")
+    # "²" and "①" pass str.isdigit() but int() refuses them.
+    for odd in ("²", "①", "-1", "9" * 30):
+        response = client.get(url, {"pathway": odd})
+        assert response.status_code == 200, odd
+        # No pathway shown chosen, and none filtered by.
+        assert not re.search(r'<option value="\d+" selected>', response.content.decode()), odd

@@ -74,6 +74,26 @@ def test_a_short_word_starts_a_name_and_a_longer_one_is_found_anywhere(client):
     assert "Ollerton" in client.get(url, {"q": "jor"}).content.decode()
 
 
+def test_a_filter_value_that_is_no_choice_is_ignored_and_a_padded_one_is_shown_chosen(client):
+    devon = care_board("NHS Devon ICB")
+    target = listed(care_board_id=devon.pk)
+    other = listed()
+    client.force_login(active_member())
+    url = reverse("members:directory")
+
+    # "²" passes str.isdigit() but not int(); U+0661 is an Arabic-Indic one.
+    for odd in ("²", "①", "\u0661", "-1", "1.0", "x" * 20, "9" * 30):
+        for field in ("board", "pcn"):
+            response = client.get(url, {field: odd})
+            assert response.status_code == 200, (field, odd)
+            html = response.content.decode()
+            assert escape(other.user.get_full_name()) in html, (field, odd)
+    html = client.get(url, {"board": f"0{devon.pk}"}).content.decode()
+    assert escape(target.user.get_full_name()) in html
+    assert escape(other.user.get_full_name()) not in html
+    assert f'<option value="{devon.pk}" selected>' in html
+
+
 def test_people_who_are_not_members_cannot_browse(client):
     client.force_login(ProfileFactory().user)
     assert client.get(reverse("members:directory")).status_code == 403

@@ -100,6 +100,10 @@ def test_upload_dry_run_report_and_import_through_the_pages(
     bad_range = staff_client.post(start, {"leave_out": "3-x", "errors_left_out": "on"})
     assert bad_range.status_code == 400
     assert "is not a row number" in bad_range.content.decode()
+    # "²" passes str.isdigit(), and int() refuses it.
+    superscript = staff_client.post(start, {"leave_out": "3-\u00b2", "errors_left_out": "on"})
+    assert superscript.status_code == 400
+    assert "is not a row number" in superscript.content.decode()
     assert not Membership.objects.exists()
 
     with django_capture_on_commit_callbacks(execute=True):
