@@ -202,7 +202,7 @@ def audit_trail(
     # Whole days in Europe/London, as ranges the created_at index can serve.
     if since:
         entries = entries.filter(created_at__gte=_start_of(since))
-    if until:
+    if until and until < datetime.date.max:  # The last day there is ends nothing.
         entries = entries.filter(created_at__lt=_start_of(until + datetime.timedelta(days=1)))
     return entries.order_by("-created_at", "-pk")
 

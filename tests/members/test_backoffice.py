@@ -341,6 +341,24 @@ def test_audit_trail_bad_dates_are_explained(admin_client):
     assert "Enter a date, like 2026-04-21." in response.content.decode()
 
 
+def test_audit_trail_up_to_the_last_day_there_is(admin_client):
+    membership = active_member().membership
+    membership_override_status(
+        membership=membership,
+        status=Membership.Status.LAPSED,
+        reason="Paid by cheque",
+        by=team_member("Membership team"),
+    )
+    url = reverse("members:staff_audit")
+    for params in ({"until": "9999-12-31"}, {"since": "2026-01-01", "until": "9999-12-31"}):
+        response = admin_client.get(url, params)
+        assert response.status_code == 200, params
+        assert "Paid by cheque" in response.content.decode(), params
+    response = admin_client.get(url, {"since": "9999-12-31", "until": "9999-12-31"})
+    assert response.status_code == 200
+    assert "Paid by cheque" not in response.content.decode()
+
+
 def test_audit_trail_queries_stay_flat(admin_client, django_assert_num_queries):
     by = team_member("Membership team")
     membership = active_member().membership
