@@ -118,7 +118,7 @@ def directory_search(
     members who show their organisation."""
     listed = _directory_listed().select_related("user", "care_board", "practice__pcn")
     if query:
-        for word in query.split()[:4]:
+        for word in query.replace(",", " ").split()[:4]:  # "Smith, John"
             listed = listed.filter(word_lookup(word, "user__first_name", "user__last_name"))
     if care_board_id:
         listed = listed.filter(care_board_id=care_board_id)

@@ -15,6 +15,8 @@ class MemberSearchForm(forms.Form):
 
     q = forms.CharField(
         label="Name, email, membership number or ODS code",
+        help_text="Part of a name or email. One or two letters find names and emails that "
+        "start with them.",
         required=False,
         max_length=100,
         error_messages={

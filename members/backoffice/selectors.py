@@ -96,7 +96,8 @@ def member_search(
     elif "@" in query:
         found = found.filter(email__icontains=query)
     elif query:
-        for word in query.split()[:4]:
+        # "Smith, John" as NHS systems write names: the comma is no part of one.
+        for word in query.replace(",", " ").split()[:4]:
             found = found.filter(word_lookup(word, "first_name", "last_name", "email"))
     if care_board_id:
         found = found.filter(profile__care_board_id=care_board_id)

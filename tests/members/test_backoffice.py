@@ -97,6 +97,7 @@ def test_a_word_of_one_or_two_letters_starts_a_name_or_email(membership_client):
     # From three letters a word is found anywhere in a name.
     assert "Ollerton" in found(membership_client, q="rjo")
     assert "Ollerton" in found(membership_client, q="ma rjo")
+    assert "Ollerton" in found(membership_client, q="Ollerton, Marjorie")
 
 
 def test_results_are_listed_by_name_a_page_at_a_time(membership_client):

@@ -72,6 +72,11 @@ def test_a_short_word_starts_a_name_and_a_longer_one_is_found_anywhere(client):
     assert "Ollerton" not in client.get(url, {"q": "jo"}).content.decode()
     assert "Ollerton" in client.get(url, {"q": "ma"}).content.decode()
     assert "Ollerton" in client.get(url, {"q": "jor"}).content.decode()
+    # Written as NHS systems write names, and counted above the results.
+    html = client.get(url, {"q": "Ollerton, Marjorie"}).content.decode()
+    assert "Ollerton" in html
+    assert "1 listed member found" in html
+    assert "0 listed members found" in client.get(url, {"q": "Zzyzx"}).content.decode()
 
 
 def test_a_filter_value_that_is_no_choice_is_ignored_and_a_padded_one_is_shown_chosen(client):
