@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -80,11 +80,14 @@ def member_search(
     """Member accounts matching ``query``: a membership number (IGPM-000123
     or 123), a practice ODS code (A81001), an email address or part of one,
     or words of a name (a word of one or two characters starts a name or
-    email). Staff accounts are not members and are not listed.
+    email). Staff accounts are not members and are not listed. Members
+    whose surname starts with a word of the search come first: "smith"
+    lists the Smiths before the Goldsmiths.
 
     A page of them is best read as its primary keys and then
     ``members_listed``."""
     found = User.objects.filter(is_staff=False)
+    first = []  # Ordered ahead of the rest.
     query = query.strip()
     if number := MEMBERSHIP_NUMBER.match(query):
         found = found.filter(membership__number=f"IGPM-{int(number.group(1)):06d}")
@@ -97,15 +100,20 @@ def member_search(
         found = found.filter(email__icontains=query)
     elif query:
         # "Smith, John" as NHS systems write names: the comma is no part of one.
-        for word in query.replace(",", " ").split()[:4]:
+        words = query.replace(",", " ").split()[:4]
+        for word in words:
             found = found.filter(word_lookup(word, "first_name", "last_name", "email"))
+        surname_starts = Q()
+        for word in words:
+            surname_starts |= Q(last_name__istartswith=word)
+        first = [Case(When(surname_starts, then=0), default=1)]
     if care_board_id:
         found = found.filter(profile__care_board_id=care_board_id)
     if status == "none":
         found = found.filter(membership__isnull=True)
     elif status in Membership.Status.values:
         found = found.filter(membership__status=status)
-    return found.order_by("last_name", "first_name", "pk")
+    return found.order_by(*first, "last_name", "first_name", "pk")
 
 
 def members_listed(ids: list[int]) -> list[User]:

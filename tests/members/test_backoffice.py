@@ -112,6 +112,25 @@ def test_results_are_listed_by_name_a_page_at_a_time(membership_client):
     assert re.findall(r"Pat(\d\d) Ordway", second) == ["25", "26"]
 
 
+def test_surnames_that_start_with_the_search_come_first(membership_client):
+    named("Ann", "Goldsmith")
+    named("Bea", "Smithson")
+    named("Cy", "Arrowsmith")
+    named("Dee", "Smith")
+
+    html = found(membership_client, q="smith")
+    assert re.findall(r"(?:Ann|Bea|Cy|Dee) (\w+)", html) == [
+        "Smith",
+        "Smithson",
+        "Arrowsmith",
+        "Goldsmith",
+    ]
+    # Any word of the search: here the second.
+    named("Ann", "Smith")
+    html = found(membership_client, q="ann smith")
+    assert re.findall(r"Ann (\w+)", html) == ["Smith", "Goldsmith"]
+
+
 def test_search_by_board_and_status_and_staff_are_not_listed(membership_client):
     north = named("Cara", "Northcott", care_board=care_board("NHS Cumbria and Lancashire ICB"))
     south = named("Dev", "Southwell", care_board=care_board("NHS Kent and Medway ICB"))
