@@ -101,10 +101,9 @@ def member_search(
     elif query:
         # "Smith, John" as NHS systems write names: the comma is no part of one.
         words = query.replace(",", " ").split()[:4]
-        for word in words:
-            found = found.filter(word_lookup(word, "first_name", "last_name", "email"))
         surname_starts = Q()
         for word in words:
+            found = found.filter(word_lookup(word, "first_name", "last_name", "email"))
             surname_starts |= Q(last_name__istartswith=word)
         first = [Case(When(surname_starts, then=0), default=1)]
     if care_board_id:
