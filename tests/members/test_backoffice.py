@@ -361,14 +361,18 @@ def test_audit_trail_bad_dates_are_explained(admin_client):
     assert "Enter a date, like 2026-04-21." in response.content.decode()
 
 
-def test_audit_trail_up_to_the_last_day_there_is(admin_client):
-    membership = active_member().membership
+def lapsed_by_staff(reason: str) -> None:
+    """One audited change: the Membership team lapses a member's membership."""
     membership_override_status(
-        membership=membership,
+        membership=active_member().membership,
         status=Membership.Status.LAPSED,
-        reason="Paid by cheque",
+        reason=reason,
         by=team_member("Membership team"),
     )
+
+
+def test_audit_trail_up_to_the_last_day_there_is(admin_client):
+    lapsed_by_staff("Paid by cheque")
     url = reverse("members:staff_audit")
     for params in ({"until": "9999-12-31"}, {"since": "2026-01-01", "until": "9999-12-31"}):
         response = admin_client.get(url, params)
@@ -402,13 +406,7 @@ def test_audit_trail_queries_stay_flat(admin_client, django_assert_num_queries):
 
 
 def test_audit_entries_cannot_be_changed_or_deleted():
-    membership = active_member().membership
-    membership_override_status(
-        membership=membership,
-        status=Membership.Status.LAPSED,
-        reason="Paid at the conference",
-        by=team_member("Membership team"),
-    )
+    lapsed_by_staff("Paid at the conference")
     entry = AuditEntry.objects.latest("pk")
     entry.reason = "Rewritten"
     with pytest.raises(ValueError, match="cannot be changed"):
